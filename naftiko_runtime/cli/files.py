@@ -1,0 +1,22 @@
+"""Turning command-line paths (files or directories) into capability files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+CAPABILITY_SUFFIXES = (".yaml", ".yml")
+
+
+def expand_paths(paths: Iterable[str]) -> list[Path]:
+    """Files as given (missing ones too, so they are reported), directories expanded to their YAML files."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in CAPABILITY_SUFFIXES and p.is_file())
+            )
+        else:
+            files.append(path)
+    return files

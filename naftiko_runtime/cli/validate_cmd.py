@@ -1,0 +1,69 @@
+"""``naftiko validate FILE...``: compiler-style problems per file, a summary, exit 1 on any error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..spec import LoadReport, check
+from .files import expand_paths
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "validate",
+        help="check capability documents and report every problem",
+        description="Check capability documents. Exit 0 when no file has errors.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="FILE", help="capability files or directories")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="also validate against the bundled official JSON schema (draft 2020-12)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    reports = [check(path, strict=args.strict) for path in expand_paths(args.paths)]
+    if args.format == "json":
+        _print_json(reports)
+    else:
+        _print_text(reports, quiet=args.quiet)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _print_text(reports: list[LoadReport], *, quiet: bool) -> None:
+    for report in reports:
+        for problem in report.problems:
+            if not (quiet and problem.severity == "warning"):
+                print(problem.format())
+        if report.ok:
+            count = len(report.warnings)
+            print(f"{report.file}: ok" + (f" ({_plural(count, 'warning')})" if count else ""))
+    ok = sum(r.ok for r in reports)
+    errors = sum(len(r.errors) for r in reports)
+    warnings = sum(len(r.warnings) for r in reports)
+    print(
+        f"{_plural(len(reports), 'file')}: {ok} ok, {len(reports) - ok} with errors "
+        f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')})"
+    )
+
+
+def _print_json(reports: list[LoadReport]) -> None:
+    files = [{"file": r.file, "ok": r.ok, "problems": [p.as_dict() for p in r.problems]} for r in reports]
+    summary = {
+        "files": len(reports),
+        "ok": sum(r.ok for r in reports),
+        "errors": sum(len(r.errors) for r in reports),
+        "warnings": sum(len(r.warnings) for r in reports),
+    }
+    json.dump({"files": files, "summary": summary}, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

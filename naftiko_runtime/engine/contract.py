@@ -1,0 +1,87 @@
+"""What every adapter sees of the engine: an :class:`Invocable` per exposed unit.
+
+An adapter (REST, MCP, skill, aggregate caller, ``naftiko call``) turns its protocol request into a
+plain ``{name: value}`` dict, calls :meth:`Invocable.invoke`, and turns the :class:`Result` (or one of
+the errors in :mod:`naftiko_runtime.errors`) back into its protocol. Nothing else crosses the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+ParamType = Literal["string", "number", "integer", "boolean", "array", "object"]
+ParamLocation = Literal["path", "query", "header", "cookie", "body"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """One input of an exposed unit, declared or inferred at load time."""
+
+    name: str
+    type: ParamType = "string"
+    required: bool = False
+    description: str | None = None
+    location: ParamLocation | None = None  # REST only; None for MCP tools and functions
+    pattern: str | None = None
+    whole_body: bool = False  # REST: this input is the entire JSON request body
+    default: Any = None
+    items: Mapping[str, Any] | None = None  # JSON Schema of array items, when known
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """MCP tool annotations (after aggregate semantics were merged)."""
+
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The shaped outcome of one invocation."""
+
+    value: Any
+    status: int = 200
+    content_type: str = "application/json"
+    upstream_ms: float = 0.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class Invocable(Protocol):
+    """One exposed unit (REST operation, MCP tool, resource, prompt message, aggregate function)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def description(self) -> str | None: ...
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]: ...
+
+    @property
+    def input_schema(self) -> dict[str, Any]: ...
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None: ...
+
+    @property
+    def hints(self) -> Hints | None: ...
+
+    def coerce(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and convert arguments by the declared types; raise ``InputError`` naming each bad one."""
+        ...
+
+    async def invoke(self, arguments: Mapping[str, Any]) -> Result:
+        """Coerce the arguments, run the unit and return its shaped result."""
+        ...
+
+
+UnitKind = Literal["rest", "tool", "resource", "prompt", "function", "operation"]

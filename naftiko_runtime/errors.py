@@ -1,0 +1,214 @@
+"""Every error the runtime raises, as values that carry their place.
+
+Spec errors name file, line, column and the path inside the document. Runtime errors name the
+operation (or step) and, for upstream failures, the status. None of them ever holds a secret: binds
+are resolved into :class:`naftiko_runtime.binds.Secret` values whose ``repr`` is masked, and upstream
+bodies are kept only in decoded form for the caller who asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located finding about a document, printed compiler-style."""
+
+    message: str
+    path: str = ""
+    file: str = "<string>"
+    line: int = 0
+    column: int = 0
+    severity: Severity = "error"
+    rule: str = "invalid"
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        inside = f"{self.path}: " if self.path else ""
+        return f"{where}: {self.severity}: {inside}{self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "rule": self.rule,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class NaftikoError(Exception):
+    """Base of every error raised by the runtime."""
+
+
+class SpecError(NaftikoError):
+    """A document could not be loaded; ``problems`` lists every located error (and warning)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__("\n".join(p.format() for p in errors) or "invalid document")
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class BindError(NaftikoError):
+    """A bind variable has no value on this machine. Names the variable and the bind, never a value."""
+
+    def __init__(self, variable: str, bind: str, reason: str) -> None:
+        self.variable = variable
+        self.bind = bind
+        self.reason = reason
+        super().__init__(f"bind '{bind}': variable {variable} {reason}")
+
+
+class InvocationError(NaftikoError):
+    """Base of the errors an exposed unit can raise while it runs."""
+
+    operation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """What is wrong with one argument of a call."""
+
+    name: str
+    message: str
+    location: str | None = None  # path, query, header, cookie, body; None for MCP arguments
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "reason": self.message}
+        if self.location:
+            out["in"] = self.location
+        return out
+
+
+class InputError(InvocationError):
+    """The caller's arguments are missing, mistyped or malformed. Raised before any upstream call."""
+
+    def __init__(self, problems: list[InputProblem], operation: str = "") -> None:
+        self.problems = problems
+        self.operation = operation
+        text = "; ".join(f"{p.name}: {p.message}" for p in problems)
+        super().__init__(f"invalid input: {text}")
+
+
+class UpstreamError(InvocationError):
+    """The upstream answered with a 4xx or 5xx status."""
+
+    def __init__(
+        self,
+        operation: str,
+        status: int,
+        body: Any = None,
+        content_type: str | None = None,
+        elapsed_ms: float = 0.0,
+    ) -> None:
+        self.operation = operation
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.elapsed_ms = elapsed_ms
+        super().__init__(f"upstream {operation} answered {status}{_upstream_detail(body)}")
+
+    @property
+    def upstream_message(self) -> str:
+        return _upstream_detail(body=self.body).removeprefix(": ")
+
+
+class UpstreamTimeout(InvocationError):
+    """The upstream did not answer within the time left."""
+
+    def __init__(self, operation: str, elapsed_ms: float = 0.0, phase: str = "read") -> None:
+        self.operation = operation
+        self.elapsed_ms = elapsed_ms
+        self.phase = phase
+        super().__init__(f"upstream {operation} timed out ({phase}) after {elapsed_ms:.0f} ms")
+
+
+class UpstreamUnavailable(InvocationError):
+    """The upstream could not be reached (refused connection, DNS failure, broken connection)."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        super().__init__(f"upstream {operation} unreachable: {reason}")
+
+
+class DecodeError(InvocationError):
+    """The upstream's answer could not be decoded in the declared ``outputRawFormat``."""
+
+    def __init__(self, operation: str, fmt: str, reason: str) -> None:
+        self.operation = operation
+        self.format = fmt
+        self.reason = reason
+        super().__init__(f"upstream {operation}: response is not valid {fmt}: {reason}")
+
+
+class RequestBuildError(InvocationError):
+    """A request could not be built from the values given (a header with CR/LF, a missing path value)."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        super().__init__(f"{operation}: {reason}")
+
+
+@dataclass
+class StepFailure:
+    step: str
+    given: dict[str, Any] = field(default_factory=dict)
+
+
+class StepError(InvocationError):
+    """A step of an orchestrated unit failed. ``cause`` is the underlying invocation error."""
+
+    def __init__(self, step: str, cause: Exception, given: dict[str, Any] | None = None) -> None:
+        self.step = step
+        self.cause = cause
+        self.given = given or {}
+        self.operation = getattr(cause, "operation", "")
+        super().__init__(f"step '{step}' failed: {cause}")
+
+
+class ScriptError(InvocationError):
+    """A script step failed, exceeded its time or memory limit, or produced no ``result``."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        self.operation = step
+        self.step = step
+        self.reason = reason
+        super().__init__(f"script step '{step}': {reason}")
+
+
+class UnitDeadlineExceeded(InvocationError):
+    """The whole unit ran past its deadline."""
+
+    def __init__(self, operation: str, deadline_s: float) -> None:
+        self.operation = operation
+        self.deadline_s = deadline_s
+        super().__init__(f"{operation}: deadline of {deadline_s:g} s exceeded")
+
+
+def _upstream_detail(body: Any) -> str:
+    """A short human message extracted from an upstream error body, if it has one."""
+    if body is None or body == "":
+        return ""
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error_description", "error", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return f": {value[:300]}"
+        return ""
+    if isinstance(body, str):
+        text = body.strip().splitlines()[0] if body.strip() else ""
+        return f": {text[:300]}" if text else ""
+    return ""

@@ -1,0 +1,6 @@
+"""Reading Naftiko documents: YAML with positions, the tolerant reader, typed models, semantic rules."""
+
+from .loader import LoadReport, check, check_text, load, loads
+from .models import Document
+
+__all__ = ["Document", "LoadReport", "check", "check_text", "load", "loads"]

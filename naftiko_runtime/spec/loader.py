@@ -1,0 +1,386 @@
+"""Load a capability document: YAML → dialect normalisation → imports → typed models → semantic rules.
+
+Every problem found on the way carries its file, line, column and the path inside the document, and
+all problems of a file are reported at once. ``load`` raises :class:`SpecError`; ``check`` returns the
+report (warnings included) for ``naftiko validate``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, SpecError
+from .models import Document, SpecModel
+from .normalize import Normalizer
+from .source import DocPath, Source, YamlSyntaxError, format_path, parse_yaml, read_yaml
+from .validate import check_document
+
+
+@dataclass
+class LoadReport:
+    """The outcome of reading one file: the document (``None`` if it has errors) and every problem."""
+
+    file: str
+    document: Document | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return self.document is not None
+
+
+def load(path: str | Path, *, strict: bool = False) -> Document:
+    """Load and validate a document; raise :class:`SpecError` listing every located error."""
+    report = check(path, strict=strict)
+    if report.document is None:
+        raise SpecError(report.problems)
+    return report.document
+
+
+def loads(
+    text: str, file: str = "<string>", *, base_dir: Path | None = None, strict: bool = False
+) -> Document:
+    """Like :func:`load`, for YAML text already in memory."""
+    report = check_text(text, file, base_dir=base_dir, strict=strict)
+    if report.document is None:
+        raise SpecError(report.problems)
+    return report.document
+
+
+def check(path: str | Path, *, strict: bool = False) -> LoadReport:
+    """Read, normalise and validate a file, collecting problems instead of raising."""
+    file = str(path)
+    try:
+        source = read_yaml(Path(path))
+    except YamlSyntaxError as exc:
+        return LoadReport(file, None, [exc.problem])
+    return _Loading(source, strict).run()
+
+
+def check_text(
+    text: str, file: str = "<string>", *, base_dir: Path | None = None, strict: bool = False
+) -> LoadReport:
+    try:
+        source = parse_yaml(text, file)
+    except YamlSyntaxError as exc:
+        return LoadReport(file, None, [exc.problem])
+    return _Loading(source, strict, base_dir=base_dir).run()
+
+
+class _Overlay:
+    """Paths under ``prefix`` in the main document came from ``source`` at ``source_prefix``."""
+
+    def __init__(self, prefix: DocPath, source: Source, source_prefix: DocPath, note: str) -> None:
+        self.prefix = prefix
+        self.source = source
+        self.source_prefix = source_prefix
+        self.note = note
+
+
+class _Loading:
+    def __init__(self, source: Source, strict: bool, base_dir: Path | None = None) -> None:
+        self.source = source
+        self.strict = strict
+        self.base_dir = base_dir or (source.directory if not source.file.startswith("<") else Path.cwd())
+        self.problems: list[Problem] = []
+        self.overlays: list[_Overlay] = []
+        self.imported: dict[Path, dict[str, Any] | None] = {}
+
+    # -- locating ----------------------------------------------------------------------------------
+
+    def problem(
+        self,
+        path: DocPath,
+        message: str,
+        *,
+        severity: str = "error",
+        rule: str = "invalid",
+        key: bool = False,
+    ) -> Problem:
+        for overlay in self.overlays:
+            if path[: len(overlay.prefix)] == overlay.prefix:
+                inner = (*overlay.source_prefix, *path[len(overlay.prefix) :])
+                found = overlay.source.problem(
+                    inner, f"{message} ({overlay.note})", severity=severity, rule=rule, key=key
+                )
+                return found
+        return self.source.problem(path, message, severity=severity, rule=rule, key=key)
+
+    def locate(self, path: DocPath) -> str:
+        found = self.problem(path, "")
+        return f"{format_path(path)} ({Path(found.file).name}:{found.line})"
+
+    def error(self, path: DocPath, message: str, rule: str) -> None:
+        self.problems.append(self.problem(path, message, rule=rule))
+
+    def warn(self, path: DocPath, message: str, rule: str) -> None:
+        self.problems.append(self.problem(path, message, severity="warning", rule=rule))
+
+    # -- pipeline ----------------------------------------------------------------------------------
+
+    def run(self) -> LoadReport:
+        if self.strict:
+            from .schema import schema_problems
+
+            self.problems.extend(schema_problems(self.source))
+        normalizer = Normalizer(self.source)
+        data = normalizer.run()
+        self.problems.extend(normalizer.problems)
+        document = None
+        if data is not None:
+            self._resolve_imports(data)
+            document = self._build(data)
+            if document is not None:
+                self._unknown_keys(document, ())
+                check_document(document, data, self.error, self.warn, self.locate)
+        self.problems.sort(key=lambda p: (p.file != self.source.file, p.file, p.line, p.column))
+        if any(p.severity == "error" for p in self.problems):
+            document = None
+        return LoadReport(self.source.file, document, self.problems)
+
+    def _build(self, data: dict[str, Any]) -> Document | None:
+        try:
+            return Document.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                path = _data_path(data, error["loc"])
+                self.problems.append(
+                    self.problem(
+                        path, _describe(error, path), rule="schema-type", key=error["type"] == "missing"
+                    )
+                )
+            return None
+
+    def _unknown_keys(self, model: BaseModel, path: DocPath) -> None:
+        for key in model.model_extra or {}:
+            self.warn((*path, key), f"unknown key {key!r} ignored", "unknown-key")
+        for name, info in type(model).model_fields.items():
+            value = getattr(model, name)
+            if value is None or isinstance(value, (str, int, float, bool)):
+                continue
+            alias = info.alias or name
+            for sub_path, child in _children(value, (*path, alias)):
+                self._unknown_keys(child, sub_path)
+
+    # -- imports -----------------------------------------------------------------------------------
+
+    def _resolve_imports(self, data: dict[str, Any]) -> None:
+        owners: list[tuple[dict[str, Any], DocPath]] = [(data, ())]
+        if isinstance(data.get("capability"), dict):
+            owners.append((data["capability"], ("capability",)))
+        for owner, path in owners:
+            entries = owner.get("consumes")
+            if not isinstance(entries, list):
+                continue
+            resolved = []
+            for index, entry in enumerate(entries):
+                epath = (*path, "consumes", index)
+                if "import" in entry or ("location" in entry and "baseUri" not in entry):
+                    entry = self._import(entry, epath, len(resolved), path)
+                    if entry is None:
+                        continue
+                resolved.append(entry)
+            owner["consumes"] = resolved
+
+    def _import(
+        self, entry: dict[str, Any], path: DocPath, new_index: int, owner_path: DocPath
+    ) -> dict[str, Any] | None:
+        name, location, alias = entry.get("import"), entry.get("location"), entry.get("as")
+        if not isinstance(name, str) or not isinstance(location, str):
+            self.error(path, "a consumes import needs `location` and `import`", "bad-import")
+            return None
+        target = _resolve_location(location, self.base_dir)
+        imported = self._imported_source(target, path)
+        if imported is None:
+            return None
+        source, candidates = imported
+        for source_path, candidate in candidates:
+            if candidate.get("namespace") == name:
+                resolved = copy.deepcopy(candidate)
+                resolved["namespace"] = alias or name
+                resolved["origin"] = {"file": str(target), "imported": name, "alias": alias}
+                here = self.source.position(path)
+                self.overlays.append(
+                    _Overlay(
+                        (*owner_path, "consumes", new_index),
+                        source,
+                        source_path,
+                        f"imported by {self.source.file}:{here[0]}",
+                    )
+                )
+                return resolved
+        available = ", ".join(sorted(str(c.get("namespace")) for _, c in candidates)) or "none"
+        self.error(
+            (*path, "import"),
+            f"namespace {name!r} not found in {target} (it declares: {available})",
+            "bad-import",
+        )
+        return None
+
+    def _imported_source(
+        self, target: Path, path: DocPath
+    ) -> tuple[Source, list[tuple[DocPath, dict]]] | None:
+        try:
+            source = read_yaml(target)
+        except YamlSyntaxError as exc:
+            problem = exc.problem
+            if problem.rule == "file":
+                self.error((*path, "location"), f"imported file {target} not found", "bad-import")
+            else:
+                here = self.source.position(path)
+                self.problems.append(
+                    Problem(
+                        message=f"{problem.message} (imported by {self.source.file}:{here[0]})",
+                        file=problem.file,
+                        line=problem.line,
+                        column=problem.column,
+                        rule=problem.rule,
+                    )
+                )
+            return None
+        normalizer = Normalizer(source)
+        data = normalizer.run()
+        here = self.source.position(path)
+        for problem in normalizer.problems:
+            if problem.severity == "error":
+                self.problems.append(
+                    Problem(
+                        message=f"{problem.message} (imported by {self.source.file}:{here[0]})",
+                        path=problem.path,
+                        file=problem.file,
+                        line=problem.line,
+                        column=problem.column,
+                        rule=problem.rule,
+                    )
+                )
+        if not isinstance(data, dict):
+            return None
+        candidates: list[tuple[DocPath, dict]] = []
+        for prefix, holder in ((("consumes",), data), (("capability", "consumes"), data.get("capability"))):
+            entries = holder.get("consumes") if isinstance(holder, dict) else None
+            for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                if isinstance(entry, dict) and ("baseUri" in entry or "resources" in entry):
+                    candidates.append(((*prefix, index), entry))
+        if not candidates:
+            self.error(
+                (*path, "location"),
+                f"{target} declares no consumes block (neither root `consumes` nor `capability.consumes`)",
+                "bad-import",
+            )
+            return None
+        return source, candidates
+
+
+def _resolve_location(location: str, base_dir: Path) -> Path:
+    """``./x.yml``, ``file:///abs/x.yml``, ``file:///./x.yml`` → a path, relative to the importing file."""
+    if location.startswith("file:"):
+        parsed = urlparse(location)
+        raw = unquote((parsed.netloc or "") + parsed.path)
+        if raw.startswith("/./") or raw.startswith("/../"):
+            raw = raw[1:]
+        location = raw
+    path = Path(location)
+    return (path if path.is_absolute() else base_dir / path).resolve()
+
+
+def _children(value: Any, path: DocPath) -> Iterator[tuple[DocPath, BaseModel]]:
+    if isinstance(value, SpecModel):
+        yield path, value
+    elif isinstance(value, (tuple, list)):
+        for index, item in enumerate(value):
+            if isinstance(item, SpecModel):
+                yield (*path, index), item
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, SpecModel) and getattr(item, "kind", None) is None:
+                yield (*path, key), item
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> DocPath:
+    """Map a pydantic error location onto the document, dropping union-tag segments pydantic inserts."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int):
+            path.append(part)
+            node = node[part] if part < len(node) else None
+        elif isinstance(node, dict):
+            if part in node:
+                path.append(part)
+                node = node[part]
+            elif isinstance(part, str) and ("[" in part or part in _UNION_TAGS):
+                continue
+            else:
+                path.append(part)
+                node = None
+        else:
+            break
+    return tuple(path)
+
+
+_UNION_TAGS = {
+    "rest",
+    "mcp",
+    "skill",
+    "control",
+    "call",
+    "lookup",
+    "script",
+    "input",
+    "path",
+    "template",
+    "static",
+    "json",
+    "text",
+    "xml",
+    "sparql",
+    "formUrlEncoded",
+    "multipartForm",
+    "raw",
+    "basic",
+    "digest",
+    "apikey",
+    "bearer",
+    "oauth2",
+    "unsupported",
+}
+
+
+def _describe(error: dict[str, Any], path: DocPath) -> str:
+    kind = error["type"]
+    field_name = path[-1] if path else "document"
+    given = error.get("input")
+    if kind == "missing":
+        return f"missing required key {field_name!r}"
+    if kind == "literal_error":
+        return f"{error['msg'].replace('Input should be', 'expected')}, got {given!r}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping, got {_kind(given)}"
+    if kind in ("tuple_type", "list_type"):
+        return f"expected a list, got {_kind(given)}"
+    if kind == "union_tag_invalid":
+        context = error.get("ctx", {})
+        return f"unknown `type` {context.get('tag')!r} (expected {context.get('expected_tags')})"
+    message = error["msg"].replace("Input should be", "expected")
+    return f"{message}, got {given!r}" if not isinstance(given, (dict, list)) else message
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    return type(value).__name__ if value is not None else "nothing"

@@ -1,0 +1,94 @@
+"""The root of a Naftiko document: info, binds, capability (consumes, exposes, aggregates)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from .base import SpecModel
+from .consumes import ConsumesHttp
+from .control import ControlExpose
+from .mcp import McpExpose, McpToolInputParameter
+from .rest import RestExpose, UnitFields
+from .skill import SkillExpose
+
+Expose = Annotated[RestExpose | McpExpose | SkillExpose | ControlExpose, Field(discriminator="type")]
+
+
+class Person(SpecModel):
+    role: str | None = None
+    full_name: str | None = None
+    email: str | None = None
+
+
+class Info(SpecModel):
+    label: str | None = None  # `title` in the generated dialect
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    created: str | None = None
+    modified: str | None = None
+    stakeholders: tuple[Person, ...] = ()
+
+
+class Bind(SpecModel):
+    namespace: str
+    description: str | None = None
+    location: str | None = None
+    keys: dict[str, str] = Field(default_factory=dict)
+
+
+class Semantics(SpecModel):
+    safe: bool | None = None
+    idempotent: bool | None = None
+    cacheable: bool | None = None
+
+
+class AggregateFunction(UnitFields):
+    semantics: Semantics | None = None
+    input_parameters: tuple[McpToolInputParameter, ...] = ()
+
+
+class Aggregate(SpecModel):
+    label: str | None = None
+    namespace: str
+    functions: tuple[AggregateFunction, ...] = ()
+
+
+class Capability(SpecModel):
+    """Consumes are resolved: imported entries are replaced by the ConsumesHttp they name."""
+
+    binds: tuple[Bind, ...] = ()
+    consumes: tuple[ConsumesHttp, ...] = ()
+    exposes: tuple[Expose, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()
+
+
+class Document(SpecModel):
+    """A loaded capability (or shared consumes) document."""
+
+    naftiko: str | None = None
+    info: Info | None = None
+    binds: tuple[Bind, ...] = ()
+    consumes: tuple[ConsumesHttp, ...] = ()  # root consumes: a shared consumes file
+    capability: Capability | None = None
+
+    @property
+    def all_binds(self) -> tuple[Bind, ...]:
+        return self.binds + (self.capability.binds if self.capability else ())
+
+    @property
+    def all_consumes(self) -> tuple[ConsumesHttp, ...]:
+        return (self.capability.consumes if self.capability else ()) + self.consumes
+
+    def find_consumes(self, namespace: str) -> ConsumesHttp | None:
+        for consumes in self.all_consumes:
+            if consumes.namespace == namespace:
+                return consumes
+        return None
+
+    @property
+    def title(self) -> str:
+        if self.info and self.info.label:
+            return self.info.label
+        return "Naftiko capability"

@@ -1,0 +1,400 @@
+"""Semantic rules: what the JSON schema cannot say, checked on the typed document.
+
+Errors are reserved for documents a user would agree are broken: a call to nothing, a reference to a
+missing function or step, duplicate namespaces, an undeclared bind variable, an unusable adapter
+layout. Everything else that deviates from the spec is a warning, so real files keep loading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .models import (
+    ControlExpose,
+    Document,
+    McpExpose,
+    RestExpose,
+    SkillExpose,
+    StepCall,
+    StepLookup,
+    StepScript,
+    UnitFields,
+)
+from .models.mcp import McpPromptMessage, McpResource
+from .source import DocPath
+
+Report = Callable[[DocPath, str, str], None]
+
+_CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_QUALIFIED_VAR = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\s*\}\}")
+SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
+SCRIPT_LANGUAGES = {"python", "javascript"}
+_WILDCARD_HOSTS = {None, "", "0.0.0.0", "::", "*"}
+
+
+class Checker:
+    def __init__(
+        self,
+        document: Document,
+        data: dict[str, Any],
+        error: Report,
+        warn: Report,
+        locate: Callable[[DocPath], str],
+    ) -> None:
+        self.locate = locate
+        self.doc = document
+        self.data = data
+        self.error = error
+        self.warn = warn
+        self.operations: dict[str, set[str]] = {}
+        for consumes in document.all_consumes:
+            self.operations.setdefault(consumes.namespace, set()).update(
+                op.name for res in consumes.resources for op in res.operations
+            )
+        self.functions: dict[str, UnitFields] = {}
+        capability = document.capability
+        for aggregate in capability.aggregates if capability else ():
+            for function in aggregate.functions:
+                if function.name:
+                    self.functions[f"{aggregate.namespace}.{function.name}"] = function
+
+    def run(self) -> None:
+        self._namespaces()
+        self._consumes()
+        self._bind_variables()
+        capability = self.doc.capability
+        if capability is None:
+            return
+        for index, aggregate in enumerate(capability.aggregates):
+            for f_index, function in enumerate(aggregate.functions):
+                path = ("capability", "aggregates", index, "functions", f_index)
+                if function.ref:
+                    self.error(
+                        (*path, "ref"),
+                        f"chained ref {function.ref!r}: an aggregate function cannot itself use `ref`",
+                        "chained-ref",
+                    )
+                self._unit(function, path)
+        self._exposes()
+
+    # -- namespaces --------------------------------------------------------------------------------
+
+    def _namespaces(self) -> None:
+        capability = self.doc.capability
+        consumes_paths = [
+            (c.namespace, ("capability", "consumes", i, "namespace"))
+            for i, c in enumerate(capability.consumes if capability else ())
+        ]
+        consumes_paths += [
+            (c.namespace, ("consumes", i, "namespace")) for i, c in enumerate(self.doc.consumes)
+        ]
+        self._unique("consumes", consumes_paths)
+        if capability:
+            self._unique(
+                "exposes",
+                [
+                    (e.namespace, ("capability", "exposes", i, "namespace"))
+                    for i, e in enumerate(capability.exposes)
+                    if not isinstance(e, ControlExpose)
+                ],
+            )
+            self._unique(
+                "aggregates",
+                [
+                    (a.namespace, ("capability", "aggregates", i, "namespace"))
+                    for i, a in enumerate(capability.aggregates)
+                ],
+            )
+        bind_paths = [(b.namespace, ("binds", i, "namespace")) for i, b in enumerate(self.doc.binds)]
+        bind_paths += [
+            (b.namespace, ("capability", "binds", i, "namespace"))
+            for i, b in enumerate(capability.binds if capability else ())
+        ]
+        self._unique("binds", bind_paths)
+        consumed = {name for name, _ in consumes_paths}
+        for name, path in bind_paths:
+            if name in consumed:
+                self.warn(
+                    path, f"bind namespace {name!r} is also a consumes namespace", "namespace-collision"
+                )
+
+    def _unique(self, kind: str, entries: Iterable[tuple[str, DocPath]]) -> None:
+        seen: dict[str, DocPath] = {}
+        for name, path in entries:
+            if name in seen:
+                self.error(
+                    path,
+                    f"duplicate {kind} namespace {name!r} (first declared at {self.locate(seen[name])})",
+                    "duplicate-namespace",
+                )
+            else:
+                seen[name] = path
+
+    # -- consumes ----------------------------------------------------------------------------------
+
+    def _consumes(self) -> None:
+        capability = self.doc.capability
+        entries = [
+            (c, ("capability", "consumes", i))
+            for i, c in enumerate(capability.consumes if capability else ())
+        ]
+        entries += [(c, ("consumes", i)) for i, c in enumerate(self.doc.consumes)]
+        for consumes, path in entries:
+            base = consumes.base_uri.strip()
+            if not base:
+                self.error(
+                    (*path, "baseUri"),
+                    f"consumes {consumes.namespace!r} has an empty `baseUri`; expected an http(s) URL",
+                    "empty-base-uri",
+                )
+            elif not base.startswith(("http://", "https://", "{{")):
+                self.warn((*path, "baseUri"), f"`baseUri` {base!r} is not an http(s) URL", "schema")
+            for r_index, resource in enumerate(consumes.resources):
+                for o_index, operation in enumerate(resource.operations):
+                    fmt = operation.output_raw_format
+                    if fmt not in SUPPORTED_RAW_FORMATS:
+                        self.warn(
+                            (*path, "resources", r_index, "operations", o_index, "outputRawFormat"),
+                            f"outputRawFormat {fmt!r} is not supported by this runtime "
+                            f"(supported: {', '.join(sorted(SUPPORTED_RAW_FORMATS))})",
+                            "unsupported-format",
+                        )
+
+    # -- binds -------------------------------------------------------------------------------------
+
+    def _bind_variables(self) -> None:
+        declared = {b.namespace: set(b.keys) for b in self.doc.all_binds}
+        if not declared:
+            return
+        for path, text in _strings(self.data, ()):
+            if "{{" not in text:
+                continue
+            for match in _QUALIFIED_VAR.finditer(text):
+                namespace, variable = match.groups()
+                keys = declared.get(namespace)
+                if keys is not None and variable not in keys:
+                    listing = ", ".join(sorted(keys)) or "none"
+                    self.error(
+                        path,
+                        f"{match.group(0)}: bind {namespace!r} declares no variable {variable!r} "
+                        f"(it declares: {listing})",
+                        "undeclared-bind-variable",
+                    )
+
+    # -- exposes and units -------------------------------------------------------------------------
+
+    def _exposes(self) -> None:
+        capability = self.doc.capability
+        assert capability is not None
+        listeners: dict[int, list[tuple[str | None, DocPath]]] = {}
+        controls = 0
+        rest_ops: dict[str, set[str]] = {}
+        mcp_tools: dict[str, set[str]] = {}
+        for index, expose in enumerate(capability.exposes):
+            path = ("capability", "exposes", index)
+            stdio = isinstance(expose, McpExpose) and expose.transport == "stdio"
+            if expose.port is not None and not stdio:
+                listeners.setdefault(expose.port, []).append((expose.address, path))
+            if isinstance(expose, ControlExpose):
+                controls += 1
+                if controls > 1:
+                    self.error(
+                        path,
+                        "more than one control adapter; a capability has at most one",
+                        "multiple-control",
+                    )
+            elif isinstance(expose, RestExpose):
+                rest_ops[expose.namespace] = self._rest(expose, path)
+            elif isinstance(expose, McpExpose):
+                mcp_tools[expose.namespace] = self._mcp(expose, path)
+            if stdio and expose.port is not None:
+                self.warn((*path, "port"), "`port` is ignored when `transport` is stdio", "schema")
+        for port, owners in listeners.items():
+            for i, (address, path) in enumerate(owners):
+                for other_address, other_path in owners[:i]:
+                    if (
+                        address == other_address
+                        or address in _WILDCARD_HOSTS
+                        or other_address in _WILDCARD_HOSTS
+                    ):
+                        self.error(
+                            (*path, "port"),
+                            f"port {port} is already used by the adapter at "
+                            f"{self.locate(other_path)}; two adapters cannot listen on one address and port",
+                            "port-conflict",
+                        )
+                        break
+        for index, expose in enumerate(capability.exposes):
+            if isinstance(expose, SkillExpose):
+                self._skill(expose, ("capability", "exposes", index), rest_ops, mcp_tools)
+
+    def _rest(self, expose: RestExpose, path: DocPath) -> set[str]:
+        names: set[str] = set()
+        consumes = {c.namespace for c in self.doc.all_consumes}
+        for r_index, resource in enumerate(expose.resources):
+            rpath = (*path, "resources", r_index)
+            if not resource.operations and resource.forward is None:
+                self.warn(rpath, "resource has neither `operations` nor `forward`", "schema")
+            if resource.forward and resource.forward.target_namespace not in consumes:
+                self.warn(
+                    (*rpath, "forward", "targetNamespace"),
+                    f"forward target {resource.forward.target_namespace!r} is not a consumes namespace",
+                    "unknown-namespace",
+                )
+            for o_index, operation in enumerate(resource.operations):
+                self._unit(operation, (*rpath, "operations", o_index))
+                if operation.name:
+                    names.add(operation.name)
+        return names
+
+    def _mcp(self, expose: McpExpose, path: DocPath) -> set[str]:
+        names: set[str] = set()
+        for index, tool in enumerate(expose.tools):
+            tpath = (*path, "tools", index)
+            self._unit(tool, tpath)
+            name = tool.name or (self.functions[tool.ref].name if tool.ref in self.functions else None)
+            if name in names:
+                self.warn((*tpath, "name"), f"duplicate tool name {name!r}", "duplicate-name")
+            if name:
+                names.add(name)
+            if tool.mode == "mock" and not any(
+                o.value is not None or o.properties for o in tool.output_parameters
+            ):
+                self.warn(tpath, "tool has no `call`, `steps`, `ref` or static output values", "schema")
+        for index, resource in enumerate(expose.resources):
+            self._resource(resource, (*path, "resources", index))
+        for p_index, prompt in enumerate(expose.prompts):
+            for m_index, message in enumerate(prompt.template):
+                self._message(message, (*path, "prompts", p_index, "template", m_index))
+        return names
+
+    def _resource(self, resource: McpResource, path: DocPath) -> None:
+        if resource.location and (resource.call or resource.steps):
+            self.error(
+                path,
+                "`location` together with `call`/`steps`: a resource is static or dynamic, not both",
+                "mode-conflict",
+            )
+        elif not resource.location and not resource.call and not resource.steps:
+            self.warn(path, "resource has neither `location` nor `call`/`steps`", "schema")
+        self._wiring(resource.call, resource.steps, path)
+
+    def _message(self, message: McpPromptMessage, path: DocPath) -> None:
+        if message.content is not None and (message.call or message.steps):
+            self.error(path, "`content` together with `call`/`steps`", "mode-conflict")
+        self._wiring(message.call, message.steps, path)
+
+    def _unit(self, unit: UnitFields, path: DocPath) -> None:
+        modes = [
+            m for m, present in (("ref", unit.ref), ("call", unit.call), ("steps", unit.steps)) if present
+        ]
+        if len(modes) > 1:
+            self.error(
+                path,
+                f"`{modes[0]}` together with `{modes[1]}`: a unit uses exactly one mode (call, steps or ref)",
+                "mode-conflict",
+            )
+        if unit.ref and unit.ref not in self.functions:
+            available = ", ".join(sorted(self.functions)) or "none"
+            self.error(
+                (*path, "ref"),
+                f"ref {unit.ref!r} names no aggregate function (available: {available})",
+                "unknown-ref",
+            )
+        self._wiring(unit.call, unit.steps, path)
+
+    def _wiring(self, call: str | None, steps: tuple[Any, ...], path: DocPath) -> None:
+        if call:
+            self._call(call, (*path, "call"))
+        seen: dict[str, str] = {}
+        for index, step in enumerate(steps):
+            spath = (*path, "steps", index)
+            if step.name in seen:
+                self.warn((*spath, "name"), f"duplicate step name {step.name!r}", "duplicate-name")
+            if isinstance(step, StepCall):
+                self._call(step.call, (*spath, "call"))
+            elif isinstance(step, StepLookup) and seen.get(step.index) != "call":
+                earlier = ", ".join(n for n, kind in seen.items() if kind == "call") or "none"
+                self.error(
+                    (*spath, "index"),
+                    f"lookup index {step.index!r} names no earlier call step (earlier call steps: {earlier})",
+                    "lookup-index",
+                )
+            elif isinstance(step, StepScript) and step.language and step.language not in SCRIPT_LANGUAGES:
+                self.error(
+                    (*spath, "language"),
+                    f"script language {step.language!r} is not supported by this "
+                    f"runtime (supported: {', '.join(sorted(SCRIPT_LANGUAGES))})",
+                    "unsupported-language",
+                )
+            seen[step.name] = step.type
+
+    def _call(self, call: str, path: DocPath) -> None:
+        if not _CALL.fullmatch(call):
+            self.error(path, f"call {call!r} must have the form `namespace.operation`", "bad-call")
+            return
+        namespace, operation = call.split(".", 1)
+        operations = self.operations.get(namespace)
+        if operations is None:
+            declared = ", ".join(sorted(self.operations)) or "none"
+            self.error(
+                path,
+                f"call {call!r} names no consumed operation: no consumes namespace {namespace!r} "
+                f"(declared: {declared})",
+                "unknown-call",
+            )
+        elif operation not in operations:
+            listing = ", ".join(sorted(operations)[:12]) + (", …" if len(operations) > 12 else "")
+            self.error(
+                path,
+                f"call {call!r} names no consumed operation: namespace {namespace!r} has no "
+                f"operation {operation!r} (it declares: {listing or 'none'})",
+                "unknown-call",
+            )
+
+    def _skill(
+        self, expose: SkillExpose, path: DocPath, rest: dict[str, set[str]], mcp: dict[str, set[str]]
+    ) -> None:
+        for s_index, skill in enumerate(expose.skills):
+            for t_index, tool in enumerate(skill.tools):
+                tpath = (*path, "skills", s_index, "tools", t_index)
+                if tool.from_ is None and tool.instruction is None:
+                    self.warn(tpath, "skill tool has neither `from` nor `instruction`", "schema")
+                    continue
+                if tool.from_ is not None:
+                    source = tool.from_.source_namespace
+                    units = rest.get(source, mcp.get(source))
+                    if units is None:
+                        self.warn(
+                            (*tpath, "from", "sourceNamespace"),
+                            f"{source!r} is not a REST or MCP adapter of this capability",
+                            "unknown-namespace",
+                        )
+                    elif tool.from_.action not in units:
+                        self.warn(
+                            (*tpath, "from", "action"),
+                            f"adapter {source!r} has no unit named {tool.from_.action!r}",
+                            "unknown-action",
+                        )
+                elif skill.location is None:
+                    self.warn(tpath, "`instruction` needs the skill's `location`", "schema")
+
+
+def check_document(
+    document: Document, data: dict[str, Any], error: Report, warn: Report, locate: Callable[[DocPath], str]
+) -> None:
+    """Run every semantic rule, reporting through ``error(path, message, rule)`` / ``warn(...)``."""
+    Checker(document, data, error, warn, locate).run()
+
+
+def _strings(node: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*path, index))
