@@ -1,0 +1,80 @@
+"""Parameter names that match across spellings.
+
+Capability documents name the same parameter differently in different places: an exposed REST
+path says ``{{prompt-id}}``, a ``with`` block says ``prompt_id``, a generated MCP tool says
+``Prompt_ID``. Those are one name. :func:`canonical` is the single rule that decides it, and
+:class:`NameIndex` is a read-only mapping that applies the rule on lookup while keeping the
+spelling the document used (so errors and upstream requests show the original key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar
+
+V = TypeVar("V")
+
+__all__ = ["NameIndex", "canonical"]
+
+
+def canonical(name: str) -> str:
+    """The spelling-independent form of a parameter name: lower case, ``-`` read as ``_``.
+
+    >>> canonical("Prompt-ID") == canonical("prompt_id")
+    True
+    """
+    return name.lower().replace("-", "_")
+
+
+class NameIndex(Mapping[str, V]):
+    """A read-only mapping whose lookups fall back to :func:`canonical` names.
+
+    An exact key always wins; only when it is absent is the canonical form consulted. When two
+    keys share a canonical form (``user-id`` and ``user_id`` both present), exact lookups still
+    reach each of them and a canonical lookup reaches the one inserted first. Iteration yields the
+    original keys in insertion order.
+    """
+
+    __slots__ = ("_by_canonical", "_data")
+
+    def __init__(self, items: Mapping[str, V] | Iterable[tuple[str, V]] = ()) -> None:
+        data: dict[str, V] = dict(items)
+        by_canonical: dict[str, str] = {}
+        for key in data:
+            by_canonical.setdefault(canonical(key), key)
+        self._data = data
+        self._by_canonical = by_canonical
+
+    @classmethod
+    def of_names(cls, names: Iterable[str]) -> NameIndex[str]:
+        """Index a set of declared names onto themselves, to ask "which declared name is this?"."""
+        return NameIndex((name, name) for name in names)
+
+    def original(self, name: str) -> str | None:
+        """The key as stored that ``name`` matches (exactly or canonically), or ``None``."""
+        if name in self._data:
+            return name
+        return self._by_canonical.get(canonical(name))
+
+    def __getitem__(self, name: str) -> V:
+        try:
+            return self._data[name]
+        except KeyError:
+            key = self._by_canonical.get(canonical(name)) if isinstance(name, str) else None
+            if key is None:
+                raise
+            return self._data[key]
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._data:
+            return True
+        return isinstance(name, str) and canonical(name) in self._by_canonical
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"NameIndex({self._data!r})"
