@@ -28,6 +28,7 @@ class InputSpec:
     whole_body: bool = False  # REST: this input is the entire JSON request body
     default: Any = None
     items: Mapping[str, Any] | None = None  # JSON Schema of array items, when known
+    extract: str | None = None  # REST: a JSONPath selecting this input from the JSON request body
 
 
 @dataclass(frozen=True, slots=True)

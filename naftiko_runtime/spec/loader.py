@@ -155,7 +155,7 @@ class _Loading:
 
     def _build(self, data: dict[str, Any]) -> Document | None:
         try:
-            return Document.model_validate(data)
+            document = Document.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors():
                 path = _data_path(data, error["loc"])
@@ -165,6 +165,9 @@ class _Loading:
                     )
                 )
             return None
+        if self.source.file.startswith("<"):
+            return document
+        return document.model_copy(update={"source_file": str(Path(self.source.file).resolve())})
 
     def _unknown_keys(self, model: BaseModel, path: DocPath) -> None:
         for key in model.model_extra or {}:

@@ -242,9 +242,11 @@ class Normalizer:
         self._binds(capability, path)
         exposes = capability.get("exposes")
         aggregates = capability.get("aggregates")
-        expose_namespaces = {e.get("namespace") for e in exposes or [] if isinstance(e, dict)}
-        aggregate_namespaces = {a.get("namespace") for a in aggregates or [] if isinstance(a, dict)}
-        self._namespaces = frozenset(str(n) for n in expose_namespaces | aggregate_namespaces if n)
+        expose_namespaces = [e.get("namespace") for e in _items(exposes) if isinstance(e, dict)]
+        aggregate_namespaces = [a.get("namespace") for a in _items(aggregates) if isinstance(a, dict)]
+        self._namespaces = frozenset(
+            str(n) for n in [*expose_namespaces, *aggregate_namespaces] if n and _is_scalar(n)
+        )
         if "consumes" in capability:
             self._consumes_list(capability, (*path, "consumes"), capability)
         if isinstance(exposes, list):
@@ -259,7 +261,7 @@ class Normalizer:
                 if not isinstance(aggregate, dict):
                     continue
                 context = self._context(aggregate.get("namespace"))
-                for f_index, function in enumerate(aggregate.get("functions") or []):
+                for f_index, function in enumerate(_items(aggregate.get("functions"))):
                     if isinstance(function, dict):
                         self._unit(function, (*apath, "functions", f_index), context)
                         self._tool_params(function, (*apath, "functions", f_index))
@@ -321,7 +323,7 @@ class Normalizer:
                 continue
             self._stringify(resource, rpath, ("path", "label", "description"))
             self._consumed_params(resource, rpath)
-            for o_index, operation in enumerate(resource.get("operations") or []):
+            for o_index, operation in enumerate(_items(resource.get("operations"))):
                 if isinstance(operation, dict):
                     self._consumed_operation(operation, (*rpath, "operations", o_index))
         return True
@@ -479,7 +481,7 @@ class Normalizer:
             forward = resource.get("forward")
             if isinstance(forward, dict) and isinstance(forward.get("trustedHeaders"), str):
                 forward["trustedHeaders"] = [forward["trustedHeaders"]]
-            for o_index, operation in enumerate(resource.get("operations") or []):
+            for o_index, operation in enumerate(_items(resource.get("operations"))):
                 opath = (*rpath, "operations", o_index)
                 if isinstance(operation, dict):
                     self._operation_id(operation, opath)
@@ -506,7 +508,7 @@ class Normalizer:
     def _mcp(self, expose: dict[str, Any], path: DocPath, context: _Context) -> None:
         if isinstance(expose.get("transport"), str):
             expose["transport"] = expose["transport"].strip().lower()
-        for index, tool in enumerate(expose.get("tools") or []):
+        for index, tool in enumerate(_items(expose.get("tools"))):
             tpath = (*path, "tools", index)
             if not isinstance(tool, dict):
                 continue
@@ -515,17 +517,17 @@ class Normalizer:
             hints = tool.get("hints")
             if isinstance(hints, dict):
                 self._hints(hints, (*tpath, "hints"))
-        for index, resource in enumerate(expose.get("resources") or []):
+        for index, resource in enumerate(_items(expose.get("resources"))):
             if isinstance(resource, dict):
                 self._unit(resource, (*path, "resources", index), context)
-        for p_index, prompt in enumerate(expose.get("prompts") or []):
+        for p_index, prompt in enumerate(_items(expose.get("prompts"))):
             ppath = (*path, "prompts", p_index)
             if not isinstance(prompt, dict):
                 continue
             if "messages" in prompt and "template" not in prompt:
                 self.dialect("prompt-messages", (*ppath, "messages"))
                 self.rename(prompt, ppath, "messages", "template")
-            for m_index, message in enumerate(prompt.get("template") or []):
+            for m_index, message in enumerate(_items(prompt.get("template"))):
                 if isinstance(message, dict):
                     if isinstance(message.get("content"), dict) and "text" in message["content"]:
                         message["content"] = message["content"]["text"]
@@ -555,7 +557,7 @@ class Normalizer:
                 self._param_type(param, (*path, "inputParameters", index))
 
     def _skill(self, expose: dict[str, Any], path: DocPath) -> None:
-        for s_index, skill in enumerate(expose.get("skills") or []):
+        for s_index, skill in enumerate(_items(expose.get("skills"))):
             spath = (*path, "skills", s_index)
             if not isinstance(skill, dict):
                 continue
@@ -563,7 +565,7 @@ class Normalizer:
             if isinstance(allowed, list):
                 self.dialect("allowed-tools-list", (*spath, "allowed-tools"))
                 skill["allowed-tools"] = " ".join(str(a) for a in allowed)
-            for t_index, tool in enumerate(skill.get("tools") or []):
+            for t_index, tool in enumerate(_items(skill.get("tools"))):
                 source = tool.get("from") if isinstance(tool, dict) else None
                 if isinstance(source, dict) and "sourceNamespace" not in source and "namespace" in source:
                     self.dialect("skill-from-wiki", (*spath, "tools", t_index, "from"))
@@ -735,3 +737,13 @@ class Normalizer:
             value = owner.get(key)
             if value is not None and not isinstance(value, str) and not isinstance(value, (dict, list)):
                 owner[key] = "true" if value is True else "false" if value is False else str(value)
+
+
+def _items(value: Any) -> list[Any]:
+    """The entries of a list-valued key; anything else (a typo'd scalar or mapping) has none here, and
+    the model reports it with its place."""
+    return value if isinstance(value, list) else []
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))

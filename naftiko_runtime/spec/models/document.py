@@ -72,6 +72,7 @@ class Document(SpecModel):
     binds: tuple[Bind, ...] = ()
     consumes: tuple[ConsumesHttp, ...] = ()  # root consumes: a shared consumes file
     capability: Capability | None = None
+    source_file: str | None = None  # set by the loader: binds and imports resolve against its directory
 
     @property
     def all_binds(self) -> tuple[Bind, ...]:

@@ -1,0 +1,99 @@
+"""``naftiko call FILE TARGET [NAME=VALUE ...]``: invoke one unit once, print its result as JSON.
+
+Exit codes: 0 success; 2 a bad document, bind, target or input (the message names it); 3 an
+upstream failure (status and upstream message on stderr). Never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import orjson
+
+from ..consumes.transport import TransportSettings
+from ..errors import BindError, InputError, InvocationError, SpecError, StepError
+from ..runtime import Runtime, RuntimeOptions, UnknownTarget
+from ..spec import load
+from .options import add_runtime_options, parse_base_uris
+
+EXIT_INPUT = 2
+EXIT_UPSTREAM = 3
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "call",
+        help="invoke one exposed unit (or consumed operation) once and print the result",
+        description="Invoke one unit. TARGET is an MCP tool name, a REST operation name, an aggregate "
+        "function (ns.function) or a consumed operation (namespace.operation). Each VALUE is "
+        "parsed as JSON when it is valid JSON, else taken as a string.",
+    )
+    parser.add_argument("path", metavar="FILE", help="capability file")
+    parser.add_argument("target", metavar="TARGET", help="unit to invoke")
+    parser.add_argument("arguments", nargs="*", metavar="NAME=VALUE", help="arguments")
+    add_runtime_options(parser)
+    parser.set_defaults(run=run)
+
+
+def parse_arguments(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"argument {pair!r}: expected NAME=VALUE")
+        try:
+            out[name] = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            out[name] = text
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        arguments = parse_arguments(args.arguments)
+        base_uris = parse_base_uris(args.base_uri)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    try:
+        document = load(args.path)
+    except SpecError as exc:
+        for problem in exc.errors:
+            print(problem.format(), file=sys.stderr)
+        return EXIT_INPUT
+    options = RuntimeOptions(
+        base_uris=base_uris,
+        unit_deadline_s=args.deadline,
+        transport=TransportSettings(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout),
+    )
+    try:
+        runtime = Runtime.build(document, options)
+        unit = runtime.find(args.target)
+    except (BindError, UnknownTarget) as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    return asyncio.run(_invoke(runtime, unit, arguments))
+
+
+async def _invoke(runtime: Runtime, unit: Any, arguments: dict[str, Any]) -> int:
+    try:
+        result = await unit.invoke(arguments)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {unit.qualified}: input {problem.name!r}: {problem.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except StepError as exc:
+        code = EXIT_INPUT if isinstance(exc.cause, InputError) else EXIT_UPSTREAM
+        return _fail(f"{unit.qualified}: {exc}", code)
+    except InvocationError as exc:
+        return _fail(str(exc), EXIT_UPSTREAM)
+    finally:
+        await runtime.aclose()
+    sys.stdout.write(orjson.dumps(result.value, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,122 @@
+"""Request bodies, compiled once per consumed operation and rendered per call by content type.
+
+A value inserted into JSON is JSON (``"crewIds": {{crewIds}}`` becomes an array, a quote inside a
+string stays escaped); text, XML and SPARQL bodies are text; form bodies are URL-encoded; multipart
+bodies are real multipart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from ..expressions import compile_template
+from ..spec.models import BodyForm, BodyJson, BodyMultipart, BodyRaw, BodyText, RequestBody
+from .encoding import encode_query, scalar_text
+
+RenderedBody = tuple[bytes, str]
+BodyRenderer = Callable[[Mapping[str, Any]], RenderedBody]
+
+_TEXT_TYPES = {
+    "text": "text/plain; charset=utf-8",
+    "xml": "application/xml",
+    "sparql": "application/sparql-query",
+}
+_JSON = "application/json"
+
+
+def compile_body(spec: RequestBody) -> BodyRenderer:
+    """A function from the request's template context to ``(bytes, content type)``."""
+    if isinstance(spec, BodyJson):
+        if isinstance(spec.data, str):
+            return _json_text(spec.data)
+        structure = _compile_structure(spec.data)
+        return lambda context: (orjson.dumps(structure(context)), _JSON)
+    if isinstance(spec, BodyRaw):
+        return _json_text(spec.data)
+    if isinstance(spec, BodyText):
+        template = compile_template(spec.data)
+        media = _TEXT_TYPES[spec.type]
+        return lambda context: (template.render(context).encode(), media)
+    if isinstance(spec, BodyForm):
+        return _form(spec.data)
+    if isinstance(spec, BodyMultipart):
+        return _multipart(spec)
+    raise TypeError(f"unknown body kind {spec!r}")  # pragma: no cover - the models are a closed union
+
+
+def _json_text(text: str) -> BodyRenderer:
+    template = compile_template(text)
+    return lambda context: (template.render_json(context).encode(), _JSON)
+
+
+def _compile_structure(data: Any) -> Callable[[Mapping[str, Any]], Any]:
+    """Objects and arrays keep their shape; a string that is one placeholder keeps the value's type."""
+    if isinstance(data, str):
+        template = compile_template(data)
+        if template.is_literal:
+            return lambda _context: data
+        if template.single_variable is not None:
+            return lambda context: _reveal(template.render_value(context))
+        return template.render
+    if isinstance(data, dict):
+        fields = [(key, _compile_structure(value)) for key, value in data.items()]
+        return lambda context: {key: build(context) for key, build in fields}
+    if isinstance(data, list):
+        items = [_compile_structure(value) for value in data]
+        return lambda context: [build(context) for build in items]
+    return lambda _context: data
+
+
+def _reveal(value: Any) -> Any:
+    reveal = getattr(value, "reveal", None)
+    return reveal() if callable(reveal) else value
+
+
+def _form(data: str | dict[str, Any]) -> BodyRenderer:
+    media = "application/x-www-form-urlencoded"
+    if isinstance(data, str):
+        template = compile_template(data)
+        return lambda context: (template.render(context).encode(), media)
+    fields = [(str(key), _compile_structure(value)) for key, value in data.items()]
+
+    def render(context: Mapping[str, Any]) -> RenderedBody:
+        pairs = []
+        for key, build in fields:
+            value = build(context)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            pairs.extend((key, scalar_text(v)) for v in values)
+        return encode_query(pairs).encode(), media
+
+    return render
+
+
+def _multipart(spec: BodyMultipart) -> BodyRenderer:
+    parts = [(part, _compile_structure(part.value)) for part in spec.data]
+
+    def render(context: Mapping[str, Any]) -> RenderedBody:
+        boundary = "naftiko-" + os.urandom(12).hex()
+        chunks: list[bytes] = []
+        for part, build in parts:
+            value = build(context)
+            content = value if isinstance(value, bytes) else scalar_text(value).encode()
+            disposition = f'form-data; name="{_quote(part.name)}"'
+            if part.filename:
+                disposition += f'; filename="{_quote(part.filename)}"'
+            head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+            if part.content_type or part.filename:
+                head += f"Content-Type: {part.content_type or 'application/octet-stream'}\r\n"
+            chunks.append(head.encode() + b"\r\n" + content + b"\r\n")
+        chunks.append(f"--{boundary}--\r\n".encode())
+        return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+    return render
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")

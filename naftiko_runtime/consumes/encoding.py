@@ -1,0 +1,91 @@
+"""Putting values on the wire: path segments, query strings, headers and cookies.
+
+Every value is encoded for the one place it goes, so that no value can change the structure around
+it: a path value can never add a segment or climb (``../admin``, ``a/b``, ``?x``, ``#``), a header
+value can never add a header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+# RFC 3986 unreserved characters plus sub-delims that are harmless inside one path segment.
+_SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
+_QUERY_SAFE = "-._~!$'()*,;:@/?"
+
+
+class UnsafeValue(ValueError):
+    """A value that cannot be placed where it was asked to go (CR/LF in a header)."""
+
+
+def scalar_text(value: Any) -> str:
+    """How a value reads on the wire: ``true``/``false``, integers without ``.0``, JSON for structures."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    reveal = getattr(value, "reveal", None)
+    if callable(reveal):
+        return reveal()
+    if value is None:
+        return ""
+    return orjson.dumps(value).decode()
+
+
+def path_segment(value: Any) -> str:
+    """Percent-encode a value for one path segment; ``.`` and ``..`` are encoded so they cannot climb."""
+    text = quote(scalar_text(value), safe=_SEGMENT_SAFE)
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return text
+
+
+def query_pairs(name: str, value: Any) -> Iterable[tuple[str, str]]:
+    """One parameter's ``name=value`` pairs; a list is repeated keys, ``None`` is omitted."""
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return [(name, scalar_text(item)) for item in value if item is not None]
+    return [(name, scalar_text(value))]
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    return "&".join(f"{quote(k, safe=_QUERY_SAFE)}={quote(v, safe=_QUERY_SAFE)}" for k, v in pairs)
+
+
+def header_value(name: str, value: Any) -> str:
+    text = scalar_text(value)
+    if "\r" in text or "\n" in text or "\0" in text:
+        raise UnsafeValue(f"value for header {name!r} contains a line break")
+    return text
+
+
+def cookie_header(cookies: Mapping[str, Any]) -> str:
+    parts = []
+    for name, value in cookies.items():
+        text = scalar_text(value)
+        if any(c in text for c in ";\r\n\0"):
+            raise UnsafeValue(f"value for cookie {name!r} contains ';' or a line break")
+        parts.append(f"{name}={quote(text, safe=_QUERY_SAFE + '&=+')}")
+    return "; ".join(parts)
+
+
+def join_url(base: str, path: str) -> str:
+    """``baseUri`` + resource path with exactly one slash between them; base paths are kept."""
+    if not path:
+        return base
+    if base.endswith("/"):
+        base = base.rstrip("/")
+    if path.startswith("?"):
+        return base + path
+    return f"{base}/{path.lstrip('/')}"

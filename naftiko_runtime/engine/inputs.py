@@ -1,0 +1,348 @@
+"""The inputs of an exposed unit: declared, or inferred from ``with`` and the called operation.
+
+Most real capabilities declare no ``inputParameters`` on their REST operations and MCP tools; their
+inputs are implied by the ``with`` references (``rest.prompt_id``) and by the consumed operation's
+own parameters (name, location, type, required). We infer them once, at load time, so that REST can
+route and validate, and MCP can publish an input schema, exactly as if they had been declared.
+
+Parameters the consumer's authentication supplies (the seed's ``Authorization`` header) are never
+asked of the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from ..consumes.operation import ConsumedCall, ParamPlan
+from ..errors import InputError, InputProblem
+from ..expressions import canonical, compile_template
+from ..spec.models import (
+    ExposedInputParameter,
+    InputRef,
+    McpToolInputParameter,
+    StepCall,
+    TemplateValue,
+    WithValue,
+)
+from .contract import InputSpec
+
+_ROUTE_PARAM = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
+
+
+def route_params(path: str) -> tuple[str, ...]:
+    """Placeholder names of a REST path, in either ``{x}`` or ``{{x}}`` form."""
+    return tuple((m.group(1) or m.group(2)).strip() for m in _ROUTE_PARAM.finditer(path))
+
+
+def from_exposed(params: Iterable[ExposedInputParameter]) -> list[InputSpec]:
+    out: dict[str, InputSpec] = {}
+    for p in params:
+        extract = p.value if p.value and p.value.startswith("$") else None
+        default = p.value if p.value and not extract else None
+        required = p.required if p.required is not None else p.in_ == "path"
+        out[p.name] = InputSpec(
+            p.name,
+            p.type,
+            required,
+            p.description,
+            p.in_,
+            p.pattern,
+            whole_body=p.in_ == "body" and p.name == "body" and extract is None,
+            default=default,
+            extract=extract,
+        )
+    return list(out.values())
+
+
+def from_tool(params: Iterable[McpToolInputParameter]) -> list[InputSpec]:
+    return [InputSpec(p.name, p.type, p.required, p.description) for p in params]
+
+
+def infer_for_call(
+    call: ConsumedCall, with_: Mapping[str, WithValue], known: Mapping[str, Any]
+) -> list[InputSpec]:
+    """Inputs implied by ``with`` references and the consumed operation's parameters.
+
+    ``known`` holds names that are not caller inputs (bind variables, step names).
+    """
+    targets = {p.key: p for p in _askable(call)}
+    supplied = _auth_supplied(call)
+    inputs: dict[str, InputSpec] = {}
+    mapped: set[str] = set()
+    for key, value in with_.items():
+        target_key = canonical(key)
+        mapped.add(target_key)
+        target = targets.get(target_key)
+        if target_key in supplied:
+            continue
+        if isinstance(value, InputRef):
+            _add(inputs, _spec(value.name, target))
+        elif isinstance(value, TemplateValue):
+            template = compile_template(value.template)
+            for name in template.variables:
+                if not _is_known(name, known):
+                    typed = target if template.single_variable else None
+                    _add(inputs, _spec(name, typed, required=False))
+    for key, param in targets.items():
+        if key not in mapped:
+            _add(inputs, _spec(param.name, param))
+    for name in call.body_template_variables:
+        if canonical(name) not in mapped and not _is_known(name, known):
+            _add(inputs, InputSpec(name, "string", False, None, "body"))
+    return list(inputs.values())
+
+
+def infer_for_steps(
+    steps: Sequence[Any], calls: Mapping[str, ConsumedCall], known: Mapping[str, Any]
+) -> list[InputSpec]:
+    """Inputs an orchestration needs: what its call steps reference and do not get from earlier steps."""
+    inputs: dict[str, InputSpec] = {}
+    step_names = {step.name for step in steps}
+    scope = {**known, **dict.fromkeys(step_names)}
+    for step in steps:
+        if not isinstance(step, StepCall):
+            continue
+        call = calls.get(step.call)
+        if call is None:
+            continue
+        for spec in infer_for_call(call, step.with_, scope):
+            if canonical(spec.name) not in {canonical(s) for s in step_names}:
+                _add(inputs, spec if spec.location == "path" else _optional(spec))
+    return list(inputs.values())
+
+
+def infer_from_templates(texts: Iterable[str], known: Mapping[str, Any]) -> list[InputSpec]:
+    """Inputs of a mock unit: the variables its static output templates use."""
+    inputs: dict[str, InputSpec] = {}
+    for text in texts:
+        for name in compile_template(text).variables:
+            if not _is_known(name, known):
+                _add(inputs, InputSpec(name, "string", False))
+    return list(inputs.values())
+
+
+def locate_for_rest(inputs: Sequence[InputSpec], route: Sequence[str], method: str) -> list[InputSpec]:
+    """Give every inferred input a place in an HTTP request: the route wins, then the consumed location."""
+    in_route = {canonical(name): name for name in route}
+    located: list[InputSpec] = []
+    seen: set[str] = set()
+    for spec in inputs:
+        key = canonical(spec.name)
+        seen.add(key)
+        if key in in_route:
+            located.append(_replace(spec, location="path", required=True))
+        elif spec.location in ("query", "header", "cookie", "body"):
+            located.append(spec)
+        elif spec.location == "path" or method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            located.append(_replace(spec, location="query"))
+        else:
+            located.append(_replace(spec, location="body"))
+    for key, name in in_route.items():
+        if key not in seen:
+            located.append(InputSpec(name, "string", True, None, "path"))
+    return located
+
+
+def json_schema(inputs: Sequence[InputSpec]) -> dict[str, Any]:
+    """The JSON Schema of an argument object (MCP ``inputSchema``; REST request documentation)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for spec in inputs:
+        schema: dict[str, Any] = {"type": spec.type}
+        if spec.description:
+            schema["description"] = spec.description
+        if spec.type == "array":
+            schema["items"] = dict(spec.items) if spec.items else {}
+        if spec.pattern and spec.type == "string":
+            schema["pattern"] = spec.pattern
+        if spec.default is not None:
+            schema["default"] = spec.default
+        properties[spec.name] = schema
+        if spec.required and spec.default is None:
+            required.append(spec.name)
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    return out
+
+
+class Coercer:
+    """Validates and converts arguments by the declared types, naming every bad one at once."""
+
+    def __init__(self, inputs: Sequence[InputSpec], operation: str) -> None:
+        self.inputs = tuple(inputs)
+        self.operation = operation
+        self._keys = {canonical(spec.name) for spec in self.inputs}
+        self._patterns = {
+            spec.name: re.compile(spec.pattern)
+            for spec in self.inputs
+            if spec.pattern and spec.type == "string"
+        }
+
+    def __call__(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        problems: list[InputProblem] = []
+        by_key = None
+        for spec in self.inputs:
+            if spec.name in arguments:
+                value = arguments[spec.name]
+            else:
+                if by_key is None:
+                    by_key = {canonical(k): v for k, v in arguments.items()}
+                value = by_key.get(canonical(spec.name))
+            if value is None:
+                if spec.default is not None:
+                    values[spec.name] = spec.default
+                elif spec.required:
+                    problems.append(
+                        InputProblem(spec.name, f"required {spec.type} is missing", spec.location)
+                    )
+                continue
+            converted, problem = convert(value, spec.type)
+            if (
+                problem is None
+                and spec.name in self._patterns
+                and not self._patterns[spec.name].search(converted)
+            ):
+                problem = f"does not match the pattern {spec.pattern}"
+            if problem is not None:
+                problems.append(InputProblem(spec.name, problem, spec.location))
+            else:
+                values[spec.name] = converted
+        if problems:
+            raise InputError(problems, self.operation)
+        for key, value in arguments.items():
+            if canonical(key) not in self._keys and value is not None:
+                values[key] = value  # undeclared arguments pass through to templates and params
+        return values
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def convert(value: Any, kind: str) -> tuple[Any, str | None]:
+    """``"5"`` for an integer becomes 5; a value that cannot be converted gives a reason instead."""
+    if kind == "string":
+        if isinstance(value, str):
+            return value, None
+        if isinstance(value, bool):
+            return ("true" if value else "false"), None
+        if isinstance(value, (int, float)):
+            return (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)), None
+        return value, f"expected a string, got {_kind(value)}"
+    if kind == "integer":
+        if isinstance(value, bool):
+            return value, "expected an integer, got a boolean"
+        if isinstance(value, int):
+            return value, None
+        if isinstance(value, float) and value.is_integer():
+            return int(value), None
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value), None
+        return value, f"expected an integer, got {_kind(value)}"
+    if kind == "number":
+        if isinstance(value, bool):
+            return value, "expected a number, got a boolean"
+        if isinstance(value, (int, float)):
+            return value, None
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                return value, f"expected a number, got {_kind(value)}"
+            return (int(number) if _INTEGER.fullmatch(value.strip()) else number), None
+        return value, f"expected a number, got {_kind(value)}"
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+            return value.strip().lower() in ("true", "1"), None
+        return value, f"expected a boolean, got {_kind(value)}"
+    if kind == "array":
+        if isinstance(value, (list, tuple)):
+            return list(value), None
+        parsed = _json(value)
+        return (
+            (parsed, None) if isinstance(parsed, list) else (value, f"expected an array, got {_kind(value)}")
+        )
+    if kind == "object":
+        if isinstance(value, dict):
+            return value, None
+        parsed = _json(value)
+        return (
+            (parsed, None) if isinstance(parsed, dict) else (value, f"expected an object, got {_kind(value)}")
+        )
+    return value, None
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (str, bytes)):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"{shown!r}"
+    return {dict: "an object", list: "an array", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+def _askable(call: ConsumedCall) -> list[ParamPlan]:
+    """Consumed parameters a caller may give: not fixed by a static value, not supplied by auth."""
+    supplied = _auth_supplied(call)
+    params = [
+        p for p in call.params if p.static is None and p.key not in supplied and p.location != "environment"
+    ]
+    declared = {p.key for p in params}
+    for name in call.implicit_path_params:
+        if canonical(name) not in declared:
+            params.append(ParamPlan(name, canonical(name), "path", "string", True, None, None))
+    return params
+
+
+def _auth_supplied(call: ConsumedCall) -> set[str]:
+    return {canonical(h) for h in call.auth.supplied_headers} | {
+        canonical(q) for q in call.auth.supplied_query
+    }
+
+
+def _spec(name: str, target: ParamPlan | None, *, required: bool | None = None) -> InputSpec:
+    if target is None:
+        return InputSpec(name, "string", bool(required), None, None)
+    return InputSpec(
+        name,
+        target.type or "string",
+        target.required if required is None else required,
+        target.description,
+        target.location if target.location != "environment" else None,
+        whole_body=target.whole_body,
+    )
+
+
+def _add(inputs: dict[str, InputSpec], spec: InputSpec) -> None:
+    key = canonical(spec.name)
+    if key not in inputs:
+        inputs[key] = spec
+
+
+def _optional(spec: InputSpec) -> InputSpec:
+    return _replace(spec, required=False)
+
+
+def _replace(spec: InputSpec, **changes: Any) -> InputSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def _is_known(name: str, known: Mapping[str, Any]) -> bool:
+    head = name.split(".", 1)[0]
+    return name in known or head in known or head.startswith("$")

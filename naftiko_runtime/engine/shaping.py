@@ -1,0 +1,181 @@
+"""Output shaping: the unit's ``outputParameters`` applied to the decoded answer.
+
+Semantics (one rule for every adapter):
+
+- no output parameters: the decoded answer as it is;
+- one output parameter: its value, unwrapped;
+- several: an object keyed by each parameter's ``name`` (an unnamed one is keyed by the last name
+  of its JSONPath, ``$.login`` → ``login``). The reference engine returns only the first non-null
+  one; that drops data the author asked for, so we do not copy it.
+
+Within a parameter, ``mapping`` selects the source (``$`` is the root; a path that matches nothing
+gives ``null``; several matches give an array) and ``properties`` / ``items`` shape it, each item's
+``$`` being that element. ``value`` is a static value or a ``{{...}}`` template over the inputs.
+Scalars are converted to the declared type when that loses nothing, so a published output schema
+holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..expressions import compile_path, compile_template
+from ..spec.models import OutputParameter
+
+_LAST_NAME = re.compile(r"([A-Za-z0-9_-]+)['\"\]]*$")
+
+
+class Shaper:
+    """Compiled output parameters of one unit."""
+
+    def __init__(self, outputs: Sequence[OutputParameter]) -> None:
+        self.outputs = tuple(outputs)
+        self._compiled = [_compile(o) for o in self.outputs]
+        self._keys = _keys(self.outputs)
+        self.passthrough = not self.outputs
+
+    @property
+    def is_mock(self) -> bool:
+        """Every output is a static value or template: the unit answers without an upstream."""
+        return bool(self.outputs) and all(_is_static(o) for o in self.outputs)
+
+    def shape(self, data: Any, inputs: Mapping[str, Any]) -> Any:
+        if self.passthrough:
+            return data
+        if len(self._compiled) == 1:
+            return self._compiled[0](data, inputs)
+        return {key: build(data, inputs) for key, build in zip(self._keys, self._compiled, strict=True)}
+
+    def schema(self) -> dict[str, Any] | None:
+        """The JSON Schema of the shaped value, when the outputs declare a structure."""
+        if not self.outputs or not any(o.properties or o.items for o in self.outputs):
+            return None
+        if len(self.outputs) == 1:
+            return _schema(self.outputs[0])
+        return {
+            "type": "object",
+            "properties": {k: _schema(o) for k, o in zip(self._keys, self.outputs, strict=True)},
+        }
+
+
+def _is_static(output: OutputParameter) -> bool:
+    if output.mapping is not None:
+        return False
+    if output.value is not None or output.const is not None:
+        return True
+    if output.properties:
+        return all(_is_static(child) for child in output.properties.values())
+    if output.items is not None:
+        return _is_static(output.items)
+    return False
+
+
+def _keys(outputs: Sequence[OutputParameter]) -> list[str]:
+    keys: list[str] = []
+    for index, output in enumerate(outputs):
+        key = output.name
+        if not key and output.mapping:
+            found = _LAST_NAME.search(output.mapping)
+            key = found.group(1) if found else None
+        key = key or f"value{index + 1}"
+        while key in keys:
+            key += "_"
+        keys.append(key)
+    return keys
+
+
+def _compile(output: OutputParameter):
+    kind = output.type
+    if output.const is not None:
+        constant = output.const
+        return lambda _data, _inputs: constant
+    if output.mapping is None and output.value is not None:
+        return _static(output.value, kind)
+    select = compile_path(output.mapping).find if output.mapping else None
+    if output.properties:
+        fields = [(name, _compile(child)) for name, child in output.properties.items()]
+
+        def build_object(data: Any, inputs: Mapping[str, Any]) -> Any:
+            source = select(data) if select else data
+            if select and source is None:
+                return None
+            if isinstance(source, list) and kind == "array":
+                return [{n: f(item, inputs) for n, f in fields} for item in source]
+            return {name: build(source, inputs) for name, build in fields}
+
+        return build_object
+    if kind == "array" or output.items is not None:
+        item = _compile(output.items) if output.items is not None else None
+
+        def build_array(data: Any, inputs: Mapping[str, Any]) -> Any:
+            source = select(data) if select else data
+            if source is None:
+                return None
+            if not isinstance(source, list):
+                source = [source]  # one XML element, one row: still an array, as declared
+            return source if item is None else [item(element, inputs) for element in source]
+
+        return build_array
+    limit = output.max_length
+
+    def build_scalar(data: Any, _inputs: Mapping[str, Any]) -> Any:
+        value = select(data) if select else data
+        value = _as_type(value, kind)
+        if limit is not None and isinstance(value, str):
+            value = value[:limit]
+        return value
+
+    return build_scalar
+
+
+def _static(value: Any, kind: str | None):
+    if isinstance(value, str) and "{{" in value:
+        template = compile_template(value)
+        if template.single_variable is not None and kind not in ("string", None):
+            return lambda _data, inputs: _as_type(template.render_value(inputs), kind)
+        return lambda _data, inputs: _as_type(template.render(inputs), kind)
+    constant = _as_type(value, kind)
+    return lambda _data, _inputs: constant
+
+
+def _as_type(value: Any, kind: str | None) -> Any:
+    """Convert a scalar to the declared type when nothing is lost; otherwise leave it as it is."""
+    if value is None or kind is None or isinstance(value, (dict, list)):
+        return value
+    if kind == "string":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return str(value)
+        return value
+    if kind in ("number", "integer") and isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return (
+            int(number) if number.is_integer() and ("." not in text and "e" not in text.lower()) else number
+        )
+    if kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
+def _schema(output: OutputParameter) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    if output.type:
+        schema["type"] = output.type
+    if output.description:
+        schema["description"] = output.description
+    if output.properties:
+        schema["type"] = "object"
+        schema["properties"] = {name: _schema(child) for name, child in output.properties.items()}
+    if output.items is not None:
+        schema["type"] = "array"
+        schema["items"] = _schema(output.items)
+    if schema.get("type") in ("string", "number", "integer", "boolean"):
+        schema["type"] = [schema["type"], "null"]  # a path that matches nothing gives null
+    return schema

@@ -1,0 +1,131 @@
+"""Exposed units as :class:`~naftiko_runtime.engine.contract.Invocable` objects.
+
+A unit is inputs (declared or inferred) + an executor (one consumed call, an orchestration, or
+nothing for a mock) + a shaper. Built once at load time; ``invoke`` only validates, runs and shapes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..consumes.operation import ConsumedCall
+from ..errors import UnitDeadlineExceeded
+from .contract import Hints, InputSpec, Result
+from .inputs import Coercer, json_schema
+from .shaping import Shaper
+from .wiring import WithPlan
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What an executor produced, before shaping."""
+
+    value: Any
+    status: int = 200
+    content_type: str | None = "application/json"
+    upstream_ms: float = 0.0
+
+
+class Executor(Protocol):
+    async def run(self, arguments: Mapping[str, Any], deadline: float) -> Outcome: ...
+
+
+class CallExecutor:
+    """Simple mode: one consumed call with the unit's ``with``."""
+
+    def __init__(self, call: ConsumedCall, plan: WithPlan) -> None:
+        self.call = call
+        self.plan = plan
+
+    async def run(self, arguments: Mapping[str, Any], deadline: float) -> Outcome:
+        values = self.plan.apply(arguments)
+        reply = await self.call.execute(values, time_left=deadline - time.monotonic())
+        return Outcome(reply.value, reply.status, reply.content_type, reply.elapsed_ms)
+
+
+class MockExecutor:
+    """No upstream: the shaper renders static values and templates over the inputs."""
+
+    async def run(self, arguments: Mapping[str, Any], deadline: float) -> Outcome:
+        return Outcome(None, 200)
+
+
+class Unit:
+    """One exposed unit: a REST operation, an MCP tool/resource/prompt message, an aggregate function."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        executor: Executor,
+        shaper: Shaper,
+        inputs: Sequence[InputSpec],
+        title: str | None = None,
+        description: str | None = None,
+        hints: Hints | None = None,
+        deadline_s: float = 60.0,
+        qualified: str | None = None,
+    ) -> None:
+        self._name = name
+        self.kind = kind
+        self.qualified = qualified or name
+        self._title = title
+        self._description = description
+        self._hints = hints
+        self._inputs = tuple(inputs)
+        self.executor = executor
+        self.shaper = shaper
+        self.deadline_s = deadline_s
+        self._coerce = Coercer(self._inputs, self.qualified)
+        self._input_schema = json_schema(self._inputs)
+        self._output_schema = shaper.schema()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def title(self) -> str | None:
+        return self._title
+
+    @property
+    def description(self) -> str | None:
+        return self._description
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        return self._inputs
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self._input_schema
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None:
+        return self._output_schema
+
+    @property
+    def hints(self) -> Hints | None:
+        return self._hints
+
+    def coerce(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return self._coerce(arguments)
+
+    async def invoke(self, arguments: Mapping[str, Any]) -> Result:
+        values = self._coerce(arguments)
+        deadline = time.monotonic() + self.deadline_s
+        outcome = await self.executor.run(values, deadline)
+        if time.monotonic() > deadline:
+            raise UnitDeadlineExceeded(self.qualified, self.deadline_s)
+        value = self.shaper.shape(outcome.value, values)
+        status = outcome.status
+        if value is None and status == 200 and isinstance(self.executor, MockExecutor):
+            status = 204
+        return Result(value, status, outcome.content_type or "application/json", outcome.upstream_ms)
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.kind} {self.qualified}>"

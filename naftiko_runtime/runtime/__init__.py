@@ -1,0 +1,25 @@
+"""Wiring a capability for running: the :class:`Runtime`, and the servers built on it."""
+
+from .core import (
+    DynamicResource,
+    McpPlan,
+    PromptPlan,
+    RestForward,
+    RestPlan,
+    RestRoute,
+    Runtime,
+    RuntimeOptions,
+    UnknownTarget,
+)
+
+__all__ = [
+    "DynamicResource",
+    "McpPlan",
+    "PromptPlan",
+    "RestForward",
+    "RestPlan",
+    "RestRoute",
+    "Runtime",
+    "RuntimeOptions",
+    "UnknownTarget",
+]

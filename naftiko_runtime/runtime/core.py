@@ -1,0 +1,288 @@
+"""A capability wired for running: binds resolved, consumed calls compiled, every unit built.
+
+``Runtime.build(document)`` does all the work that does not depend on a request, once. Adapters
+(REST, MCP, skill, control) and ``naftiko call`` read what they need from it; nothing here knows
+about a protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..binds import BindValues, resolve_binds
+from ..consumes.operation import ConsumedCall
+from ..consumes.transport import ClientPool, TransportSettings
+from ..engine.contract import Result
+from ..engine.inputs import route_params
+from ..engine.orchestration import ScriptSettings
+from ..engine.units import Unit
+from ..errors import NaftikoError
+from ..spec import Document
+from ..spec.models import (
+    AggregateFunction,
+    ControlExpose,
+    ExposedResource,
+    ForwardConfig,
+    McpExpose,
+    McpPrompt,
+    McpResource,
+    RestExpose,
+    SkillExpose,
+)
+from .units import UnitFactory
+
+log = logging.getLogger("naftiko.runtime")
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How to run a document on this machine (none of it is in the document)."""
+
+    base_uris: Mapping[str, str] = field(default_factory=dict)  # consumed namespace → baseUri override
+    environ: Mapping[str, str] | None = None  # for environment binds; default os.environ
+    transport: TransportSettings = field(default_factory=TransportSettings)
+    unit_deadline_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    path: str
+    method: str
+    unit: Unit
+    resource: ExposedResource
+
+
+@dataclass(frozen=True)
+class RestForward:
+    path: str
+    forward: ForwardConfig
+    base_uri: str
+    call_namespace: str
+
+
+@dataclass
+class RestPlan:
+    expose: RestExpose
+    routes: list[RestRoute] = field(default_factory=list)
+    forwards: list[RestForward] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DynamicResource:
+    spec: McpResource
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    spec: McpPrompt
+    messages: tuple[tuple[str, str | Unit], ...]  # (role, static text or a unit producing the text)
+
+
+@dataclass
+class McpPlan:
+    expose: McpExpose
+    tools: list[Unit] = field(default_factory=list)
+    static_resources: list[McpResource] = field(default_factory=list)
+    dynamic_resources: list[DynamicResource] = field(default_factory=list)
+    prompts: list[PromptPlan] = field(default_factory=list)
+
+
+class UnknownTarget(NaftikoError):
+    def __init__(self, target: str, candidates: list[str]) -> None:
+        self.target = target
+        self.candidates = candidates
+        listing = ", ".join(candidates[:30]) + (", …" if len(candidates) > 30 else "")
+        super().__init__(f"no exposed unit or consumed operation named {target!r} (known: {listing})")
+
+
+class Runtime:
+    """Everything needed to serve one capability document."""
+
+    def __init__(self, document: Document, binds: BindValues, options: RuntimeOptions) -> None:
+        self.document = document
+        self.binds = binds
+        self.options = options
+        self.base_dir = Path(document.source_file).parent if document.source_file else Path.cwd()
+        self.pool = ClientPool(options.transport)
+        context = binds.as_context()
+        self.bind_context: Mapping[str, Any] = context
+        self.calls: dict[str, ConsumedCall] = {}
+        for consumes in document.all_consumes:
+            override = options.base_uris.get(consumes.namespace)
+            client = self.pool.client(consumes.namespace)
+            for resource in consumes.resources:
+                for operation in resource.operations:
+                    self.calls[f"{consumes.namespace}.{operation.name}"] = ConsumedCall(
+                        consumes,
+                        resource,
+                        operation,
+                        binds=context,
+                        client=client,
+                        base_uri=override,
+                        schema_dir=self.base_dir,
+                    )
+        capability = document.capability
+        functions: dict[str, AggregateFunction] = {}
+        for aggregate in capability.aggregates if capability else ():
+            for function in aggregate.functions:
+                functions[f"{aggregate.namespace}.{function.name}"] = function
+        self.scripting = _script_settings(document, self.base_dir)
+        self.factory = UnitFactory(
+            self.calls, functions, context, deadline_s=options.unit_deadline_s, scripting=self.scripting
+        )
+        self.functions = {ref: self.factory.function(ref.split(".", 1)[0], f) for ref, f in functions.items()}
+        self.rest: list[RestPlan] = []
+        self.mcp: list[McpPlan] = []
+        self.skills: list[SkillExpose] = []
+        self.control: ControlExpose | None = None
+        for expose in capability.exposes if capability else ():
+            if isinstance(expose, RestExpose):
+                self.rest.append(self._rest(expose))
+            elif isinstance(expose, McpExpose):
+                self.mcp.append(self._mcp(expose))
+            elif isinstance(expose, SkillExpose):
+                self.skills.append(expose)
+            elif isinstance(expose, ControlExpose):
+                self.control = expose
+        self._consumed_units: dict[str, Unit] = {}
+
+    @classmethod
+    def build(cls, document: Document, options: RuntimeOptions | None = None) -> Runtime:
+        """Resolve binds (a missing value raises :class:`~naftiko_runtime.errors.BindError`) and compile."""
+        options = options or RuntimeOptions()
+        base_dir = Path(document.source_file).parent if document.source_file else None
+        binds = resolve_binds(document.all_binds, base_dir, options.environ)
+        return cls(document, binds, options)
+
+    # -- adapters ----------------------------------------------------------------------------------
+
+    def _rest(self, expose: RestExpose) -> RestPlan:
+        plan = RestPlan(expose)
+        for resource in expose.resources:
+            for operation in resource.operations:
+                path = resource.path + (operation.path or "")
+                unit = self.factory.rest_operation(
+                    expose.namespace,
+                    path,
+                    [*expose.input_parameters, *resource.input_parameters],
+                    operation,
+                    route_params(path),
+                )
+                plan.routes.append(RestRoute(path, operation.method, unit, resource))
+            if resource.forward is not None:
+                target = self.document.find_consumes(resource.forward.target_namespace)
+                base = self.options.base_uris.get(resource.forward.target_namespace) or (
+                    target.base_uri if target else ""
+                )
+                plan.forwards.append(
+                    RestForward(resource.path, resource.forward, base, resource.forward.target_namespace)
+                )
+        return plan
+
+    def _mcp(self, expose: McpExpose) -> McpPlan:
+        plan = McpPlan(expose)
+        plan.tools = [self.factory.tool(expose.namespace, tool) for tool in expose.tools]
+        for resource in expose.resources:
+            if resource.location:
+                plan.static_resources.append(resource)
+                continue
+            unit = self.factory.dynamic(
+                expose.namespace,
+                resource.name,
+                "resource",
+                call=resource.call,
+                with_=resource.with_,
+                steps=resource.steps,
+                mappings=resource.mappings,
+                outputs=resource.output_parameters,
+                extra_inputs=route_params(resource.uri),
+                description=resource.description,
+            )
+            plan.dynamic_resources.append(DynamicResource(resource, unit))
+        for prompt in expose.prompts:
+            messages: list[tuple[str, str | Unit]] = []
+            for index, message in enumerate(prompt.template):
+                if message.call or message.steps:
+                    unit = self.factory.dynamic(
+                        expose.namespace,
+                        f"{prompt.name}-message-{index + 1}",
+                        "prompt",
+                        call=message.call,
+                        with_=message.with_,
+                        steps=message.steps,
+                        mappings=message.mappings,
+                        outputs=message.output_parameters,
+                    )
+                    messages.append((message.role, unit))
+                else:
+                    messages.append((message.role, message.content or ""))
+            plan.prompts.append(PromptPlan(prompt, tuple(messages)))
+        return plan
+
+    # -- finding and invoking ----------------------------------------------------------------------
+
+    def units(self) -> list[Unit]:
+        """Every exposed unit, in document order (tools, REST operations, functions)."""
+        out: list[Unit] = []
+        for plan in self.mcp:
+            out += plan.tools
+        for rest in self.rest:
+            out += [route.unit for route in rest.routes]
+        out += list(self.functions.values())
+        return out
+
+    def find(self, target: str) -> Unit:
+        """A unit by qualified name (``adapter.unit``, ``aggregate.function``, ``namespace.operation``)
+        or by bare name (MCP tools first, then REST operations, then functions)."""
+        units = self.units()
+        for unit in units:
+            if unit.qualified == target:
+                return unit
+        if target in self.calls:
+            if target not in self._consumed_units:
+                self._consumed_units[target] = self.factory.consumed(target)
+            return self._consumed_units[target]
+        for unit in units:
+            if unit.name == target:
+                return unit
+        names = sorted({u.name for u in units} | set(self.calls))
+        raise UnknownTarget(target, names)
+
+    async def invoke(self, target: str, arguments: Mapping[str, Any]) -> Result:
+        return await self.find(target).invoke(arguments)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _script_settings(document: Document, base_dir: Path) -> ScriptSettings:
+    capability = document.capability
+    control = (
+        next((e for e in capability.exposes if isinstance(e, ControlExpose)), None) if capability else None
+    )
+    scripting = control.management.scripting if control else None
+    enabled = os.environ.get("NAFTIKO_SCRIPTING", "true").lower() not in ("false", "0", "no")
+    if scripting is None:
+        return ScriptSettings(enabled=enabled, base_dir=base_dir)
+    return ScriptSettings(
+        enabled=enabled and scripting.enabled,
+        timeout_ms=scripting.timeout,
+        memory_mb=scripting.memory_limit_mb or 256,
+        statement_limit=scripting.statement_limit,
+        default_location=scripting.default_location,
+        default_language=scripting.default_language,
+        allowed_languages=scripting.allowed_languages,
+        base_dir=base_dir,
+    )

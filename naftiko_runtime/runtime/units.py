@@ -1,0 +1,262 @@
+"""From spec objects to engine units: every adapter's units are built here, the same way.
+
+This is where ``ref`` is merged (the adapter's own fields win), inputs are declared or inferred,
+``with`` is compiled and the executor is chosen (call, steps or mock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..consumes.operation import ConsumedCall
+from ..engine.contract import Hints, InputSpec
+from ..engine.inputs import (
+    from_exposed,
+    from_tool,
+    infer_for_call,
+    infer_for_steps,
+    infer_from_templates,
+    locate_for_rest,
+)
+from ..engine.orchestration import Orchestration, ScriptSettings, orchestrated_outputs
+from ..engine.shaping import Shaper
+from ..engine.units import CallExecutor, Executor, MockExecutor, Unit
+from ..engine.wiring import WithPlan
+from ..spec.models import (
+    AggregateFunction,
+    ExposedInputParameter,
+    ExposedOperation,
+    McpTool,
+    McpToolHints,
+    OutputParameter,
+    Semantics,
+    StepOutputMapping,
+    UnitFields,
+)
+
+
+class UnitFactory:
+    """Builds units against one runtime's compiled consumed calls, binds and settings."""
+
+    def __init__(
+        self,
+        calls: Mapping[str, ConsumedCall],
+        functions: Mapping[str, AggregateFunction],
+        binds: Mapping[str, Any],
+        *,
+        deadline_s: float,
+        scripting: ScriptSettings,
+    ) -> None:
+        self.calls = calls
+        self.functions = functions
+        self.binds = binds
+        self.deadline_s = deadline_s
+        self.scripting = scripting
+
+    # -- adapters ----------------------------------------------------------------------------------
+
+    def rest_operation(
+        self,
+        namespace: str,
+        path: str,
+        resource_params: Sequence[ExposedInputParameter],
+        operation: ExposedOperation,
+        route: Sequence[str],
+    ) -> Unit:
+        fields, function = self._merged(operation)
+        declared = from_exposed([*resource_params, *operation.input_parameters])
+        if declared:
+            inputs = locate_for_rest(declared, route, operation.method)
+        else:
+            inputs = locate_for_rest(self._inferred(fields, function), route, operation.method)
+        name = fields.name or f"{operation.method.lower()} {path}"
+        return self._unit(
+            fields,
+            inputs,
+            kind="rest",
+            name=name,
+            qualified=f"{namespace}.{name}",
+            title=fields.label,
+            safe=_safe(function),
+        )
+
+    def tool(self, namespace: str, tool: McpTool) -> Unit:
+        fields, function = self._merged(tool)
+        declared = from_tool(tool.input_parameters) or (
+            from_tool(function.input_parameters) if function else []
+        )
+        inputs = declared or self._inferred(fields, function)
+        hints = _hints(tool.hints, function.semantics if function else None)
+        name = fields.name or (function.name if function else "tool")
+        return self._unit(
+            fields,
+            inputs,
+            kind="tool",
+            name=name,
+            qualified=f"{namespace}.{name}",
+            title=fields.label,
+            hints=hints,
+            safe=_safe(function),
+        )
+
+    def function(self, namespace: str, function: AggregateFunction) -> Unit:
+        inputs = from_tool(function.input_parameters) or self._inferred(function, None)
+        name = function.name or "function"
+        return self._unit(
+            function,
+            inputs,
+            kind="function",
+            name=name,
+            qualified=f"{namespace}.{name}",
+            title=function.label,
+            safe=_safe(function),
+        )
+
+    def dynamic(
+        self,
+        namespace: str,
+        name: str,
+        kind: str,
+        *,
+        call: str | None,
+        with_: Mapping[str, Any],
+        steps: Sequence[Any],
+        mappings: Sequence[StepOutputMapping],
+        outputs: Sequence[OutputParameter],
+        extra_inputs: Sequence[str] = (),
+        description: str | None = None,
+    ) -> Unit:
+        """An MCP resource or prompt message backed by a call or steps."""
+        fields = UnitFields(
+            name=name,
+            call=call,
+            with_=dict(with_),
+            steps=tuple(steps),
+            mappings=tuple(mappings),
+            output_parameters=tuple(outputs),
+            description=description,
+        )
+        inputs = self._inferred(fields, None)
+        known = {i.name for i in inputs}
+        inputs += [InputSpec(v, "string", True) for v in extra_inputs if v not in known]
+        return self._unit(fields, inputs, kind=kind, name=name, qualified=f"{namespace}.{name}")
+
+    def consumed(self, qualified: str) -> Unit:
+        """A consumed operation called directly (``naftiko call FILE ns.op``), taking its own parameters."""
+        call = self.calls[qualified]
+        return Unit(
+            name=qualified,
+            kind="operation",
+            executor=CallExecutor(call, WithPlan({}, self.binds)),
+            shaper=Shaper(()),
+            inputs=infer_for_call(call, {}, self.binds),
+            description=call.description,
+            deadline_s=self.deadline_s,
+            qualified=qualified,
+        )
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def _merged(self, unit: UnitFields) -> tuple[UnitFields, AggregateFunction | None]:
+        """Field-level merge of a ``ref``: what the unit sets wins, the rest comes from the function."""
+        if not unit.ref:
+            return unit, None
+        function = self.functions[unit.ref]
+        own = unit.model_fields_set - {"ref"}
+        merged = {
+            name: getattr(unit if name in own else function, name)
+            for name in UnitFields.model_fields
+            if name != "ref"
+        }
+        return UnitFields.model_construct(**merged), function
+
+    def _inferred(self, fields: UnitFields, function: AggregateFunction | None) -> list[InputSpec]:
+        if function is not None and function.input_parameters:
+            return from_tool(function.input_parameters)
+        if fields.call:
+            return infer_for_call(self.calls[fields.call], fields.with_, self.binds)
+        if fields.steps:
+            return infer_for_steps(fields.steps, self.calls, self.binds)
+        texts = _static_texts(fields.output_parameters)
+        return infer_from_templates(texts, self.binds)
+
+    def _unit(
+        self,
+        fields: UnitFields,
+        inputs: Sequence[InputSpec],
+        *,
+        kind: str,
+        name: str,
+        qualified: str,
+        title: str | None = None,
+        hints: Hints | None = None,
+        safe: bool = False,
+    ) -> Unit:
+        outputs = fields.output_parameters
+        if fields.steps and fields.mappings:
+            outputs = orchestrated_outputs(outputs)
+        return Unit(
+            name=name,
+            kind=kind,
+            executor=self._executor(fields, qualified, safe),
+            shaper=Shaper(outputs),
+            inputs=inputs,
+            title=title,
+            description=fields.description,
+            hints=hints,
+            deadline_s=self.deadline_s,
+            qualified=qualified,
+        )
+
+    def _executor(self, fields: UnitFields, qualified: str, safe: bool) -> Executor:
+        if fields.call:
+            return CallExecutor(self.calls[fields.call], WithPlan(fields.with_, self.binds))
+        if fields.steps:
+            return Orchestration(
+                fields.steps,
+                fields.mappings,
+                fields.output_parameters,
+                self.calls,
+                self.binds,
+                scripting=self.scripting,
+                unit=qualified,
+                safe=safe,
+            )
+        return MockExecutor()
+
+
+def _hints(explicit: McpToolHints | None, semantics: Semantics | None) -> Hints | None:
+    """Semantics → hints per the spec's table; every hint the tool sets itself wins, field by field."""
+    derived: dict[str, bool | None] = {}
+    if semantics is not None:
+        if semantics.safe:
+            derived.update(read_only=True, destructive=False)
+        else:
+            derived["read_only"] = False
+        if semantics.idempotent is not None:
+            derived["idempotent"] = semantics.idempotent
+    if explicit is not None:
+        for name in ("read_only", "destructive", "idempotent", "open_world"):
+            value = getattr(explicit, name)
+            if value is not None:
+                derived[name] = value
+    if not derived:
+        return None
+    return Hints(**derived)
+
+
+def _safe(function: AggregateFunction | None) -> bool:
+    return bool(function and function.semantics and function.semantics.safe)
+
+
+def _static_texts(outputs: Sequence[OutputParameter]) -> list[str]:
+    texts: list[str] = []
+    for output in outputs:
+        if isinstance(output.value, str):
+            texts.append(output.value)
+        if output.properties:
+            texts += _static_texts(list(output.properties.values()))
+        if output.items is not None:
+            texts += _static_texts([output.items])
+    return texts
