@@ -176,7 +176,8 @@ class StepError(InvocationError):
         self.cause = cause
         self.given = given or {}
         self.operation = getattr(cause, "operation", "")
-        super().__init__(f"step '{step}' failed: {cause}")
+        given_text = ", ".join(f"{k}={_short(v)}" for k, v in self.given.items())
+        super().__init__(f"step '{step}' failed: {cause}" + (f" (given {given_text})" if given_text else ""))
 
 
 class ScriptError(InvocationError):
@@ -196,6 +197,11 @@ class UnitDeadlineExceeded(InvocationError):
         self.operation = operation
         self.deadline_s = deadline_s
         super().__init__(f"{operation}: deadline of {deadline_s:g} s exceeded")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _upstream_detail(body: Any) -> str:

@@ -157,13 +157,8 @@ class _Loading:
         try:
             document = Document.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
-                path = _data_path(data, error["loc"])
-                self.problems.append(
-                    self.problem(
-                        path, _describe(error, path), rule="schema-type", key=error["type"] == "missing"
-                    )
-                )
+            for path, message, missing in _model_errors(data, exc.errors()):
+                self.problems.append(self.problem(path, message, rule="schema-type", key=missing))
             return None
         if self.source.file.startswith("<"):
             return document
@@ -256,7 +251,7 @@ class _Loading:
                     )
                 )
             return None
-        normalizer = Normalizer(source)
+        normalizer = Normalizer(source, consumes_only=True)
         data = normalizer.run()
         here = self.source.position(path)
         for problem in normalizer.problems:
@@ -314,62 +309,78 @@ def _children(value: Any, path: DocPath) -> Iterator[tuple[DocPath, BaseModel]]:
                 yield (*path, key), item
 
 
-def _data_path(data: Any, loc: tuple[Any, ...]) -> DocPath:
-    """Map a pydantic error location onto the document, dropping union-tag segments pydantic inserts."""
+def _model_errors(data: Any, errors: list[Any]) -> list[tuple[DocPath, str, bool]]:
+    """pydantic's errors as ``(path, message, missing)``, one per place.
+
+    A value matching no member of a plain union (``logs: bool | {...}``) is reported once per member;
+    only the members whose errors reach deepest into the document are kept (the one the author
+    evidently meant), and what remains at one place is said in one message.
+    """
+    located = [(error, *_data_path(data, error["loc"])) for error in errors]
+    deepest: dict[tuple[Any, ...], int] = {}
+    for _, path, branch in located:
+        if branch is not None:
+            site = branch[:-1]
+            deepest[site] = max(deepest.get(site, 0), len(path))
+    merged: dict[DocPath, tuple[list[str], bool]] = {}
+    for error, path, branch in located:
+        if branch is not None and len(path) < deepest[branch[:-1]]:
+            continue
+        messages, _ = merged.setdefault(path, ([], error["type"] == "missing"))
+        message = _describe(error)
+        if message not in messages:
+            messages.append(message)
+    return [(path, " or ".join(messages), missing) for path, (messages, missing) in merged.items()]
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[DocPath, tuple[Any, ...] | None]:
+    """Map a pydantic error location onto the document.
+
+    pydantic inserts labels into locations: the tag of a discriminated union (``rest``, ``apikey``,
+    ``call``…, which is the node's own ``type``/``kind`` value; at most once per node, since a step
+    ``{type: call, call: …}`` has a key named like its tag) and the member of a plain union (``bool``,
+    ``ControlLogs``, ``dict[str,any]``…). Labels are not keys of the document and are dropped; the
+    location up to the first plain-union member is returned too, to tell that member's errors apart.
+    """
     path: list[str | int] = []
+    branch: tuple[Any, ...] | None = None
     node = data
-    for part in loc:
+    tag_open = True
+    for index, part in enumerate(loc):
         if isinstance(node, list) and isinstance(part, int):
             path.append(part)
             node = node[part] if part < len(node) else None
+            tag_open = True
+        elif isinstance(node, dict) and tag_open and part in (node.get("type"), node.get("kind")):
+            tag_open = False
+        elif isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+            tag_open = True
+        elif isinstance(part, str) and _is_member_label(part):
+            branch = branch or tuple(loc[: index + 1])
         elif isinstance(node, dict):
-            if part in node:
-                path.append(part)
-                node = node[part]
-            elif isinstance(part, str) and ("[" in part or part in _UNION_TAGS):
-                continue
-            else:
-                path.append(part)
-                node = None
+            path.append(part)  # a missing key
+            node = None
         else:
             break
-    return tuple(path)
+    return tuple(path), branch
 
 
-_UNION_TAGS = {
-    "rest",
-    "mcp",
-    "skill",
-    "control",
-    "call",
-    "lookup",
-    "script",
-    "input",
-    "path",
-    "template",
-    "static",
-    "json",
-    "text",
-    "xml",
-    "sparql",
-    "formUrlEncoded",
-    "multipartForm",
-    "raw",
-    "basic",
-    "digest",
-    "apikey",
-    "bearer",
-    "oauth2",
-    "unsupported",
-}
+_PLAIN_TYPES = frozenset({"str", "int", "float", "bool", "none", "dict", "list", "tuple", "any"})
 
 
-def _describe(error: dict[str, Any], path: DocPath) -> str:
+def _is_member_label(part: str) -> bool:
+    """``bool``, ``dict[str,any]``, ``function-after[...]``, ``ControlLogs``: never a document key (the
+    spec's keys are camelCase and start in lower case)."""
+    return "[" in part or part in _PLAIN_TYPES or part[:1].isupper()
+
+
+def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
-    field_name = path[-1] if path else "document"
     given = error.get("input")
     if kind == "missing":
-        return f"missing required key {field_name!r}"
+        return f"missing required key {error['loc'][-1]!r}"
     if kind == "literal_error":
         return f"{error['msg'].replace('Input should be', 'expected')}, got {given!r}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):

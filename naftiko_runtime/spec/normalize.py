@@ -119,8 +119,10 @@ class _Context:
 class Normalizer:
     """Rewrites ``source.data`` in place; collects problems (errors and warnings)."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, consumes_only: bool = False) -> None:
         self.source = source
+        # Shared consumes files reached through an import may be a bare root `consumes` block.
+        self.consumes_only = consumes_only
         self.problems: list[Problem] = []
         self._dialect: dict[str, tuple[int, DocPath]] = {}
         self._namespaces: frozenset[str] = frozenset()
@@ -163,7 +165,9 @@ class Normalizer:
         data = self.source.data
         for dup in self.source.duplicate_keys:
             self.warn(dup, "duplicate key; the last value is used", rule="duplicate-key", key=True)
-        if not isinstance(data, dict) or not ({"naftiko", "capability"} & data.keys()):
+        if not isinstance(data, dict) or not (
+            {"naftiko", "capability"} & data.keys() or (self.consumes_only and "consumes" in data)
+        ):
             found = (
                 "an empty file"
                 if data is None
@@ -314,14 +318,14 @@ class Normalizer:
         if "baseUri" in entry and entry["baseUri"] is not None and not isinstance(entry["baseUri"], str):
             entry["baseUri"] = str(entry["baseUri"])
         self._auth(entry, path)
-        self._stringify(entry, path, ("description",))
+        self._stringify(entry, path, ("namespace", "description"))
         self._consumed_params(entry, path)
         resources = entry.get("resources")
         for r_index, resource in enumerate(resources if isinstance(resources, list) else []):
             rpath = (*path, "resources", r_index)
             if not isinstance(resource, dict):
                 continue
-            self._stringify(resource, rpath, ("path", "label", "description"))
+            self._stringify(resource, rpath, ("name", "path", "label", "description"))
             self._consumed_params(resource, rpath)
             for o_index, operation in enumerate(_items(resource.get("operations"))):
                 if isinstance(operation, dict):
@@ -331,7 +335,7 @@ class Normalizer:
     def _consumed_operation(self, operation: dict[str, Any], path: DocPath) -> None:
         self._operation_id(operation, path)
         self._method(operation, path)
-        self._stringify(operation, path, ("label", "description", "outputSchema"))
+        self._stringify(operation, path, ("name", "label", "description", "outputSchema"))
         if isinstance(operation.get("outputRawFormat"), str):
             operation["outputRawFormat"] = operation["outputRawFormat"].strip().lower()
         self._consumed_params(operation, path)

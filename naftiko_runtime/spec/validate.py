@@ -7,6 +7,7 @@ layout. Everything else that deviates from the spec is a warning, so real files 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -30,7 +31,10 @@ Report = Callable[[DocPath, str, str], None]
 _CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _QUALIFIED_VAR = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\s*\}\}")
 SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
-SCRIPT_LANGUAGES = {"python", "javascript"}
+# JavaScript runs on an embedded V8 (the `mini-racer` package) when it is installed; see
+# engine/scripts.py. Groovy has no embeddable engine on PyPI.
+SCRIPT_LANGUAGES = {"python"} | ({"javascript"} if importlib.util.find_spec("py_mini_racer") else set())
+_SCRIPT_SEGMENT = re.compile(r"[a-zA-Z0-9._-]+")
 _WILDCARD_HOSTS = {None, "", "0.0.0.0", "::", "*"}
 
 
@@ -322,14 +326,66 @@ class Checker:
                     f"lookup index {step.index!r} names no earlier call step (earlier call steps: {earlier})",
                     "lookup-index",
                 )
-            elif isinstance(step, StepScript) and step.language and step.language not in SCRIPT_LANGUAGES:
-                self.error(
-                    (*spath, "language"),
-                    f"script language {step.language!r} is not supported by this "
-                    f"runtime (supported: {', '.join(sorted(SCRIPT_LANGUAGES))})",
-                    "unsupported-language",
-                )
+            elif isinstance(step, StepScript):
+                self._script(step, spath)
             seen[step.name] = step.type
+
+    def _script(self, step: StepScript, path: DocPath) -> None:
+        scripting = self._scripting()
+        language = step.language or (scripting.default_language if scripting else None)
+        if language and language not in SCRIPT_LANGUAGES:
+            hint = " (javascript needs the mini-racer package)" if language == "javascript" else ""
+            where = (*path, "language") if step.language else path
+            self.error(
+                where,
+                f"script language {language!r} is not supported by this "
+                f"runtime (supported: {', '.join(sorted(SCRIPT_LANGUAGES))}){hint}",
+                "unsupported-language",
+            )
+        elif (
+            language
+            and scripting
+            and scripting.allowed_languages is not None
+            and language not in scripting.allowed_languages
+        ):
+            self.error(
+                (*path, "language") if step.language else path,
+                f"script language {language!r} is not in management.scripting.allowedLanguages "
+                f"({', '.join(scripting.allowed_languages) or 'none'})",
+                "unsupported-language",
+            )
+        location = step.location or (scripting.default_location if scripting else None)
+        if location is None:
+            self.error(
+                path,
+                "script step has no `location` and the control adapter sets no "
+                "management.scripting.defaultLocation",
+                "script-defaults-required",
+            )
+        elif "://" in location and not location.startswith("file:"):
+            self.error(
+                (*path, "location") if step.location else path,
+                f"script location {location!r} must be a file:/// directory",
+                "script-location",
+            )
+        for key, names in (("file", [step.file]), ("dependencies", list(step.dependencies))):
+            for index, name in enumerate(names):
+                parts = name.split("/")
+                if any(not _SCRIPT_SEGMENT.fullmatch(p) or p in (".", "..") for p in parts):
+                    where = (*path, key) if key == "file" else (*path, key, index)
+                    self.error(
+                        where,
+                        f"script path {name!r}: each segment must match [a-zA-Z0-9._-]+ "
+                        "and stay inside the script directory",
+                        "script-path",
+                    )
+
+    def _scripting(self) -> Any:
+        capability = self.doc.capability
+        for expose in capability.exposes if capability else ():
+            if isinstance(expose, ControlExpose):
+                return expose.management.scripting
+        return None
 
     def _call(self, call: str, path: DocPath) -> None:
         if not _CALL.fullmatch(call):
