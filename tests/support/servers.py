@@ -223,7 +223,9 @@ class ServerThread:
     # -- internals --------------------------------------------------------------------------------
 
     def _bind(self) -> socket.socket:
-        sock = socket.socket(_family(self.host), socket.SOCK_STREAM)
+        # The protocol number matters: without it asyncio does not set TCP_NODELAY on accepted
+        # connections, and every keep-alive request waits ~40 ms for a delayed ACK.
+        sock = socket.socket(_family(self.host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             # SO_REUSEADDR lets a restarted server take its port back while old connections sit
             # in TIME_WAIT; it does not let two live servers share a port on Linux.

@@ -1,0 +1,185 @@
+"""What the runtime hands the MCP adapter: plain, immutable descriptions of one ``type: mcp`` expose.
+
+The runtime fills these from the spec (names, labels, descriptions, hints) and binds each executable
+unit to an :class:`~naftiko_runtime.engine.contract.Invocable`. The adapter never reads the spec
+itself, so anything reachable here is already resolved: schemas are built, auth-supplied
+parameters are removed, binds are resolved into secret objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from naftiko_runtime.engine.contract import Hints, Invocable
+
+
+class SecretLike(Protocol):
+    """A resolved bind value whose ``repr`` is masked; ``reveal()`` is the only way to the text."""
+
+    def reveal(self) -> str: ...
+
+
+Credential = SecretLike | str
+"""A secret object, or (in tests and literal documents) the plain text."""
+
+
+# --- tools ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolEntry:
+    """One MCP tool. Schemas come from the invocable; missing texts fall back to the invocable's."""
+
+    name: str
+    title: str | None
+    description: str | None
+    invocable: Invocable
+    annotations: Hints | None = None  # None: use ``invocable.hints``
+
+
+# --- resources -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StaticResourceEntry:
+    """A ``location: file:///dir`` resource: every file below ``directory`` is one MCP resource.
+
+    A file's URI is ``uri`` + ``/`` + its path relative to ``directory``; its MIME type is
+    ``mime_type`` when set, else guessed from the extension.
+    """
+
+    name: str
+    uri: str
+    directory: Path
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicResourceEntry:
+    """A resource backed by an invocable. ``uri`` may be a template (``data://users/{id}``); the
+    template parameters become the invocable's arguments."""
+
+    name: str
+    uri: str
+    invocable: Invocable
+    title: str | None = None
+    description: str | None = None
+    mime_type: str = "application/json"
+
+
+ResourceEntry = StaticResourceEntry | DynamicResourceEntry
+
+
+# --- prompts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PromptArgument:
+    name: str
+    title: str | None = None
+    description: str | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMessageEntry:
+    """One message: a static ``text`` template (``{arg}`` / ``{{arg}}``) or an invocable whose result
+    becomes the text. Exactly one of the two is set."""
+
+    role: Literal["user", "assistant"]
+    text: str | None = None
+    invocable: Invocable | None = None
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.invocable is None):
+            raise ValueError("a prompt message has either text or an invocable, not both or neither")
+
+
+@dataclass(frozen=True, slots=True)
+class PromptEntry:
+    name: str
+    messages: Sequence[PromptMessageEntry]
+    title: str | None = None
+    description: str | None = None
+    arguments: Sequence[PromptArgument] = ()
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class McpCatalog:
+    """Everything one MCP server exposes. Capabilities are advertised only for non-empty groups."""
+
+    server_name: str
+    server_version: str = "1.0.0"
+    title: str | None = None
+    instructions: str | None = None
+    tools: Sequence[ToolEntry] = ()
+    resources: Sequence[ResourceEntry] = ()
+    prompts: Sequence[PromptEntry] = ()
+
+
+# --- security (HTTP transport only) --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BearerAuth:
+    token: Credential
+    kind: Literal["bearer"] = "bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyAuth:
+    key: str
+    value: Credential
+    placement: Literal["header", "query"] = "header"
+    kind: Literal["apikey"] = "apikey"
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    username: Credential
+    password: Credential
+    kind: Literal["basic"] = "basic"
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth2Auth:
+    """The adapter as an OAuth 2.1 resource server (MCP authorization, RFC 9728).
+
+    Tokens are JWTs checked against the authorization server's JWKS: signature (RS*/ES*/PS*),
+    issuer, audience (``audience`` or else ``resource``), expiry, and every scope in ``scopes``.
+    """
+
+    authorization_server_uri: str
+    resource: str
+    audience: str | None = None
+    scopes: Sequence[str] = ()
+    token_validation: Literal["jwks", "introspection"] = "jwks"
+    jwks_cache_seconds: float = 600.0
+    leeway_seconds: float = 30.0
+    kind: Literal["oauth2"] = "oauth2"
+
+
+AuthConfig = BearerAuth | ApiKeyAuth | BasicAuth | OAuth2Auth
+
+
+@dataclass(frozen=True, slots=True)
+class McpSecurity:
+    """Inbound protection of the HTTP transport.
+
+    ``allowed_origins``: ``None`` means the default policy: a request that reached a loopback
+    address may only carry a loopback ``Origin`` (DNS-rebinding protection); elsewhere an
+    ``Origin`` must match the request's own ``Host``. A request without ``Origin`` (any non-browser
+    client) is allowed. An explicit tuple replaces the policy; ``"*"`` allows every origin.
+    """
+
+    auth: AuthConfig | None = None
+    allowed_origins: Sequence[str] | None = None
+    max_body_bytes: int = 4 * 1024 * 1024

@@ -1,0 +1,297 @@
+"""Streamable HTTP transport: one POST, one JSON-RPC message, one answer (JSON or a one-event SSE stream).
+
+The endpoint is a plain ASGI callable rather than the SDK's session manager: the SDK spawns a
+transport, memory streams and a task per stateless request, which caps ``tools/call`` at a few
+thousand per second on two cores before any upstream is called; this path does the same protocol
+work in a handful of dict operations (figures in tests/mcp/conformance/NOTES.md).
+
+There is no server-side session. ``Mcp-Session-Id`` is neither issued nor required, so every
+replica answers every request; GET (a standalone SSE stream for server-initiated messages) and
+DELETE (session termination) have nothing to serve and answer 405, as the spec allows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from mcp.shared.inbound import find_duplicated_routing_header
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .auth import ApiKeyGuard, BasicGuard, BearerGuard, Denial, Guard, OriginPolicy
+from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, McpCatalog, McpSecurity, OAuth2Auth
+from .jsonrpc import HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, RpcError, encode, error_message
+from .oauth import WELL_KNOWN_PREFIX, OAuth2Guard
+from .protocol import McpProtocol
+
+logger = logging.getLogger("naftiko.mcp")
+
+_JSON = [(b"content-type", b"application/json")]
+_SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache, no-transform")]
+_MCP_PATHS = frozenset({"/mcp", "/"})
+_CORS_ALLOW_HEADERS = (
+    b"content-type, accept, authorization, last-event-id, "
+    b"mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
+)
+
+
+class McpEndpoint:
+    """The ASGI app answering at ``/mcp`` (and ``/``)."""
+
+    def __init__(
+        self, protocol: McpProtocol, guard: Guard | None, origins: OriginPolicy, max_body: int
+    ) -> None:
+        self.protocol = protocol
+        self.guard = guard
+        self.origins = origins
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_headers = scope["headers"]
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
+        origin = headers.get("origin")
+        if not self.origins.allows(origin):
+            await _deny(send, Denial(403, "forbidden_origin", "this Origin is not allowed"), None)
+            return
+        cors = _cors(origin)
+        method = scope["method"]
+        if method == "OPTIONS":
+            await _preflight(send, cors)
+            return
+        if self.guard is not None:
+            try:
+                denial = await self.guard.check(headers, scope.get("query_string", b""))
+            except Exception:
+                logger.exception("MCP authentication check failed unexpectedly")
+                denial = Denial(500, "server_error", "the credentials could not be checked")
+            if denial is not None:
+                await _deny(send, denial, cors)
+                return
+        if method != "POST":
+            # No standalone SSE stream (nothing is ever pushed) and no session to delete.
+            await _rpc_failure(
+                send, 405, "Method Not Allowed: this server answers POST only", cors, allow=True
+            )
+            return
+        await self._post(scope, receive, send, headers, raw_headers, cors)
+
+    async def _post(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        raw_headers: list[tuple[bytes, bytes]],
+        cors: list[tuple[bytes, bytes]],
+    ) -> None:
+        sse = _wants_sse(headers.get("accept"))
+        if sse is None:
+            await _rpc_failure(
+                send, 406, "Not Acceptable: accept application/json or text/event-stream", cors
+            )
+            return
+        content_type = headers.get("content-type")
+        if content_type is not None and "json" not in content_type.split(";", 1)[0].lower():
+            await _rpc_failure(
+                send, 415, "Unsupported Media Type: Content-Type must be application/json", cors
+            )
+            return
+        body = await _read_body(receive, self.max_body, headers.get("content-length"))
+        if body is None:
+            await _rpc_failure(send, 413, "Request body too large", cors)
+            return
+        try:
+            message = json.loads(body)
+        except (ValueError, RecursionError):
+            await _rpc_failure(send, 400, "Parse error: the body is not valid JSON", cors, code=PARSE_ERROR)
+            return
+        version = headers.get("mcp-protocol-version")
+        if version in MODERN_PROTOCOL_VERSIONS:
+            duplicated = find_duplicated_routing_header((k.decode("latin-1"), "") for k, _ in raw_headers)
+            if duplicated is not None:
+                await _rpc_failure(
+                    send, 400, f"{duplicated} header appears more than once", cors, HEADER_MISMATCH
+                )
+                return
+        try:
+            reply = await self.protocol.handle(message, headers)
+        except Exception:
+            # The dispatcher turns every expected failure into a reply; this is a bug, not a crash.
+            logger.exception("MCP request failed unexpectedly")
+            request_id = message.get("id") if isinstance(message, dict) else None
+            error = RpcError(-32603, "Internal error")
+            await _send(send, 500, _JSON + cors, encode(error_message(request_id, error)))
+            return
+        if reply.message is None:
+            await _send(send, 202, cors, b"")
+            return
+        payload = encode(reply.message)
+        if sse and reply.status == 200:
+            await _send(send, 200, _SSE + cors, b"event: message\ndata: " + payload + b"\n\n")
+        else:
+            await _send(send, reply.status, _JSON + cors, payload)
+
+
+def _wants_sse(accept: str | None) -> bool | None:
+    """``False`` for JSON, ``True`` for SSE, ``None`` when the client accepts neither.
+
+    JSON whenever the client takes it (both forms carry the same single message, JSON is cheaper);
+    SSE when it is all the client takes.
+    """
+    if not accept:
+        return False
+    kinds = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    if kinds & {"application/json", "application/*", "*/*"}:
+        return False
+    if "text/event-stream" in kinds:
+        return True
+    return None
+
+
+async def _read_body(receive: Receive, limit: int, declared: str | None) -> bytes | None:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        event = await receive()
+        if event["type"] == "http.disconnect":
+            break
+        chunk = event.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not event.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _rpc_failure(
+    send: Send,
+    status: int,
+    text: str,
+    cors: list[tuple[bytes, bytes]],
+    code: int = INVALID_REQUEST,
+    *,
+    allow: bool = False,
+) -> None:
+    headers = _JSON + cors + ([(b"allow", b"POST, OPTIONS")] if allow else [])
+    await _send(send, status, headers, encode(error_message(None, RpcError(code, text))))
+
+
+async def _deny(send: Send, denial: Denial, cors: list[tuple[bytes, bytes]] | None) -> None:
+    headers = (
+        _JSON + (cors or []) + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in denial.headers.items()]
+    )
+    await _send(send, denial.status, headers, encode(denial.body()))
+
+
+def _cors(origin: str | None) -> list[tuple[bytes, bytes]]:
+    """Browser clients on an allowed origin may read the answer (and the auth challenge)."""
+    if origin is None:
+        return []
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-expose-headers", b"mcp-session-id, www-authenticate"),
+        (b"vary", b"origin"),
+    ]
+
+
+async def _preflight(send: Send, cors: list[tuple[bytes, bytes]]) -> None:
+    headers = [
+        *cors,
+        (b"access-control-allow-methods", b"POST, GET, DELETE, OPTIONS"),
+        (b"access-control-allow-headers", _CORS_ALLOW_HEADERS),
+        (b"access-control-max-age", b"600"),
+    ]
+    await _send(send, 204, headers, b"")
+
+
+def _guard_for(security: McpSecurity | None) -> Guard | None:
+    auth = security.auth if security is not None else None
+    if auth is None:
+        return None
+    if isinstance(auth, BearerAuth):
+        return BearerGuard(auth)
+    if isinstance(auth, ApiKeyAuth):
+        return ApiKeyGuard(auth)
+    if isinstance(auth, BasicAuth):
+        return BasicGuard(auth)
+    if isinstance(auth, OAuth2Auth):
+        return OAuth2Guard(auth)
+    raise TypeError(f"unsupported MCP authentication: {type(auth).__name__}")
+
+
+def build_mcp_app(catalog: McpCatalog, security: McpSecurity | None = None) -> Starlette:
+    """The Streamable HTTP server of one MCP expose, at ``/mcp`` and ``/``.
+
+    With ``OAuth2Auth`` the protected-resource metadata is also served (unauthenticated) at
+    ``/.well-known/oauth-protected-resource`` and below it at the resource's path.
+    """
+    security = security or McpSecurity()
+    guard = _guard_for(security)
+    protocol = McpProtocol(catalog, private=guard is not None)
+    endpoint = McpEndpoint(protocol, guard, OriginPolicy(security.allowed_origins), security.max_body_bytes)
+    routes = [Route(path, endpoint) for path in sorted(_MCP_PATHS)]
+    if isinstance(guard, OAuth2Guard):
+        routes[:0] = _metadata_routes(guard)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if isinstance(guard, OAuth2Guard):
+                await guard.aclose()
+
+    app = _McpApp(endpoint, routes=routes, lifespan=lifespan)
+    app.state.mcp_protocol = protocol
+    return app
+
+
+class _McpApp(Starlette):
+    """Starlette, with MCP posts taken straight to the endpoint.
+
+    Routing and the error middlewares cost about a quarter of a trivial ``tools/call``; the
+    endpoint needs neither (it answers every failure itself). Everything else (lifespan, the
+    well-known metadata, 404s) goes through Starlette as usual.
+    """
+
+    def __init__(self, endpoint: McpEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in _MCP_PATHS:
+            await self._endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _metadata_routes(guard: OAuth2Guard) -> list[Route]:
+    document = guard.protected_resource_metadata()
+
+    async def metadata(request: Request) -> Response:
+        return JSONResponse(
+            document, headers={"access-control-allow-origin": "*", "cache-control": "max-age=300"}
+        )
+
+    paths: dict[str, None] = dict.fromkeys([WELL_KNOWN_PREFIX, WELL_KNOWN_PREFIX + "/mcp"])
+    resource_path = guard.metadata_url.split(WELL_KNOWN_PREFIX, 1)[1]
+    if resource_path:
+        paths[WELL_KNOWN_PREFIX + resource_path] = None
+    return [Route(path, metadata, methods=["GET"]) for path in paths]

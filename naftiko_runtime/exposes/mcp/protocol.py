@@ -1,0 +1,286 @@
+"""The MCP method dispatcher: one JSON-RPC message in, one reply out, no state between messages.
+
+Both protocol eras are served by the same object:
+
+* the handshake era (2024-11-05 … 2025-11-25): ``initialize`` negotiates a version, later requests
+  carry it in the ``MCP-Protocol-Version`` header (absent: 2025-03-26). Nothing is remembered
+  between requests, so ``initialize`` is optional and any replica can answer anything.
+* the 2026-07-28 revision: every request carries its envelope in ``params._meta``; the checks of
+  that envelope (and, over HTTP, of its mirror headers) are the SDK's own classifier.
+
+Everything that does not depend on a request (listings, ``initialize``, ``server/discover``) is
+built once, validated against the SDK's per-version result schemas, and shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, classify_inbound_request
+from mcp_types import PROTOCOL_VERSION_META_KEY, SERVER_INFO_META_KEY
+from mcp_types import methods as sdk_methods
+from mcp_types.version import (
+    HANDSHAKE_PROTOCOL_VERSIONS,
+    KNOWN_PROTOCOL_VERSIONS,
+    LATEST_HANDSHAKE_VERSION,
+    MODERN_PROTOCOL_VERSIONS,
+)
+
+from .catalog import McpCatalog, ToolEntry
+from .jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    RpcError,
+    error_message,
+    result_message,
+)
+from .prompts import PromptIndex
+from .resources import ResourceIndex
+from .tools import describe_failure, failure, success, tool_descriptor
+
+DEFAULT_HANDSHAKE_VERSION = "2025-03-26"  # what a header-less request means (streamable HTTP spec)
+_LEGACY_SCHEMA_VERSION = LATEST_HANDSHAKE_VERSION  # one result schema covers every handshake version
+_MODERN_VERSION = MODERN_PROTOCOL_VERSIONS[-1]
+_CACHEABLE = frozenset(
+    {
+        "tools/list",
+        "resources/list",
+        "resources/templates/list",
+        "prompts/list",
+        "resources/read",
+        "server/discover",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a transport sends back: a JSON-RPC message (``None`` for a notification) and, for
+    HTTP, the status that goes with it."""
+
+    message: dict[str, Any] | None
+    status: int = 200
+
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class McpProtocol:
+    """Dispatches MCP messages for one catalog. Safe to share between tasks, connections, transports."""
+
+    def __init__(self, catalog: McpCatalog, *, private: bool = False) -> None:
+        self.catalog = catalog
+        _unique("tool name", [entry.name for entry in catalog.tools])
+        _unique("prompt name", [entry.name for entry in catalog.prompts])
+        _unique("resource URI", [entry.uri for entry in catalog.resources])
+        self._tools: dict[str, ToolEntry] = {entry.name: entry for entry in catalog.tools}
+        self._resources = ResourceIndex(catalog.resources)
+        self._prompts = PromptIndex(catalog.prompts)
+        self._cache_scope = "private" if private else "public"
+
+        capabilities: dict[str, Any] = {}
+        if self._tools:
+            capabilities["tools"] = {"listChanged": False}
+        if self._resources:
+            capabilities["resources"] = {"subscribe": False, "listChanged": False}
+        if self._prompts:
+            capabilities["prompts"] = {"listChanged": False}
+        server_info: dict[str, Any] = {"name": catalog.server_name, "version": catalog.server_version}
+        if catalog.title:
+            server_info["title"] = catalog.title
+        self._stamp = {SERVER_INFO_META_KEY: server_info}
+
+        # Listings that never change are answered from ``self._legacy`` / ``self._modern``; the
+        # handlers are for what depends on the request.
+        self._handlers: dict[str, Handler] = {"ping": self._ping}
+        static: dict[str, dict[str, Any]] = {}
+        if self._tools:
+            self._handlers["tools/call"] = self._call_tool
+            static["tools/list"] = {"tools": [tool_descriptor(entry) for entry in catalog.tools]}
+        if self._resources:
+            self._handlers["resources/list"] = self._list_resources
+            self._handlers["resources/read"] = self._read_resource
+            static["resources/templates/list"] = {"resourceTemplates": self._resources.list_templates()}
+        if self._prompts:
+            self._handlers["prompts/get"] = self._get_prompt
+            static["prompts/list"] = {"prompts": self._prompts.listing}
+
+        initialize: dict[str, Any] = {"capabilities": capabilities, "serverInfo": server_info}
+        discover: dict[str, Any] = {
+            "supportedVersions": list(MODERN_PROTOCOL_VERSIONS),
+            "capabilities": capabilities,
+        }
+        if catalog.instructions:
+            initialize["instructions"] = discover["instructions"] = catalog.instructions
+        # Validate (and normalise) once, against the SDK's result schema of each era: a catalog
+        # the schema rejects fails here, at start-up, not in front of an agent.
+        self._legacy = {m: _checked(m, _LEGACY_SCHEMA_VERSION, r) for m, r in static.items()}
+        self._modern = {m: _checked(m, _MODERN_VERSION, self._modernize(m, r)) for m, r in static.items()}
+        self._initialize = _checked(
+            "initialize", _LEGACY_SCHEMA_VERSION, {"protocolVersion": "x", **initialize}
+        )
+        self._modern["server/discover"] = _checked(
+            "server/discover", _MODERN_VERSION, self._modernize("server/discover", discover)
+        )
+
+    # --- entry point -----------------------------------------------------------------------------
+
+    async def handle(self, message: Any, headers: Mapping[str, str] | None = None) -> Reply:
+        """Answer one decoded JSON-RPC message.
+
+        ``headers`` (lower-case names) are given by the HTTP transport and checked against the
+        2026-07-28 envelope; stdio passes ``None``.
+        """
+        if not isinstance(message, dict):
+            # A batch, or a JSON scalar: MCP has no batches since 2025-06-18.
+            return _reject(None, INVALID_REQUEST, "Invalid Request: expected a single JSON-RPC object")
+        request_id = message.get("id")
+        method = message.get("method")
+        if message.get("jsonrpc") != "2.0" or not isinstance(method, str):
+            return _reject(_safe_id(request_id), INVALID_REQUEST, "Invalid Request: jsonrpc must be '2.0'")
+        header_version = headers.get("mcp-protocol-version") if headers is not None else None
+        if header_version is not None and header_version not in KNOWN_PROTOCOL_VERSIONS:
+            data = {"supported": list(KNOWN_PROTOCOL_VERSIONS), "requested": header_version}
+            code = UNSUPPORTED_PROTOCOL_VERSION
+            return _reject(_safe_id(request_id), code, "Unsupported protocol version", data)
+        if "id" not in message:
+            return Reply(None, 202)  # notifications are accepted and dropped: no state to act on
+        if isinstance(request_id, bool) or not isinstance(request_id, int | str):
+            return _reject(None, INVALID_REQUEST, "Invalid Request: id must be a string or an integer")
+        params = message.get("params")
+        if params is None:
+            params = {}
+        elif not isinstance(params, dict):
+            return _reject(request_id, INVALID_PARAMS, "Invalid params: params must be an object")
+
+        if header_version is None:
+            # No header: stdio decides by the envelope; over HTTP it means the handshake era.
+            modern = headers is None and _has_modern_envelope(params)
+        else:
+            modern = header_version in MODERN_PROTOCOL_VERSIONS
+        if modern:
+            return await self._handle_modern(request_id, method, params, message, headers)
+        return await self._handle_legacy(request_id, method, params)
+
+    # --- eras ------------------------------------------------------------------------------------
+
+    async def _handle_legacy(self, request_id: Any, method: str, params: dict[str, Any]) -> Reply:
+        if method == "initialize":
+            requested = params.get("protocolVersion")
+            version = requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
+            return Reply(result_message(request_id, {**self._initialize, "protocolVersion": version}))
+        cached = self._legacy.get(method)
+        if cached is not None:
+            return Reply(result_message(request_id, cached))
+        handler = self._handlers.get(method)
+        if handler is None:
+            return Reply(error_message(request_id, _method_not_found(method)))
+        try:
+            return Reply(result_message(request_id, await handler(params)))
+        except RpcError as error:
+            return Reply(error_message(request_id, error))
+
+    async def _handle_modern(
+        self,
+        request_id: Any,
+        method: str,
+        params: dict[str, Any],
+        message: dict[str, Any],
+        headers: Mapping[str, str] | None,
+    ) -> Reply:
+        verdict = classify_inbound_request(message, headers=headers)
+        if isinstance(verdict, InboundLadderRejection):
+            return _reject(request_id, verdict.code, verdict.message, verdict.data)
+        cached = self._modern.get(method)
+        if cached is not None:
+            return Reply(result_message(request_id, cached))
+        handler = self._handlers.get(method)
+        if handler is None:
+            return _reject(request_id, METHOD_NOT_FOUND, f"Method not found: {method}")
+        try:
+            result = await handler(params)
+        except RpcError as error:
+            return _reject(request_id, error.code, error.message, error.data)
+        return Reply(result_message(request_id, self._modernize(method, result)))
+
+    def _modernize(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
+        """2026-07-28 results say what they are, carry cache hints when cacheable, and identify the server."""
+        out = {**result, "resultType": "complete", "_meta": self._stamp}
+        if method in _CACHEABLE:
+            # Listings come from the document, so they never vary by caller; but with
+            # authentication on, a shared cache must still not serve them across credentials.
+            out["ttlMs"] = 0
+            out["cacheScope"] = self._cache_scope
+        return out
+
+    # --- methods ---------------------------------------------------------------------------------
+
+    async def _ping(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    async def _call_tool(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("name")
+        if not isinstance(name, str) or not name:
+            raise RpcError(INVALID_PARAMS, "Invalid params: name is required")
+        entry = self._tools.get(name)
+        if entry is None:
+            raise RpcError(INVALID_PARAMS, f"Invalid params: Unknown tool: {name}")
+        arguments = params.get("arguments")
+        if arguments is None:
+            arguments = {}
+        elif not isinstance(arguments, dict):
+            raise RpcError(INVALID_PARAMS, "Invalid params: arguments must be an object")
+        try:
+            # Only the arguments cross into the engine: no request header (the agent's own
+            # Authorization included) can reach an upstream from here.
+            result = await entry.invocable.invoke(arguments)
+        except Exception as exc:
+            return failure(describe_failure(exc, name))
+        return success(result)
+
+    async def _list_resources(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"resources": await self._resources.list_resources()}
+
+    async def _read_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+        uri = params.get("uri")
+        if not isinstance(uri, str) or not uri:
+            raise RpcError(INVALID_PARAMS, "Invalid params: uri is required")
+        return await self._resources.read(uri)
+
+    async def _get_prompt(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._prompts.get(params.get("name"), params.get("arguments"))
+
+
+def _unique(what: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate MCP {what}: {value!r}")
+        seen.add(value)
+
+
+def _checked(method: str, version: str, result: dict[str, Any]) -> dict[str, Any]:
+    return sdk_methods.serialize_server_result(method, version, result)
+
+
+def _has_modern_envelope(params: dict[str, Any]) -> bool:
+    meta = params.get("_meta")
+    return isinstance(meta, dict) and PROTOCOL_VERSION_META_KEY in meta
+
+
+def _safe_id(value: Any) -> Any:
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+
+def _method_not_found(method: str) -> RpcError:
+    return RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+
+
+def _reject(request_id: Any, code: int, message: str, data: Any = None) -> Reply:
+    """An error with the HTTP status the streamable-HTTP spec maps to its code (400, 404)."""
+    error = RpcError(code, message, data)
+    return Reply(error_message(request_id, error), ERROR_CODE_HTTP_STATUS.get(code, 200))

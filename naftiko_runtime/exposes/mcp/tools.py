@@ -1,0 +1,115 @@
+"""Tools: the ``tools/list`` descriptor of an entry, and a call's outcome as an MCP tool result.
+
+Every failure of the unit itself (bad arguments, upstream status, timeout, unreachable upstream,
+undecodable answer, a failing step) is a tool result with ``isError: true`` so that the agent sees
+it and can correct itself; only protocol faults (unknown tool, malformed params) are JSON-RPC errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from naftiko_runtime.engine.contract import Hints, Result
+from naftiko_runtime.errors import InputError, InvocationError, StepError, UpstreamError
+
+from .catalog import ToolEntry
+from .jsonrpc import dumps
+
+logger = logging.getLogger("naftiko.mcp")
+
+_HINT_KEYS = (
+    ("read_only", "readOnlyHint"),
+    ("destructive", "destructiveHint"),
+    ("idempotent", "idempotentHint"),
+    ("open_world", "openWorldHint"),
+)
+
+
+def tool_descriptor(entry: ToolEntry) -> dict[str, Any]:
+    """The ``Tool`` object of ``tools/list``; keys with no value are left out, as clients expect."""
+    unit = entry.invocable
+    title = entry.title if entry.title is not None else unit.title
+    description = entry.description if entry.description is not None else unit.description
+    tool: dict[str, Any] = {"name": entry.name}
+    if title:
+        tool["title"] = title
+    if description:
+        tool["description"] = description
+    tool["inputSchema"] = object_schema(unit.input_schema)
+    output = unit.output_schema
+    if output:
+        tool["outputSchema"] = wrapped_output_schema(output)
+    annotations = _annotations(entry.annotations if entry.annotations is not None else unit.hints, title)
+    if annotations:
+        tool["annotations"] = annotations
+    return tool
+
+
+def object_schema(schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """MCP requires ``type: object`` at the root of an input schema; a unit without inputs has none."""
+    out = dict(schema or {})
+    out.setdefault("type", "object")
+    return out
+
+
+def wrapped_output_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """MCP output schemas (and ``structuredContent``) are objects; anything else is wrapped in
+    ``{"result": ...}`` exactly as :func:`structured` wraps the value."""
+    if schema.get("type") == "object":
+        return dict(schema)
+    return {"type": "object", "properties": {"result": dict(schema)}, "required": ["result"]}
+
+
+def _annotations(hints: Hints | None, title: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if title:
+        out["title"] = title
+    if hints is not None:
+        for attribute, key in _HINT_KEYS:
+            value = getattr(hints, attribute)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def structured(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {"result": value}
+
+
+def success(result: Result) -> dict[str, Any]:
+    """The tool result of a successful call: compact JSON text plus the same data structured."""
+    value = result.value
+    # A text passthrough (text/plain, markdown...) is shown as is, not JSON-quoted.
+    passthrough = isinstance(value, str) and "json" not in result.content_type
+    text = value if passthrough else dumps(value)
+    return {
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": structured(value),
+        "isError": False,
+    }
+
+
+def failure(text: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": text}], "isError": True}
+
+
+def describe_failure(exc: Exception, unit: str) -> str:
+    """A message for the agent. Invocation errors are built never to hold secrets; anything else is
+    an internal fault whose details stay in the server log."""
+    if isinstance(exc, InputError):
+        problems = "; ".join(f"{p.name}: {p.message}" for p in exc.problems) or str(exc)
+        return f"Invalid arguments for '{unit}': {problems}"
+    if isinstance(exc, UpstreamError):
+        text = f"Upstream {exc.operation or unit} answered HTTP {exc.status}"
+        detail = exc.upstream_message
+        return f"{text}: {detail}" if detail else text
+    if isinstance(exc, StepError):
+        cause = exc.cause
+        inner = describe_failure(cause, unit) if isinstance(cause, Exception) else str(cause)
+        return f"Step '{exc.step}' failed: {inner}"
+    if isinstance(exc, InvocationError):
+        return str(exc)
+    logger.error("unit %r failed with an unexpected error", unit, exc_info=exc)
+    return f"Internal error while running '{unit}'"
