@@ -1,6 +1,93 @@
-"""naftiko-runtime: load Naftiko capability documents and serve them (REST, MCP, Skill, Control)."""
+"""naftiko-runtime: load Naftiko capability documents and serve them (REST, MCP, Skill, Control).
 
-from .errors import NaftikoError, Problem, SpecError
+Embedding::
+
+    from naftiko_runtime import build, load
+
+    runtime = build(load("capabilities/label-studio-runs.yaml"), environ={"LABEL_STUDIO_API_KEY": "Token …"})
+    result = await runtime.invoke("get-inference-run-info", {"prompt_id": 1, "version_id": 1})
+    app.mount("/runs", runtime.asgi_app("label-studio-subpackage-prompts-subpackage-prompts-runs-rest"))
+
+``naftiko serve`` is built on exactly this API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .consumes.transport import TransportSettings
+from .engine.contract import Invocable, Result
+from .errors import (
+    BindError,
+    InputError,
+    InvocationError,
+    NaftikoError,
+    Problem,
+    SpecError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from .runtime import Runtime, RuntimeOptions
 from .spec import Document, check, load, loads
 
-__all__ = ["Document", "NaftikoError", "Problem", "SpecError", "check", "load", "loads"]
+__all__ = [
+    "BindError",
+    "Document",
+    "InputError",
+    "Invocable",
+    "InvocationError",
+    "NaftikoError",
+    "Problem",
+    "Result",
+    "Runtime",
+    "RuntimeOptions",
+    "SpecError",
+    "TransportSettings",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "build",
+    "check",
+    "invoke",
+    "load",
+    "loads",
+]
+
+
+def build(
+    document: Document | str | Path,
+    *,
+    base_uris: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    transport: TransportSettings | None = None,
+    unit_deadline_s: float = 60.0,
+) -> Runtime:
+    """A :class:`Runtime` for a document (or a path to one): binds resolved, every unit compiled."""
+    if not isinstance(document, Document):
+        document = load(document)
+    options = RuntimeOptions(
+        base_uris=dict(base_uris or {}),
+        environ=environ,
+        transport=transport or TransportSettings(),
+        unit_deadline_s=unit_deadline_s,
+    )
+    return Runtime.build(document, options)
+
+
+def invoke(
+    document: Document | str | Path, target: str, arguments: Mapping[str, Any] | None = None, **options: Any
+) -> Result:
+    """Build, invoke one unit once and close, synchronously (scripts and notebooks)."""
+
+    async def once() -> Result:
+        runtime = build(document, **options)
+        try:
+            return await runtime.invoke(target, arguments or {})
+        finally:
+            await runtime.aclose()
+
+    return asyncio.run(once())

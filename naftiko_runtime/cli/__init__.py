@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import call_cmd, inspect_cmd, validate_cmd
+from . import call_cmd, export_cmd, inspect_cmd, serve_cmd, validate_cmd
 
-_COMMANDS = (validate_cmd, inspect_cmd, call_cmd)
+_COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,7 +132,7 @@ class Runtime:
         for aggregate in capability.aggregates if capability else ():
             for function in aggregate.functions:
                 functions[f"{aggregate.namespace}.{function.name}"] = function
-        self.scripting = _script_settings(document, self.base_dir)
+        self.scripting = _script_settings(document, self.base_dir, options.environ)
         self.factory = UnitFactory(
             self.calls, functions, context, deadline_s=options.unit_deadline_s, scripting=self.scripting
         )
@@ -254,8 +254,24 @@ class Runtime:
         names = sorted({u.name for u in units} | set(self.calls))
         raise UnknownTarget(target, names)
 
-    async def invoke(self, target: str, arguments: Mapping[str, Any]) -> Result:
-        return await self.find(target).invoke(arguments)
+    async def invoke(self, target: str, arguments: Mapping[str, Any] | None = None) -> Result:
+        """Invoke a unit by name (see :meth:`find`) with plain arguments."""
+        return await self.find(target).invoke(arguments or {})
+
+    def asgi_app(self, namespace: str, metrics: Any = None) -> Any:
+        """The ASGI app of the adapter ``namespace`` (REST, MCP, control), to mount in any ASGI server."""
+        from ..observability import Metrics
+        from .apps import build_adapter
+
+        capability = self.document.capability
+        for expose in capability.exposes if capability else ():
+            if getattr(expose, "namespace", expose.type) == namespace:
+                built = build_adapter(self, expose, metrics or Metrics(), [self])
+                if isinstance(built, str):
+                    raise NaftikoError(f"adapter {namespace!r} cannot be served: {built}")
+                return built[0]
+        names = [getattr(e, "namespace", e.type) for e in (capability.exposes if capability else ())]
+        raise UnknownTarget(namespace, names)
 
     async def aclose(self) -> None:
         await self.pool.aclose()
@@ -267,13 +283,15 @@ class Runtime:
         await self.aclose()
 
 
-def _script_settings(document: Document, base_dir: Path) -> ScriptSettings:
+def _script_settings(document: Document, base_dir: Path, environ: Mapping[str, str] | None) -> ScriptSettings:
     capability = document.capability
     control = (
         next((e for e in capability.exposes if isinstance(e, ControlExpose)), None) if capability else None
     )
     scripting = control.management.scripting if control else None
-    enabled = os.environ.get("NAFTIKO_SCRIPTING", "true").lower() not in ("false", "0", "no")
+    # The switch may come from the process or from the environment handed to the runtime.
+    switches = (os.environ.get("NAFTIKO_SCRIPTING", ""), (environ or {}).get("NAFTIKO_SCRIPTING", ""))
+    enabled = not any(value.strip().lower() in ("false", "0", "no") for value in switches)
     if scripting is None:
         return ScriptSettings(enabled=enabled, base_dir=base_dir)
     return ScriptSettings(

@@ -1,0 +1,33 @@
+# Every target creates .venv and installs the project on first use, so each works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint conformance bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## Label Studio stand-in on :8000 + naftiko serve (REST :8080, MCP :9090)
+	$(BIN)/python examples/demo.py
+
+test: $(STAMP)  ## lint, then the whole test suite
+	$(BIN)/ruff check naftiko_runtime tests bench examples
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check naftiko_runtime tests bench examples
+	$(BIN)/ruff format --check naftiko_runtime tests bench examples
+
+conformance: $(STAMP)  ## the Naftiko scenarios and every corpus capability, end to end, as a table
+	$(BIN)/python -m pytest -q tests/conformance -p no:randomly
+
+bench: $(STAMP)  ## every benchmark (quiet machine recommended)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,151 @@
+"""``naftiko serve PATH...``: every adapter of every capability, one process, one event loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from ..consumes.transport import TransportSettings
+from ..errors import BindError, SpecError
+from ..observability import Metrics, configure
+from ..runtime import Runtime, RuntimeOptions
+from ..runtime import server as serving
+from ..spec import load
+from .files import expand_paths
+from .options import add_runtime_options, parse_base_uris
+
+log = logging.getLogger("naftiko.serve")
+EXIT_CONFIG = 2
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="serve capabilities: REST, MCP, skill and control adapters",
+        description="Serve every adapter of every capability given (files or "
+        "directories), each on its declared address and port.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="capability files or directories")
+    parser.add_argument(
+        "--host",
+        help="listen on this address instead of each adapter's `address` "
+        "(default: the adapter's address, else 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--stdio",
+        metavar="FILE",
+        help="serve only FILE's MCP adapter over stdin/stdout (for desktop MCP clients)",
+    )
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--log-format", default="text", choices=("text", "json"))
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long in-flight requests may take to finish on SIGINT/SIGTERM (default 10)",
+    )
+    add_runtime_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    configure(args.log_level, args.log_format)
+    try:
+        base_uris = parse_base_uris(args.base_uri)
+    except ValueError as exc:
+        return _fail(str(exc))
+    options = RuntimeOptions(
+        base_uris=base_uris,
+        unit_deadline_s=args.deadline,
+        transport=TransportSettings(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout),
+    )
+    if args.stdio:
+        return _serve_stdio(Path(args.stdio), options, args)
+    files = expand_paths(args.paths)
+    if not files:
+        return _fail("nothing to serve: give capability files or directories (or --stdio FILE)")
+    runtimes = _build(files, options)
+    if runtimes is None:
+        return EXIT_CONFIG
+    configure(args.log_level, args.log_format, [s for r in runtimes for s in r.binds.secrets()])
+    metrics = Metrics()
+    try:
+        plan = serving.plan(runtimes, host=args.host, metrics=metrics)
+        if not plan.listeners:
+            for line in serving.describe(plan):
+                print(line, file=sys.stderr)
+            return _fail("no adapter to serve over HTTP")
+        sockets = []
+        try:
+            for listener in plan.listeners:
+                sockets.append(serving.bind(listener))
+        except serving.ServeError:
+            for sock in sockets:
+                sock.close()
+            raise
+    except serving.ServeError as exc:
+        return _fail(str(exc))
+    print(
+        f"naftiko: serving {len(runtimes)} capabilit{'y' if len(runtimes) == 1 else 'ies'}", file=sys.stderr
+    )
+    for line in serving.describe(plan):
+        print(line, file=sys.stderr)
+    sys.stderr.flush()
+    _run_loop(
+        serving.run(
+            plan.listeners, sockets, runtimes, shutdown_timeout=args.shutdown_timeout, metrics=metrics
+        )
+    )
+    return 0
+
+
+def _build(files: list[Path], options: RuntimeOptions) -> list[Runtime] | None:
+    runtimes = []
+    failed = False
+    for path in files:
+        try:
+            runtimes.append(Runtime.build(load(path), options))
+        except SpecError as exc:
+            for problem in exc.errors:
+                print(problem.format(), file=sys.stderr)
+            failed = True
+        except BindError as exc:
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            failed = True
+    return None if failed else runtimes
+
+
+def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) -> int:
+    runtimes = _build([path], options)
+    if runtimes is None:
+        return EXIT_CONFIG
+    runtime = runtimes[0]
+    if not runtime.mcp:
+        return _fail(f"{path}: declares no MCP adapter to serve over stdio")
+    configure(args.log_level, args.log_format, runtime.binds.secrets())
+    from ..runtime.mcp import serve_stdio
+
+    _run_loop(serve_stdio(runtime, runtime.mcp[0]))
+    return 0
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop when available: the servers and the upstream client share this loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_CONFIG

@@ -1,0 +1,88 @@
+"""The control adapter: health, readiness, status and Prometheus metrics for operators.
+
+Health and metrics come from this process only (no shared store), so every replica behind a load
+balancer answers for itself; a Prometheus server sums the replicas.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ...observability import Metrics
+from ...spec.models import ControlExpose
+
+
+def build_control_app(
+    expose: ControlExpose,
+    metrics: Metrics,
+    *,
+    label: str,
+    spec_version: str | None,
+    scripting: dict[str, Any] | None = None,
+) -> Starlette:
+    management = expose.management
+    observability = expose.observability
+    routes: list[Route] = []
+    started = time.time()
+
+    async def live(_: Request) -> Response:
+        return JSONResponse({"status": "UP"})
+
+    async def ready(_: Request) -> Response:
+        adapters = [
+            {"type": kind, "namespace": ns, **state}
+            for (kind, ns), state in metrics.adapters.items()
+            if kind != "control"
+        ]
+        up = all(a["state"] == "started" for a in adapters)
+        return JSONResponse(
+            {"status": "UP" if up else "DEGRADED", "adapters": adapters}, status_code=200 if up else 503
+        )
+
+    async def status(_: Request) -> Response:
+        return JSONResponse(
+            {
+                "capability": {"label": label, "specVersion": spec_version},
+                "engine": {
+                    "name": "naftiko-runtime",
+                    "version": _version(),
+                    "python": platform.python_version(),
+                },
+                "uptime": f"PT{int(time.time() - started)}S",
+                "adapters": [
+                    {"type": kind, "namespace": ns, **state} for (kind, ns), state in metrics.adapters.items()
+                ],
+            }
+        )
+
+    async def prometheus(_: Request) -> Response:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def scripting_config(_: Request) -> Response:
+        return JSONResponse(scripting or {})
+
+    if management.health:
+        routes += [Route("/health/live", live), Route("/health/ready", ready)]
+    if management.info:
+        routes.append(Route("/status", status))
+    metrics_enabled = observability is None or (observability.enabled and observability.metrics.local.enabled)
+    if metrics_enabled:
+        routes.append(Route("/metrics", prometheus))
+    if management.scripting is not None:
+        routes.append(Route("/scripting", scripting_config))
+    return Starlette(routes=routes)
+
+
+def _version() -> str:
+    try:
+        return version("naftiko-runtime")
+    except PackageNotFoundError:
+        return "0.0.0+source"

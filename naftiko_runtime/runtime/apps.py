@@ -1,0 +1,74 @@
+"""One ASGI app per adapter, built from a runtime: the only place adapters are chosen by type."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..observability import Metrics
+from ..spec.models import ControlExpose, McpExpose, RestExpose, SkillExpose
+from .core import Runtime
+
+Built = tuple[Any, str, str]  # (ASGI app, summary for the startup banner, path to show in the URL)
+
+
+def build_adapter(
+    runtime: Runtime, expose: Any, metrics: Metrics, runtimes: Sequence[Runtime]
+) -> Built | str:
+    """The adapter's app, or the reason it is not served (a string)."""
+    if isinstance(expose, RestExpose):
+        from ..exposes.rest import build_rest_app
+
+        plan = next(p for p in runtime.rest if p.expose is expose)
+        return (
+            build_rest_app(plan, runtime),
+            _count(len(plan.routes), "route") + _forwards(len(plan.forwards)),
+            "",
+        )
+    if isinstance(expose, McpExpose):
+        from .mcp import mcp_app
+
+        plan = next(p for p in runtime.mcp if p.expose is expose)
+        return mcp_app(runtime, plan), _mcp_summary(plan), "/mcp"
+    if isinstance(expose, SkillExpose):
+        return "the skill adapter is not available in this build"
+    if isinstance(expose, ControlExpose):
+        from ..exposes.control import build_control_app
+
+        scripting = runtime.scripting
+        return (
+            build_control_app(
+                expose,
+                metrics,
+                label=runtime.document.title,
+                spec_version=runtime.document.naftiko,
+                scripting={
+                    "enabled": scripting.enabled,
+                    "timeout": scripting.timeout_ms,
+                    "defaultLanguage": scripting.default_language,
+                    "defaultLocation": scripting.default_location,
+                    "allowedLanguages": scripting.allowed_languages,
+                },
+            ),
+            "health, metrics",
+            "",
+        )
+    return f"unsupported adapter type {getattr(expose, 'type', '?')!r}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _forwards(n: int) -> str:
+    return f", {_count(n, 'forward')}" if n else ""
+
+
+def _mcp_summary(plan: Any) -> str:
+    parts = [_count(len(plan.tools), "tool")]
+    resources = len(plan.static_resources) + len(plan.dynamic_resources)
+    if resources:
+        parts.append(_count(resources, "resource"))
+    if plan.prompts:
+        parts.append(_count(len(plan.prompts), "prompt"))
+    return ", ".join(parts)
