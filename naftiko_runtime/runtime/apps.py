@@ -31,7 +31,10 @@ def build_adapter(
         plan = next(p for p in runtime.mcp if p.expose is expose)
         return mcp_app(runtime, plan), _mcp_summary(plan), "/mcp"
     if isinstance(expose, SkillExpose):
-        return "the skill adapter is not available in this build"
+        from ..exposes.skill import build_skill_app
+
+        app = build_skill_app(runtime, expose)
+        return app, app.state.catalog.summary(), "/skills"
     if isinstance(expose, ControlExpose):
         from ..exposes.control import build_control_app
 

@@ -1,0 +1,13 @@
+"""REST adapter: one ASGI app per ``type: rest`` expose, a thin translator onto the invocation core.
+
+Usage::
+
+    runtime = Runtime.build(load("capability.yaml"))
+    app = build_rest_app(runtime.rest[0], runtime)        # a Starlette app; serve it with uvicorn
+    document = build_openapi(runtime.rest[0], runtime)    # its OpenAPI 3.1 description
+"""
+
+from .app import RestAdapter, RestApplication, RestOptions, build_rest_app
+from .openapi import build_openapi
+
+__all__ = ["RestAdapter", "RestApplication", "RestOptions", "build_openapi", "build_rest_app"]

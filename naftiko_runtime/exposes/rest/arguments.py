@@ -1,0 +1,263 @@
+"""From an HTTP request to the unit's arguments dict, with everything that can be decided once, decided once.
+
+A :class:`RequestReader` is compiled per route from the unit's inputs (declared, or inferred and
+located by the engine): which captured path segment feeds which input, which query names, header
+names and cookie names to look for, and what to do with the body. A request then costs what it
+uses: a GET with only path inputs never looks at headers, the query string or the body.
+
+Values are passed on as the client sent them (strings, JSON values); the unit's coercion converts and
+validates them and names every bad one. Only what the unit cannot see is checked here: the body's
+size, media type and JSON syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, unquote, unquote_plus
+
+import orjson
+
+from ...engine.contract import InputSpec
+from ...errors import InputProblem
+from ...expressions import canonical, compile_path
+from ...expressions.jsonpath import Path
+from .problems import Problem, invalid_input, payload_too_large, unsupported_media_type
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+class Reject(Exception):
+    """The request cannot reach the unit; ``problem`` is the answer."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+class ClientGone(Exception):
+    """The client disconnected while its body was being read."""
+
+
+class RequestReader:
+    """Reads one route's inputs from a request (see the module docstring)."""
+
+    __slots__ = (
+        "body_extracts",
+        "body_fields",
+        "body_wholes",
+        "cookies",
+        "headers",
+        "max_body",
+        "needs_body",
+        "operation",
+        "path_names",
+        "query",
+        "wanted_headers",
+        "wire_names",
+    )
+
+    def __init__(
+        self,
+        inputs: Sequence[InputSpec],
+        route_names: Sequence[str],
+        *,
+        operation: str,
+        max_body: int,
+    ) -> None:
+        self.operation = operation
+        self.max_body = max_body
+        by_key = {canonical(spec.name): spec for spec in inputs}
+        # Path: the n-th captured segment feeds the input of the same canonical name.
+        self.path_names = tuple(
+            by_key[canonical(n)].name if canonical(n) in by_key else n for n in route_names
+        )
+        self.wire_names = {by_key[canonical(n)].name: n for n in route_names if canonical(n) in by_key}
+        query: dict[str, tuple[str, bool]] = {}
+        headers: dict[bytes, str] = {}
+        cookies: dict[str, str] = {}
+        wholes: list[str] = []
+        extracts: list[tuple[str, Path]] = []
+        fields: list[tuple[str, tuple[str, ...]]] = []
+        for spec in inputs:
+            location = spec.location
+            if location == "query":
+                for alias in _aliases(spec.name):
+                    query.setdefault(alias, (spec.name, spec.type == "array"))
+            elif location == "header":
+                for alias in _aliases(spec.name):
+                    headers.setdefault(alias.lower().replace("_", "-").encode("latin-1"), spec.name)
+            elif location == "cookie":
+                for alias in _aliases(spec.name):
+                    cookies.setdefault(alias, spec.name)
+            elif location == "body":
+                if spec.whole_body:
+                    wholes.append(spec.name)
+                elif spec.extract:
+                    extracts.append((spec.name, compile_path(spec.extract)))
+                else:
+                    fields.append((spec.name, tuple(_aliases(spec.name))))
+        self.query = query or None
+        self.headers = headers or None
+        self.cookies = cookies or None
+        self.body_wholes = tuple(wholes)
+        self.body_extracts = tuple(extracts)
+        self.body_fields = tuple(fields)
+        self.needs_body = bool(wholes or extracts or fields)
+        # Headers this route reads at all: its header inputs, and the body's framing when it has one.
+        wanted = set(headers)
+        if cookies:
+            wanted.add(b"cookie")
+        if self.needs_body:
+            wanted |= {b"content-type", b"content-length"}
+        self.wanted_headers = frozenset(wanted)
+
+    async def read(self, scope: dict[str, Any], receive: Any, values: Sequence[str]) -> dict[str, Any]:
+        """The arguments of this request; raises :class:`Reject` or :class:`ClientGone`."""
+        arguments: dict[str, Any] = {}
+        for name, raw in zip(self.path_names, values, strict=False):
+            arguments[name] = unquote(raw) if "%" in raw else raw
+        if self.query is not None:
+            query_string = scope.get("query_string")
+            if query_string:
+                self._read_query(query_string, arguments)
+        if not self.wanted_headers:
+            return arguments
+        found: dict[bytes, str] = {}
+        wanted = self.wanted_headers
+        for key, value in scope["headers"]:
+            if key in wanted:
+                if key not in found:
+                    found[key] = value.decode("latin-1")
+                elif key == b"cookie":  # HTTP/2 clients may split cookies over several headers
+                    found[key] += "; " + value.decode("latin-1")
+        if self.headers is not None:
+            for key, name in self.headers.items():
+                if key in found and name not in arguments:
+                    arguments[name] = found[key]
+        if self.cookies is not None and b"cookie" in found:
+            self._read_cookies(found[b"cookie"], arguments)
+        if self.needs_body:
+            await self._read_body(found, receive, arguments)
+        return arguments
+
+    def _read_query(self, query_string: bytes, arguments: dict[str, Any]) -> None:
+        # Not parse_qsl: it decodes every pair; here only the names this route reads are decoded.
+        query = self.query
+        assert query is not None
+        for part in query_string.decode("utf-8", "replace").split("&"):
+            key, _, value = part.partition("=")
+            if "%" in key or "+" in key:
+                key = unquote_plus(key)
+            target = query.get(key)
+            if target is None:
+                continue
+            if "%" in value or "+" in value:
+                value = unquote_plus(value)
+            name, is_array = target
+            if is_array:
+                existing = arguments.get(name)
+                if isinstance(existing, list):
+                    existing.append(value)
+                else:
+                    arguments[name] = _array(value)
+            elif name not in arguments:
+                arguments[name] = value  # the first value wins, as a form would have it
+
+    def _read_cookies(self, header: str, arguments: dict[str, Any]) -> None:
+        cookies = self.cookies
+        assert cookies is not None
+        for pair in header.split(";"):
+            key, sep, value = pair.strip().partition("=")
+            name = cookies.get(key)
+            if sep and name is not None and name not in arguments:
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] == '"':
+                    value = value[1:-1]
+                arguments[name] = unquote(value)
+
+    async def _read_body(self, headers: dict[bytes, str], receive: Any, arguments: dict[str, Any]) -> None:
+        length = headers.get(b"content-length")
+        if length is not None and length.strip().isdigit() and int(length) > self.max_body:
+            raise Reject(payload_too_large(self.max_body, self.operation))
+        body = await read_body(receive, self.max_body, self.operation)
+        if not body.strip():
+            return
+        media = headers.get(b"content-type", "").partition(";")[0].strip().lower()
+        if media == _FORM:
+            data: Any = _form(body)
+        elif not media or media == "application/json" or media.endswith("+json") or media == "text/json":
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                problem = InputProblem("body", f"malformed JSON: {exc}", "body")
+                raise Reject(invalid_input([problem], self.operation)) from None
+        else:
+            raise Reject(unsupported_media_type(media, self.operation))
+        for name in self.body_wholes:
+            arguments[name] = data
+        for name, path in self.body_extracts:
+            value = path.find(data)
+            if value is not None and value != []:
+                arguments.setdefault(name, value)
+        if self.body_fields:
+            if not isinstance(data, dict):
+                problem = InputProblem("body", f"expected a JSON object, got {_kind(data)}", "body")
+                raise Reject(invalid_input([problem], self.operation))
+            for name, aliases in self.body_fields:
+                for alias in aliases:
+                    if alias in data:
+                        arguments.setdefault(name, data[alias])
+                        break
+
+
+async def read_body(receive: Any, limit: int, operation: str | None) -> bytes:
+    """The whole request body, refusing it (413) as soon as it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise Reject(payload_too_large(limit, operation))
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _aliases(name: str) -> list[str]:
+    """The spellings a client may use for an input: as declared, canonical, and with hyphens."""
+    return list(dict.fromkeys((name, canonical(name), canonical(name).replace("_", "-"))))
+
+
+def _array(value: str) -> Any:
+    """A query value for an array input: a JSON array as given, else a list to append repeats to."""
+    if value[:1] == "[":
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return [value]
+        if isinstance(parsed, list):
+            return parsed
+    return [value]
+
+
+def _form(body: bytes) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+        if key in out:
+            existing = out[key]
+            out[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[key] = value
+    return out
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )

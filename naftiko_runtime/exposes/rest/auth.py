@@ -1,0 +1,287 @@
+"""The adapter's own ``authentication``: who may call this REST API.
+
+The expected credentials are templates over binds (``token: "{{REST_TOKEN}}"``), rendered once when
+the app is built and held as :class:`~naftiko_runtime.binds.Secret` values. Every comparison is
+constant-time (:meth:`Secret.matches`), and basic/digest check user and password both, always, so
+the time taken says nothing about which half was wrong. A credential whose template cannot be
+rendered (an undeclared variable) or renders empty accepts nobody: the adapter fails closed.
+
+Digest (RFC 7616) is stateless, so any replica can verify any request: the nonce is a timestamp and
+an HMAC of it under a per-process random key. A nonce older than :data:`NONCE_TTL_S` gets a fresh
+challenge with ``stale=true``. There is no ``nc`` replay tracking (it would need shared state); the
+``uri`` of the answer must be the request's own target.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ...binds import Secret
+from ...expressions import MissingVariable, compile_template
+from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
+from .problems import Problem
+
+log = logging.getLogger("naftiko.rest")
+
+REALM = "naftiko"
+NONCE_TTL_S = 300.0
+_NONCE_KEY = os.urandom(32)
+
+
+class Guard:
+    """Decides whether a request may proceed; ``check`` returns None to let it through."""
+
+    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        raise NotImplementedError
+
+
+def build_guard(spec: Authentication | None, binds: Mapping[str, Any], namespace: str) -> Guard | None:
+    """The guard of an expose's ``authentication`` (None: the API is open)."""
+    if spec is None:
+        return None
+    if isinstance(spec, AuthBearer):
+        return BearerGuard(_secret(spec.token, binds, namespace, "token"))
+    if isinstance(spec, AuthApiKey):
+        key = spec.key or "X-API-Key"
+        return ApiKeyGuard(key, spec.placement, _secret(spec.value, binds, namespace, "value"))
+    if isinstance(spec, AuthBasic):
+        return BasicGuard(
+            _secret(spec.username, binds, namespace, "username"),
+            _secret(spec.password, binds, namespace, "password"),
+        )
+    if isinstance(spec, AuthDigest):
+        return DigestGuard(
+            _secret(spec.username, binds, namespace, "username"),
+            _secret(spec.password, binds, namespace, "password"),
+        )
+    declared = getattr(spec, "declared", None) or getattr(spec, "type", "?")
+    log.error(
+        "REST adapter %s: authentication type %r is not supported; every request gets 501",
+        namespace,
+        declared,
+    )
+    return UnsupportedGuard(str(declared))
+
+
+def _secret(template: str | None, binds: Mapping[str, Any], namespace: str, field: str) -> Secret | None:
+    if not template:
+        log.error(
+            "REST adapter %s: authentication %s is empty; every request will be refused", namespace, field
+        )
+        return None
+    try:
+        value = compile_template(template).render(binds, strict=True)
+    except MissingVariable as exc:
+        log.error(
+            "REST adapter %s: authentication %s refers to %s, which no bind declares; every request"
+            " will be refused",
+            namespace,
+            field,
+            exc,
+        )
+        return None
+    if not value:
+        log.error(
+            "REST adapter %s: authentication %s renders empty; every request will be refused",
+            namespace,
+            field,
+        )
+        return None
+    return Secret(value)
+
+
+def _unauthorized(challenge: str, detail: str) -> Problem:
+    return Problem(
+        401,
+        "Unauthorized",
+        detail,
+        headers=[(b"www-authenticate", challenge.encode())],
+    )
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _matches(expected: Secret | None, given: str) -> bool:
+    if expected is None:
+        # Still spend a comparison, so a misconfigured adapter is not distinguishable by timing.
+        hmac.compare_digest(b"-", b"+")
+        return False
+    return expected.matches(given)
+
+
+class BearerGuard(Guard):
+    def __init__(self, token: Secret | None) -> None:
+        self.token = token
+        self._challenge = f'Bearer realm="{REALM}"'
+
+    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        value = _header(headers, b"authorization")
+        if value is None:
+            return _unauthorized(self._challenge, "a bearer token is required")
+        scheme, _, token = value.strip().partition(" ")
+        if scheme.lower() != "bearer" or not _matches(self.token, token.strip()):
+            return _unauthorized(f'{self._challenge}, error="invalid_token"', "the bearer token is not valid")
+        return None
+
+
+class ApiKeyGuard(Guard):
+    def __init__(self, key: str, placement: str, value: Secret | None) -> None:
+        self.key = key
+        self.placement = placement
+        self.value = value
+        self._header = key.lower().encode("latin-1")
+        where = "header" if placement != "query" else "query"
+        self._challenge = f'ApiKey realm="{REALM}", in="{where}", name="{key}"'
+
+    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        if self.placement == "query":
+            _, _, query = target.partition(b"?")
+            given = next(
+                (v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == self.key),
+                None,
+            )
+        else:
+            given = _header(headers, self._header)
+        if given is None:
+            return _unauthorized(self._challenge, f"an API key is required in '{self.key}'")
+        if not _matches(self.value, given):
+            return _unauthorized(self._challenge, f"the API key in '{self.key}' is not valid")
+        return None
+
+
+class BasicGuard(Guard):
+    def __init__(self, username: Secret | None, password: Secret | None) -> None:
+        self.username = username
+        self.password = password
+        self._challenge = f'Basic realm="{REALM}", charset="UTF-8"'
+
+    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        value = _header(headers, b"authorization")
+        if value is None:
+            return _unauthorized(self._challenge, "basic credentials are required")
+        scheme, _, encoded = value.strip().partition(" ")
+        user = password = ""
+        ok = scheme.lower() == "basic"
+        if ok:
+            try:
+                user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+                ok = bool(sep)
+            except (binascii.Error, UnicodeDecodeError):
+                ok = False
+        user_ok = _matches(self.username, user)
+        password_ok = _matches(self.password, password)
+        if ok and user_ok and password_ok:
+            return None
+        return _unauthorized(self._challenge, "the basic credentials are not valid")
+
+
+_DIGEST_PARAM = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+_HASHES = {"MD5": "md5", "MD5-SESS": "md5", "SHA-256": "sha256", "SHA-256-SESS": "sha256"}
+
+
+def make_nonce(now: float | None = None) -> str:
+    stamp = f"{int(now if now is not None else time.time()):x}"
+    mac = hmac.new(_NONCE_KEY, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{stamp}.{mac}"
+
+
+def nonce_age(nonce: str, now: float | None = None) -> float | None:
+    """Seconds since ``nonce`` was issued, or None if this process did not issue it."""
+    stamp, _, mac = nonce.partition(".")
+    expected = hmac.new(_NONCE_KEY, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    if not hmac.compare_digest(mac.encode(), expected.encode()):
+        return None
+    try:
+        issued = int(stamp, 16)
+    except ValueError:
+        return None
+    return (now if now is not None else time.time()) - issued
+
+
+class DigestGuard(Guard):
+    def __init__(self, username: Secret | None, password: Secret | None) -> None:
+        self.username = username
+        self.password = password
+        self._opaque = hashlib.sha256(_NONCE_KEY + b"opaque").hexdigest()[:32]
+
+    def challenge(self, *, stale: bool = False) -> str:
+        text = (
+            f'Digest realm="{REALM}", qop="auth", algorithm=SHA-256, nonce="{make_nonce()}", '
+            f'opaque="{self._opaque}"'
+        )
+        return text + ", stale=true" if stale else text
+
+    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        value = _header(headers, b"authorization")
+        scheme, _, rest = (value or "").strip().partition(" ")
+        if value is None or scheme.lower() != "digest":
+            return _unauthorized(self.challenge(), "digest credentials are required")
+        fields = {
+            m.group(1).lower(): m.group(2).replace('\\"', '"') if m.group(2) is not None else m.group(3)
+            for m in _DIGEST_PARAM.finditer(rest)
+        }
+        age = nonce_age(fields.get("nonce", ""))
+        if age is None or age < -5:
+            return _unauthorized(self.challenge(), "the digest nonce is not valid")
+        if self._verify(method, target, fields):
+            if age > NONCE_TTL_S:
+                return _unauthorized(self.challenge(stale=True), "the digest nonce has expired")
+            return None
+        return _unauthorized(self.challenge(), "the digest credentials are not valid")
+
+    def _verify(self, method: str, target: bytes, fields: dict[str, str]) -> bool:
+        algorithm = fields.get("algorithm", "MD5").upper()
+        hash_name = _HASHES.get(algorithm)
+        uri = fields.get("uri", "")
+        realm_ok = hmac.compare_digest(fields.get("realm", "").encode(), REALM.encode())
+        uri_ok = hmac.compare_digest(uri.encode("latin-1", "replace"), target)
+        user_ok = _matches(self.username, fields.get("username", ""))
+        if hash_name is None or self.username is None or self.password is None:
+            return False
+
+        def digest(text: str) -> str:
+            return hashlib.new(hash_name, text.encode()).hexdigest()
+
+        nonce, qop = fields.get("nonce", ""), fields.get("qop")
+        cnonce, nc = fields.get("cnonce", ""), fields.get("nc", "")
+        ha1 = digest(f"{self.username.reveal()}:{REALM}:{self.password.reveal()}")
+        if algorithm.endswith("-SESS"):
+            ha1 = digest(f"{ha1}:{nonce}:{cnonce}")
+        ha2 = digest(f"{method}:{uri}")
+        if qop == "auth":
+            expected = digest(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+        elif qop is None:
+            expected = digest(f"{ha1}:{nonce}:{ha2}")
+        else:
+            return False
+        response_ok = hmac.compare_digest(fields.get("response", "").lower().encode(), expected.encode())
+        return realm_ok and uri_ok and user_ok and response_ok
+
+
+class UnsupportedGuard(Guard):
+    """An authentication type this adapter cannot check: refuse everything (fail closed)."""
+
+    def __init__(self, declared: str) -> None:
+        self.declared = declared
+
+    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        return Problem(
+            501,
+            "Not Implemented",
+            f"the REST adapter does not support authentication type '{self.declared[:40]}'",
+        )

@@ -1,0 +1,316 @@
+"""The OpenAPI 3.1 description of a REST expose, built from the same plan the adapter serves.
+
+Served at ``GET /openapi.json`` and written by ``naftiko export openapi``. Parameters and request
+bodies come from each unit's inputs (declared or inferred), so what the document says is what the
+adapter reads: path parameters under the route's own spelling (``{prompt-id}``), query, header and
+cookie parameters typed as the unit coerces them, body inputs as a JSON request body (the whole body,
+or an object of fields; ``$.a.b`` extractions as nested properties). Success answers carry the
+unit's output schema when its outputs declare one; failures are RFC 9457 problem documents.
+``forward`` resources are described as pass-through operations.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ...engine.contract import InputSpec
+from ...engine.units import MockExecutor
+from ...expressions import canonical
+from ...runtime.core import RestPlan, RestRoute, Runtime
+from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
+from .routing import PathTemplate, parse_template
+
+OPENAPI_VERSION = "3.1.0"
+_OPERATION_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+_DOTTED_PATH = re.compile(r"^\$\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$")
+_FORWARD_METHODS = ("get", "post", "put", "patch", "delete")
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem document.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "operation": {"type": "string", "description": "The operation that failed."},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "in": {"type": "string", "enum": ["path", "query", "header", "cookie", "body"]},
+                    "reason": {"type": "string"},
+                },
+                "required": ["name", "reason"],
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def build_openapi(plan: RestPlan, runtime: Runtime, *, server: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``plan`` (one of ``runtime.rest``).
+
+    ``server`` is the base URL to advertise; by default the expose's address and port.
+    """
+    expose = plan.expose
+    document = runtime.document
+    info: dict[str, Any] = {"title": document.title, "version": "1.0.0"}
+    description = expose.description or (document.info.description if document.info else None)
+    if description:
+        info["description"] = description
+    auth = _security_scheme(expose.authentication)
+    paths: dict[str, dict[str, Any]] = {}
+    operation_ids: set[str] = set()
+    tags: dict[str, str | None] = {}
+    shapes: dict[str, PathTemplate] = {}
+    for route in plan.routes:
+        template = parse_template(route.path)
+        # One path per shape, named as first declared (/ships/{imo} and /ships/{id} are one path).
+        first = shapes.setdefault(template.shape, template)
+        item = paths.setdefault(first.openapi, {})
+        method = route.method.lower()
+        if method in item:
+            continue  # declared twice: the adapter serves the first
+        item[method] = _operation(route, template, operation_ids, auth is not None, first.names)
+        if route.resource.name:
+            tags.setdefault(route.resource.name, route.resource.description)
+    for index, forward in enumerate(plan.forwards):
+        template = parse_template(forward.path)
+        template = shapes.setdefault(template.shape, template)
+        item = paths.setdefault(template.openapi, {})
+        for method in _FORWARD_METHODS:
+            if method not in item:
+                item[method] = _forward_operation(
+                    forward.forward.target_namespace, template, method, index, operation_ids, auth is not None
+                )
+    out: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": info,
+        "servers": [{"url": server or _server(expose.address, expose.port)}],
+        "paths": paths,
+        "components": {"schemas": {"Problem": copy.deepcopy(PROBLEM_SCHEMA)}},
+    }
+    if tags:
+        out["tags"] = [{"name": n, **({"description": d} if d else {})} for n, d in tags.items()]
+    if auth is not None:
+        name, scheme = auth
+        out["components"]["securitySchemes"] = {name: scheme}
+        out["security"] = [{name: []}]
+    return out
+
+
+def _server(address: str | None, port: int | None) -> str:
+    host = address or "localhost"
+    if host in ("0.0.0.0", "::", "[::]", "*"):
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}" if port else f"http://{host}"
+
+
+def _security_scheme(spec: Authentication | None) -> tuple[str, dict[str, Any]] | None:
+    if spec is None:
+        return None
+    if isinstance(spec, AuthBearer):
+        return "bearerAuth", {"type": "http", "scheme": "bearer"}
+    if isinstance(spec, AuthBasic):
+        return "basicAuth", {"type": "http", "scheme": "basic"}
+    if isinstance(spec, AuthDigest):
+        return "digestAuth", {"type": "http", "scheme": "digest"}
+    if isinstance(spec, AuthApiKey):
+        where = "query" if spec.placement == "query" else "header"
+        return "apiKeyAuth", {"type": "apiKey", "in": where, "name": spec.key or "X-API-Key"}
+    declared = getattr(spec, "declared", None) or getattr(spec, "type", "unknown")
+    return "unsupportedAuth", {
+        "type": "http",
+        "scheme": str(declared),
+        "description": "Not supported by this runtime: every request is refused with 501.",
+    }
+
+
+def _unique(candidate: str, taken: set[str]) -> str:
+    base = _OPERATION_ID.sub("-", candidate).strip("-") or "operation"
+    name, counter = base, 2
+    while name in taken:
+        name, counter = f"{base}-{counter}", counter + 1
+    taken.add(name)
+    return name
+
+
+def _schema(spec: InputSpec) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": spec.type} if spec.type else {}
+    if spec.type == "array":
+        schema["items"] = dict(spec.items) if spec.items else {}
+    if spec.pattern and spec.type == "string":
+        schema["pattern"] = spec.pattern
+    if spec.default is not None:
+        schema["default"] = spec.default
+    return schema
+
+
+def _operation(
+    route: RestRoute, template: PathTemplate, taken: set[str], secured: bool, names: Sequence[str]
+) -> dict[str, Any]:
+    """``names``: the path's placeholder names as published (the first route of this shape's)."""
+    unit = route.unit
+    out: dict[str, Any] = {"operationId": _unique(unit.name, taken)}
+    if unit.title:
+        out["summary"] = unit.title
+    if unit.description:
+        out["description"] = unit.description
+    if route.resource.name:
+        out["tags"] = [route.resource.name]
+    placeholders = {canonical(own): published for own, published in zip(template.names, names, strict=False)}
+    parameters: list[dict[str, Any]] = []
+    body: list[InputSpec] = []
+    seen_path: set[str] = set()
+    for spec in unit.inputs:
+        if spec.location == "body":
+            body.append(spec)
+            continue
+        if spec.location == "path":
+            wire = placeholders.get(canonical(spec.name))
+            if wire is None or wire in seen_path:
+                continue  # not in the route: no request can give it
+            seen_path.add(wire)
+            parameter: dict[str, Any] = {"name": wire, "in": "path", "required": True}
+        elif spec.location in ("query", "header", "cookie"):
+            parameter = {"name": spec.name, "in": spec.location}
+            if spec.required and spec.default is None:
+                parameter["required"] = True
+        else:
+            continue
+        if spec.description:
+            parameter["description"] = spec.description
+        parameter["schema"] = _schema(spec)
+        if spec.type == "array" and spec.location == "query":
+            parameter["style"], parameter["explode"] = "form", True
+        parameters.append(parameter)
+    for name in names:  # every placeholder must be described, even one no input reads
+        if name not in seen_path:
+            seen_path.add(name)
+            parameters.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+    if parameters:
+        out["parameters"] = parameters
+    request_body = _request_body(body)
+    if request_body is not None:
+        out["requestBody"] = request_body
+    out["responses"] = _responses(route, secured, bool(unit.inputs))
+    return out
+
+
+def _request_body(inputs: Sequence[InputSpec]) -> dict[str, Any] | None:
+    if not inputs:
+        return None
+    whole = next((spec for spec in inputs if spec.whole_body), None)
+    if whole is not None:
+        schema = _schema(whole)
+        out: dict[str, Any] = {
+            "required": bool(whole.required),
+            "content": {"application/json": {"schema": schema}},
+        }
+        if whole.description:
+            out["description"] = whole.description
+        return out
+    root: dict[str, Any] = {"type": "object", "properties": {}}
+    for spec in inputs:
+        schema = _schema(spec)
+        if spec.description:
+            schema["description"] = spec.description
+        steps = [spec.name]
+        if spec.extract:
+            found = _DOTTED_PATH.match(spec.extract)
+            if found is None:
+                continue  # a JSONPath that selects no single field: nothing to describe
+            steps = found.group(1).split(".")
+        node = root
+        for step in steps[:-1]:
+            child = node["properties"].setdefault(step, {"type": "object", "properties": {}})
+            if spec.required:
+                _require(node, step)
+            node = child
+        node["properties"][steps[-1]] = schema
+        if spec.required and spec.default is None:
+            _require(node, steps[-1])
+    required = any(spec.required and spec.default is None for spec in inputs)
+    return {"required": required, "content": {"application/json": {"schema": root}}}
+
+
+def _require(node: dict[str, Any], name: str) -> None:
+    names = node.setdefault("required", [])
+    if name not in names:
+        names.append(name)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
+
+
+def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, Any]:
+    unit = route.unit
+    responses: dict[str, Any] = {}
+    schema = unit.output_schema or {}
+    if isinstance(unit.executor, MockExecutor) and not unit.output_schema and not unit.shaper.outputs:
+        responses["204"] = {"description": "Done; no content."}
+    else:
+        success = {"content": {"application/json": {"schema": schema}}}
+        if route.method == "POST":
+            responses["201"] = {"description": "Created (the upstream's status is kept).", **success}
+        responses["200"] = {"description": "The operation's result.", **success}
+    if has_inputs:
+        responses["400"] = _problem("Invalid input: each bad parameter is listed in `errors`.")
+    if secured:
+        responses["401"] = _problem("Missing or invalid credentials.")
+    if route.method in ("POST", "PUT", "PATCH"):
+        responses["413"] = _problem("The request body is too large.")
+        responses["415"] = _problem("The request body is not JSON.")
+    responses["4XX"] = {
+        "description": "The upstream's client error, passed through with its status and body.",
+        "content": {"application/json": {"schema": {}}},
+    }
+    responses["502"] = _problem("The upstream failed (5xx), could not be reached or answered nonsense.")
+    responses["504"] = _problem("The upstream did not answer in time.")
+    return responses
+
+
+def _forward_operation(
+    target: str, template: PathTemplate, method: str, index: int, taken: set[str], secured: bool
+) -> dict[str, Any]:
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+            **({"description": "The rest of the path, passed on to the upstream."} if name == "path" else {}),
+        }
+        for name in dict.fromkeys(template.names)
+    ]
+    out: dict[str, Any] = {
+        "operationId": _unique(
+            f"forward-{target}-{method}" if index == 0 else f"forward-{target}-{index}-{method}", taken
+        ),
+        "summary": f"Forwarded to {target}",
+        "description": f"The request is passed through to the consumed namespace '{target}' and its "
+        "answer relayed as it comes; only trusted headers are forwarded.",
+    }
+    if parameters:
+        out["parameters"] = parameters
+    if method in ("post", "put", "patch"):
+        out["requestBody"] = {"required": False, "content": {"*/*": {"schema": {}}}}
+    out["responses"] = {
+        "default": {"description": "The upstream's answer, relayed."},
+        "502": _problem("The upstream could not be reached."),
+        "504": _problem("The upstream did not answer in time."),
+    }
+    if secured:
+        out["responses"]["401"] = _problem("Missing or invalid credentials.")
+    return out
