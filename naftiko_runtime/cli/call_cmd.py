@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from ..consumes.transport import TransportSettings
-from ..errors import BindError, InputError, InvocationError, SpecError, StepError
-from ..runtime import Runtime, RuntimeOptions, UnknownTarget
+from ..errors import InputError, InvocationError, NaftikoError, SpecError, StepError
+from ..runtime import Runtime, RuntimeOptions
 from ..spec import load
 from .options import add_runtime_options, parse_base_uris
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         runtime = Runtime.build(document, options)
         unit = runtime.find(args.target)
-    except (BindError, UnknownTarget) as exc:
+    except NaftikoError as exc:  # a missing bind, an unknown target, a script language unavailable here
         return _fail(str(exc), EXIT_INPUT)
     return asyncio.run(_invoke(runtime, unit, arguments))
 

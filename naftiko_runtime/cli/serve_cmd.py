@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..consumes.transport import TransportSettings
-from ..errors import BindError, SpecError
+from ..errors import NaftikoError, SpecError
 from ..observability import Metrics, configure
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
@@ -40,6 +40,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--stdio",
         metavar="FILE",
         help="serve only FILE's MCP adapter over stdin/stdout (for desktop MCP clients)",
+    )
+    parser.add_argument(
+        "--any-port",
+        action="store_true",
+        help="let the system choose every adapter's port (see --ready-file for where)",
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="FILE",
+        help="once every adapter accepts requests, write where each one listens as JSON",
     )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-format", default="text", choices=("text", "json"))
@@ -76,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.binds.secrets()])
     metrics = Metrics()
     try:
-        plan = serving.plan(runtimes, host=args.host, metrics=metrics)
+        plan = serving.plan(runtimes, host=args.host, metrics=metrics, any_port=args.any_port)
         if not plan.listeners:
             for line in serving.describe(plan):
                 print(line, file=sys.stderr)
@@ -99,7 +110,13 @@ def run(args: argparse.Namespace) -> int:
     sys.stderr.flush()
     _run_loop(
         serving.run(
-            plan.listeners, sockets, runtimes, shutdown_timeout=args.shutdown_timeout, metrics=metrics
+            plan.listeners,
+            sockets,
+            runtimes,
+            shutdown_timeout=args.shutdown_timeout,
+            metrics=metrics,
+            ready_file=args.ready_file,
+            skipped=plan.skipped,
         )
     )
     return 0
@@ -115,7 +132,7 @@ def _build(files: list[Path], options: RuntimeOptions) -> list[Runtime] | None:
             for problem in exc.errors:
                 print(problem.format(), file=sys.stderr)
             failed = True
-        except BindError as exc:
+        except NaftikoError as exc:  # a missing bind, a script language this machine cannot run, ...
             print(f"{path}: error: {exc}", file=sys.stderr)
             failed = True
     return None if failed else runtimes

@@ -35,7 +35,19 @@ class Metrics:
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
         self.latency: dict[tuple[str, str], _Histogram] = defaultdict(_Histogram)
         self.upstream: dict[tuple[str, str], _Histogram] = defaultdict(_Histogram)
-        self.adapters: dict[tuple[str, str], dict[str, object]] = {}  # (type, namespace) → port, state
+        self.adapters: list[dict[str, object]] = []  # type, namespace, source, port, state
+
+    def adapter(self, kind: str, namespace: str, source: str, port: int) -> dict[str, object]:
+        """Register an adapter for readiness and status; the returned record is updated in place."""
+        record: dict[str, object] = {
+            "type": kind,
+            "namespace": namespace,
+            "source": source,
+            "port": port,
+            "state": "stopped",
+        }
+        self.adapters.append(record)
+        return record
 
     def record(
         self, adapter: str, unit: str, status: int, seconds: float, upstream_seconds: float | None

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import json
 import logging
 import signal
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -45,6 +47,7 @@ class Listener:
     app: Any
     summary: str
     path: str = ""
+    state: dict[str, Any] = field(default_factory=dict)  # shared with the control adapter's readiness
 
     @property
     def url(self) -> str:
@@ -70,9 +73,17 @@ AppBuilder = Callable[[Runtime, Any, Metrics], tuple[Any, str, str]]
 
 
 def plan(
-    runtimes: Sequence[Runtime], *, host: str | None = None, metrics: Metrics | None = None
+    runtimes: Sequence[Runtime],
+    *,
+    host: str | None = None,
+    metrics: Metrics | None = None,
+    any_port: bool = False,
 ) -> ServePlan:
-    """Build every adapter's ASGI app and decide where it listens; no socket is opened yet."""
+    """Build every adapter's ASGI app and decide where it listens; no socket is opened yet.
+
+    ``any_port`` lets the system choose every port (tests, many capabilities side by side); the
+    chosen ones are known after :func:`bind` and reported by ``--ready-file``.
+    """
     from .apps import build_adapter
 
     metrics = metrics or Metrics()
@@ -100,9 +111,11 @@ def plan(
                 result.skipped.append(Skipped(source, expose.type, namespace, built))
                 continue
             app, summary, path = built
-            if expose.port is None:
+            port = 0 if any_port else expose.port
+            if port is None:
                 result.skipped.append(Skipped(source, expose.type, namespace, "no `port` declared"))
                 continue
+            state = metrics.adapter(expose.type, namespace, source, port)
             default = "localhost" if isinstance(expose, ControlExpose) else DEFAULT_HOST
             address = host or expose.address or default
             result.listeners.append(
@@ -111,13 +124,13 @@ def plan(
                     expose.type,
                     namespace,
                     address,
-                    expose.port,
+                    port,
                     AccessLog(app, f"{expose.type}:{namespace}", metrics),
                     summary,
                     path,
+                    state,
                 )
             )
-            metrics.adapters[(expose.type, namespace)] = {"port": expose.port, "state": "stopped"}
     _check_conflicts(result.listeners)
     return result
 
@@ -125,6 +138,8 @@ def plan(
 def _check_conflicts(listeners: list[Listener]) -> None:
     seen: dict[int, list[Listener]] = {}
     for listener in listeners:
+        if listener.port == 0:
+            continue
         for other in seen.get(listener.port, []):
             if _overlap(listener.host, other.host):
                 raise ServeError(
@@ -164,6 +179,8 @@ def bind(listener: Listener) -> socket.socket:
             f"{listener.namespace!r} ({listener.source}): {reason}"
         ) from None
     sock.setblocking(False)
+    if listener.port == 0:
+        listener.port = listener.state["port"] = sock.getsockname()[1]
     return sock
 
 
@@ -175,6 +192,8 @@ async def run(
     shutdown_timeout: float = 10.0,
     ready: asyncio.Event | None = None,
     metrics: Metrics | None = None,
+    ready_file: Path | None = None,
+    skipped: Sequence[Skipped] = (),
 ) -> None:
     """Serve until SIGINT/SIGTERM (or every server stopped), then shut down gracefully."""
     servers = [
@@ -206,15 +225,15 @@ async def run(
     await asyncio.wait([started, waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
     if started.done():
         for listener in listeners:
-            if metrics is not None:
-                metrics.adapters[(listener.kind, listener.namespace)]["state"] = "started"
+            listener.state["state"] = "started"
+        if ready_file is not None:
+            write_ready_file(ready_file, listeners, skipped)
         if ready is not None:
             ready.set()
     await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down: finishing in-flight requests (up to %.0f s)", shutdown_timeout)
-    if metrics is not None:
-        for state in metrics.adapters.values():
-            state["state"] = "stopping"
+    for listener in listeners:
+        listener.state["state"] = "stopping"
     for server in servers:
         server.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -225,6 +244,30 @@ async def run(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(sig)
+
+
+def write_ready_file(path: Path, listeners: Sequence[Listener], skipped: Sequence[Skipped]) -> None:
+    """Where every adapter listens, as JSON, written atomically once all of them accept requests."""
+    document = {
+        "listeners": [
+            {
+                "type": item.kind,
+                "namespace": item.namespace,
+                "source": item.source,
+                "host": item.host,
+                "port": item.port,
+                "url": item.url,
+            }
+            for item in listeners
+        ],
+        "skipped": [
+            {"type": item.kind, "namespace": item.namespace, "source": item.source, "reason": item.reason}
+            for item in skipped
+        ],
+    }
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    partial.replace(path)
 
 
 async def _all_started(servers: Sequence[uvicorn.Server]) -> None:

@@ -96,10 +96,17 @@ class _Loading:
     def __init__(self, source: Source, strict: bool, base_dir: Path | None = None) -> None:
         self.source = source
         self.strict = strict
-        self.base_dir = base_dir or (source.directory if not source.file.startswith("<") else Path.cwd())
+        self._base_dir = base_dir
         self.problems: list[Problem] = []
         self.overlays: list[_Overlay] = []
         self.imported: dict[Path, dict[str, Any] | None] = {}
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative import locations start; resolved only when a document imports something."""
+        if self._base_dir is None:
+            self._base_dir = self.source.directory if not self.source.file.startswith("<") else Path.cwd()
+        return self._base_dir
 
     # -- locating ----------------------------------------------------------------------------------
 
@@ -166,12 +173,19 @@ class _Loading:
 
     def _unknown_keys(self, model: BaseModel, path: DocPath) -> None:
         for key in model.model_extra or {}:
-            self.warn((*path, key), f"unknown key {key!r} ignored", "unknown-key")
-        for name, info in type(model).model_fields.items():
+            self.problems.append(
+                self.problem(
+                    (*path, key),
+                    f"unknown key {key!r} ignored",
+                    severity="warning",
+                    rule="unknown-key",
+                    key=True,
+                )
+            )
+        for name, alias in _field_aliases(type(model)):
             value = getattr(model, name)
             if value is None or isinstance(value, (str, int, float, bool)):
                 continue
-            alias = info.alias or name
             for sub_path, child in _children(value, (*path, alias)):
                 self._unknown_keys(child, sub_path)
 
@@ -294,6 +308,19 @@ def _resolve_location(location: str, base_dir: Path) -> Path:
         location = raw
     path = Path(location)
     return (path if path.is_absolute() else base_dir / path).resolve()
+
+
+_FIELD_ALIASES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+
+
+def _field_aliases(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """``(attribute, key in the document)`` of each field of a model class, looked up once per class."""
+    found = _FIELD_ALIASES.get(model)
+    if found is None:
+        found = _FIELD_ALIASES[model] = tuple(
+            (name, info.alias or name) for name, info in model.model_fields.items()
+        )
+    return found
 
 
 def _children(value: Any, path: DocPath) -> Iterator[tuple[DocPath, BaseModel]]:

@@ -315,8 +315,9 @@ class Normalizer:
         if "auth" in entry and "authentication" not in entry:
             self.dialect("auth-key", (*path, "auth"))
             self.rename(entry, path, "auth", "authentication")
-        if "baseUri" in entry and entry["baseUri"] is not None and not isinstance(entry["baseUri"], str):
-            entry["baseUri"] = str(entry["baseUri"])
+        if "baseUri" in entry and not isinstance(entry["baseUri"], str):
+            # `baseUri:` with nothing after it is YAML null: the empty baseUri the rules refuse.
+            entry["baseUri"] = "" if entry["baseUri"] is None else str(entry["baseUri"])
         self._auth(entry, path)
         self._stringify(entry, path, ("namespace", "description"))
         self._consumed_params(entry, path)

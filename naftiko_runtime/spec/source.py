@@ -17,11 +17,40 @@ import yaml
 from ..errors import Problem
 
 try:  # libyaml is the fast path; the pure-Python parser gives identical trees.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 DocPath = tuple[str | int, ...]
+
+_RESOLVED: dict[str, str] = {}  # plain scalar text → its implicit tag ("name" → str, "8080" → int)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, with the tag of each plain scalar resolved once per process.
+
+    Composing spends most of its Python time matching every scalar against the implicit-type regular
+    expressions, yet capability files repeat the same keys and values (``name``, ``type``, ``in``,
+    ``query``...). For a plain scalar the tag depends on its text alone (the safe loader has no path
+    resolvers), so it is cached. Path resolution hooks are no-ops for the same reason.
+    """
+
+    def descend_resolver(self, current_node: object, current_index: object) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= 64 and len(_RESOLVED) < 8192:
+                    _RESOLVED[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -43,6 +72,7 @@ class Source:
     value_positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     duplicate_keys: list[DocPath] = field(default_factory=list)
+    node_budget: int = field(default=0, repr=False)
 
     @property
     def directory(self) -> Path:
@@ -97,22 +127,7 @@ def parse_yaml(text: str, file: str) -> Source:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or str(exc)
-        if exc.context:
-            reason = f"{reason} ({exc.context})"
-        if _char_at(text, line, column) == "\t":
-            reason += "; found a tab character: YAML indentation must use spaces"
-        raise YamlSyntaxError(
-            Problem(
-                message=f"YAML syntax error: {reason}",
-                file=file,
-                line=line,
-                column=column,
-                rule="yaml-syntax",
-            )
-        ) from None
+        raise YamlSyntaxError(_syntax_problem(exc, text, file)) from None
     except yaml.YAMLError as exc:  # e.g. several documents in one stream
         raise YamlSyntaxError(
             Problem(message=f"YAML error: {exc}", file=file, line=1, column=1, rule="yaml-syntax")
@@ -120,8 +135,80 @@ def parse_yaml(text: str, file: str) -> Source:
     source = Source(data=None, file=file)
     if node is not None:
         source.value_positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        source.data = _construct(node, (), source)
+        # Without aliases a document has fewer nodes than characters; the margin leaves room for
+        # ordinary anchors (`<<: *defaults`) and stops alias bombs long before memory runs out.
+        source.node_budget = _NODES_PER_CHARACTER * len(text) + _NODE_MARGIN
+        try:
+            source.data = _construct(node, (), source)
+        except RecursionError:
+            raise YamlSyntaxError(_recursive_alias(node, file)) from None
+        except yaml.MarkedYAMLError as exc:  # a bad merge key, an explicit `!!int` that is not one
+            raise YamlSyntaxError(_syntax_problem(exc, text, file)) from None
+        except _TooManyNodes as exc:
+            raise YamlSyntaxError(
+                Problem(
+                    message="YAML error: aliases expand to too many nodes (an alias bomb?)",
+                    file=file,
+                    line=exc.node.start_mark.line + 1,
+                    column=exc.node.start_mark.column + 1,
+                    rule="yaml-syntax",
+                )
+            ) from None
     return source
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    reason = exc.problem or str(exc)
+    if exc.context:
+        reason = f"{reason} ({exc.context})"
+    if _char_at(text, line, column) == "\t":
+        reason += (
+            "; YAML indentation must use spaces"
+            if "tab" in reason
+            else "; found a tab character: YAML indentation must use spaces"
+        )
+    return Problem(
+        message=f"YAML syntax error: {reason}", file=file, line=line, column=column, rule="yaml-syntax"
+    )
+
+
+_NODES_PER_CHARACTER = 10
+_NODE_MARGIN = 100_000
+
+
+class _TooManyNodes(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def _recursive_alias(root: yaml.Node, file: str) -> Problem:
+    """Locate the anchored node that contains an alias to itself (only walked once that happened)."""
+    found: list[yaml.Node] = []
+    on_path: set[int] = set()
+
+    def walk(node: yaml.Node) -> None:
+        if found or not isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            return
+        if id(node) in on_path:
+            found.append(node)
+            return
+        on_path.add(id(node))
+        children = node.value if isinstance(node, yaml.SequenceNode) else [v for _, v in node.value]
+        for child in children:
+            walk(child)
+        on_path.discard(id(node))
+
+    walk(root)
+    mark = found[0].start_mark if found else root.start_mark
+    return Problem(
+        message="YAML error: recursive alias: an anchored node contains an alias to itself",
+        file=file,
+        line=mark.line + 1,
+        column=mark.column + 1,
+        rule="yaml-syntax",
+    )
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -158,6 +245,9 @@ def _construct(node: yaml.Node, path: DocPath, source: Source) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
+        source.node_budget -= len(node.value)
+        if source.node_budget < 0:
+            raise _TooManyNodes(node)
         items = []
         for index, child in enumerate(node.value):
             child_path = (*path, index)
@@ -165,8 +255,13 @@ def _construct(node: yaml.Node, path: DocPath, source: Source) -> Any:
             items.append(_construct(child, child_path, source))
         return items
     if isinstance(node, yaml.MappingNode):
-        if any(key.tag == _MERGE for key, _ in node.value):
-            _scalar_constructor.flatten_mapping(node)
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE:
+                _scalar_constructor.flatten_mapping(node)
+                break
+        source.node_budget -= len(node.value)
+        if source.node_budget < 0:
+            raise _TooManyNodes(node)
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
@@ -193,11 +288,24 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if tag == _INT:
         if text.isdigit():
             return int(text)
-        return _scalar_constructor.construct_yaml_int(node)
+        return _explicit(node, _scalar_constructor.construct_yaml_int, "an integer")
     if tag == _BOOL:
         return _BOOL_VALUES.get(text.lower(), bool(text))
     if tag == _NULL:
         return None
     if tag == _FLOAT:
-        return _scalar_constructor.construct_yaml_float(node)
+        return _explicit(node, _scalar_constructor.construct_yaml_float, "a number")
     return text
+
+
+def _explicit(node: yaml.ScalarNode, construct: Any, kind: str) -> Any:
+    """Implicit tags come from regular expressions that guarantee the value; `!!int abc` does not."""
+    try:
+        return construct(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.value!r} is tagged {node.tag.rsplit(':', 1)[-1]!r} but is not {kind}",
+            node.start_mark,
+        ) from None

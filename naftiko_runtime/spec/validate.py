@@ -7,9 +7,8 @@ layout. Everything else that deviates from the spec is a warning, so real files 
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .models import (
@@ -31,9 +30,10 @@ Report = Callable[[DocPath, str, str], None]
 _CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _QUALIFIED_VAR = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\s*\}\}")
 SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
-# JavaScript runs on an embedded V8 (the `mini-racer` package) when it is installed; see
-# engine/scripts.py. Groovy has no embeddable engine on PyPI.
-SCRIPT_LANGUAGES = {"python"} | ({"javascript"} if importlib.util.find_spec("py_mini_racer") else set())
+# Declarations only: JavaScript also needs the mini-racer package (an embedded V8) on the machine that
+# serves, which the runtime checks when it builds the unit (engine/scripts.py). Groovy has no
+# embeddable engine on PyPI.
+SCRIPT_LANGUAGES = {"python", "javascript"}
 _SCRIPT_SEGMENT = re.compile(r"[a-zA-Z0-9._-]+")
 _WILDCARD_HOSTS = {None, "", "0.0.0.0", "::", "*"}
 
@@ -172,9 +172,7 @@ class Checker:
         declared = {b.namespace: set(b.keys) for b in self.doc.all_binds}
         if not declared:
             return
-        for path, text in _strings(self.data, ()):
-            if "{{" not in text:
-                continue
+        for path, text in _templates(self.data):
             for match in _QUALIFIED_VAR.finditer(text):
                 namespace, variable = match.groups()
                 keys = declared.get(namespace)
@@ -334,12 +332,11 @@ class Checker:
         scripting = self._scripting()
         language = step.language or (scripting.default_language if scripting else None)
         if language and language not in SCRIPT_LANGUAGES:
-            hint = " (javascript needs the mini-racer package)" if language == "javascript" else ""
             where = (*path, "language") if step.language else path
             self.error(
                 where,
                 f"script language {language!r} is not supported by this "
-                f"runtime (supported: {', '.join(sorted(SCRIPT_LANGUAGES))}){hint}",
+                f"runtime (supported: {', '.join(sorted(SCRIPT_LANGUAGES))})",
                 "unsupported-language",
             )
         elif (
@@ -417,7 +414,13 @@ class Checker:
             for t_index, tool in enumerate(skill.tools):
                 tpath = (*path, "skills", s_index, "tools", t_index)
                 if tool.from_ is None and tool.instruction is None:
-                    self.warn(tpath, "skill tool has neither `from` nor `instruction`", "schema")
+                    if tool.name not in {n for units in (*rest.values(), *mcp.values()) for n in units}:
+                        self.warn(
+                            tpath,
+                            f"skill tool {tool.name!r} has neither `from` nor `instruction` and "
+                            "names no tool or operation of this capability",
+                            "unknown-action",
+                        )
                     continue
                 if tool.from_ is not None:
                     source = tool.from_.source_namespace
@@ -445,12 +448,28 @@ def check_document(
     Checker(document, data, error, warn, locate).run()
 
 
-def _strings(node: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
-    if isinstance(node, str):
-        yield path, node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _strings(value, (*path, index))
+def _templates(data: Any) -> list[tuple[DocPath, str]]:
+    """Every string holding ``{{``, with its path, in document order.
+
+    One pass over the whole document on every load: the path is kept on one list and made a tuple
+    only for the few strings that match (nested generators cost a frame per level per string).
+    """
+    found: list[tuple[DocPath, str]] = []
+    trail: list[str | int] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, str):
+                if "{{" in value:
+                    found.append(((*trail, key), value))
+            elif isinstance(value, (dict, list)):
+                trail.append(key)
+                walk(value)
+                trail.pop()
+
+    if isinstance(data, (dict, list)):
+        walk(data)
+    elif isinstance(data, str) and "{{" in data:
+        found.append(((), data))
+    return found

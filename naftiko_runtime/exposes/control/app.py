@@ -37,11 +37,7 @@ def build_control_app(
         return JSONResponse({"status": "UP"})
 
     async def ready(_: Request) -> Response:
-        adapters = [
-            {"type": kind, "namespace": ns, **state}
-            for (kind, ns), state in metrics.adapters.items()
-            if kind != "control"
-        ]
+        adapters = [_public(state) for state in metrics.adapters if state["type"] != "control"]
         up = all(a["state"] == "started" for a in adapters)
         return JSONResponse(
             {"status": "UP" if up else "DEGRADED", "adapters": adapters}, status_code=200 if up else 503
@@ -57,9 +53,7 @@ def build_control_app(
                     "python": platform.python_version(),
                 },
                 "uptime": f"PT{int(time.time() - started)}S",
-                "adapters": [
-                    {"type": kind, "namespace": ns, **state} for (kind, ns), state in metrics.adapters.items()
-                ],
+                "adapters": [_public(state) for state in metrics.adapters],
             }
         )
 
@@ -79,6 +73,11 @@ def build_control_app(
     if management.scripting is not None:
         routes.append(Route("/scripting", scripting_config))
     return Starlette(routes=routes)
+
+
+def _public(state: dict[str, Any]) -> dict[str, Any]:
+    """An adapter's record without the server-side file path of its capability."""
+    return {key: value for key, value in state.items() if key != "source"}
 
 
 def _version() -> str:
