@@ -45,6 +45,7 @@ def build_adapter(
                 metrics,
                 label=runtime.document.title,
                 spec_version=runtime.document.naftiko,
+                binds=runtime.bind_context,
                 scripting={
                     "enabled": scripting.enabled,
                     "timeout": scripting.timeout_ms,

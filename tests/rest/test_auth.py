@@ -10,13 +10,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from naftiko_runtime.exposes.rest.auth import make_nonce
+from naftiko_runtime.binds import Secret
+from naftiko_runtime.exposes.auth import DigestGuard
 
 from .conftest import CAPABILITIES, RestServer, serve_rest
 
 AUTH = CAPABILITIES / "auth.yaml"
 TOKEN = "rest-token-5d1e"
 USER, PASSWORD = "ada", "pa:ss wörd"
+# The nonce key derives from the credentials, so a guard built with the same ones (another replica)
+# issues nonces the server accepts.
+make_nonce = DigestGuard(Secret(USER), Secret(PASSWORD)).make_nonce
 ENV = {"REST_TOKEN": TOKEN, "REST_USER": USER, "REST_PASSWORD": PASSWORD}
 EXPOSES = ["bearer", "apikey-header", "apikey-query", "basic", "digest", "broken", "oauth2"]
 

@@ -12,12 +12,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ...observability import Metrics
 from ...spec.models import ControlExpose
+from ..auth import GuardMiddleware, build_guard
 
 
 def build_control_app(
@@ -27,6 +29,7 @@ def build_control_app(
     label: str,
     spec_version: str | None,
     scripting: dict[str, Any] | None = None,
+    binds: Any = None,
 ) -> Starlette:
     management = expose.management
     observability = expose.observability
@@ -72,7 +75,8 @@ def build_control_app(
         routes.append(Route("/metrics", prometheus))
     if management.scripting is not None:
         routes.append(Route("/scripting", scripting_config))
-    return Starlette(routes=routes)
+    guard = build_guard(expose.authentication, binds or {}, expose.namespace, "control")
+    return Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)] if guard else [])
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:

@@ -33,8 +33,8 @@ from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
 from ...runtime.core import RestForward, RestPlan, RestRoute, Runtime
+from ..auth import Guard, build_guard
 from .arguments import ClientGone, Reject, RequestReader
-from .auth import Guard, build_guard
 from .problems import (
     Problem,
     for_error,

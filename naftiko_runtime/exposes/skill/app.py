@@ -17,7 +17,6 @@ basic, digest) guards every route, before routing, with the REST adapter's const
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from pathlib import Path
@@ -30,11 +29,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...runtime.core import Runtime
-from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, SkillExpose
-from ..rest.auth import Guard, build_guard
+from ...spec.models import SkillExpose
+from ..auth import GuardMiddleware, build_guard
 from ..rest.problems import Problem
 from .catalog import Skill, build_catalog
 from .files import (
@@ -203,58 +201,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 # -- authentication --------------------------------------------------------------------------------
 
 
-class _Unsupported(Guard):
-    """An authentication type the skill adapter cannot check: every request gets 501 (fail closed)."""
-
-    def __init__(self, declared: str) -> None:
-        self.declared = declared
-
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
-        hmac.compare_digest(b"-", b"+")
-        return Problem(
-            501,
-            "Not Implemented",
-            f"the skill adapter does not support authentication type '{self.declared[:40]}'",
-        )
-
-
-def _guard(expose: SkillExpose, runtime: Runtime) -> Guard | None:
-    spec = expose.authentication
-    if spec is None:
-        return None
-    if isinstance(spec, AuthBearer | AuthApiKey | AuthBasic | AuthDigest):
-        return build_guard(spec, runtime.bind_context, expose.namespace)
-    declared = str(getattr(spec, "declared", None) or getattr(spec, "type", "?"))
-    log.error(
-        "skill adapter %s: authentication type %r is not supported; every request gets 501",
-        expose.namespace,
-        declared,
-    )
-    return _Unsupported(declared)
-
-
-class _Guarded:
-    """Checks credentials before routing, so unknown paths and methods are guarded too."""
-
-    def __init__(self, app: ASGIApp, guard: Guard) -> None:
-        self.app = app
-        self.guard = guard
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw = scope.get("raw_path") or scope["path"].encode()
-            query = scope.get("query_string")
-            target = raw + b"?" + query if query else raw  # as the client wrote it (digest signs it)
-            denied = self.guard.check(scope["method"], target, scope["headers"])
-            if denied is not None:
-                await _problem_response(denied)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def _middleware(expose: SkillExpose, runtime: Runtime) -> list[Middleware]:
-    guard = _guard(expose, runtime)
-    return [] if guard is None else [Middleware(_Guarded, guard=guard)]
+    guard = build_guard(expose.authentication, runtime.bind_context, expose.namespace, "skill")
+    return [] if guard is None else [Middleware(GuardMiddleware, guard=guard)]
 
 
 __all__ = ["build_skill_app"]

@@ -1,4 +1,7 @@
-"""The adapter's own ``authentication``: who may call this REST API.
+"""An adapter's own ``authentication``: who may call this REST, skill or control adapter.
+
+(The MCP adapter has its own guards because OAuth 2 resource-server checks are part of the MCP
+authorization protocol; everything else is shared here.)
 
 The expected credentials are templates over binds (``token: "{{REST_TOKEN}}"``), rendered once when
 the app is built and held as :class:`~naftiko_runtime.binds.Secret` values. Every comparison is
@@ -7,7 +10,9 @@ the time taken says nothing about which half was wrong. A credential whose templ
 rendered (an undeclared variable) or renders empty accepts nobody: the adapter fails closed.
 
 Digest (RFC 7616) is stateless, so any replica can verify any request: the nonce is a timestamp and
-an HMAC of it under a per-process random key. A nonce older than :data:`NONCE_TTL_S` gets a fresh
+an HMAC of it under a key derived from the expected credentials, which every replica serving the
+same capability with the same binds shares (a per-process key would make replicas reject each
+other's nonces behind a load balancer). A nonce older than :data:`NONCE_TTL_S` gets a fresh
 challenge with ``stale=true``. There is no ``nc`` replay tracking (it would need shared state); the
 ``uri`` of the answer must be the request's own target.
 """
@@ -26,16 +31,17 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ...binds import Secret
-from ...expressions import MissingVariable, compile_template
-from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
-from .problems import Problem
+import orjson
 
-log = logging.getLogger("naftiko.rest")
+from ..binds import Secret
+from ..expressions import MissingVariable, compile_template
+from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
+from .rest.problems import Problem
+
+log = logging.getLogger("naftiko.auth")
 
 REALM = "naftiko"
 NONCE_TTL_S = 300.0
-_NONCE_KEY = os.urandom(32)
 
 
 class Guard:
@@ -45,55 +51,51 @@ class Guard:
         raise NotImplementedError
 
 
-def build_guard(spec: Authentication | None, binds: Mapping[str, Any], namespace: str) -> Guard | None:
-    """The guard of an expose's ``authentication`` (None: the API is open)."""
+def build_guard(
+    spec: Authentication | None, binds: Mapping[str, Any], namespace: str, kind: str = "REST"
+) -> Guard | None:
+    """The guard of an expose's ``authentication`` (None: the adapter is open)."""
+    where = f"{kind} adapter {namespace}"
     if spec is None:
         return None
     if isinstance(spec, AuthBearer):
-        return BearerGuard(_secret(spec.token, binds, namespace, "token"))
+        return BearerGuard(_secret(spec.token, binds, where, "token"))
     if isinstance(spec, AuthApiKey):
         key = spec.key or "X-API-Key"
-        return ApiKeyGuard(key, spec.placement, _secret(spec.value, binds, namespace, "value"))
+        return ApiKeyGuard(key, spec.placement, _secret(spec.value, binds, where, "value"))
     if isinstance(spec, AuthBasic):
         return BasicGuard(
-            _secret(spec.username, binds, namespace, "username"),
-            _secret(spec.password, binds, namespace, "password"),
+            _secret(spec.username, binds, where, "username"),
+            _secret(spec.password, binds, where, "password"),
         )
     if isinstance(spec, AuthDigest):
         return DigestGuard(
-            _secret(spec.username, binds, namespace, "username"),
-            _secret(spec.password, binds, namespace, "password"),
+            _secret(spec.username, binds, where, "username"),
+            _secret(spec.password, binds, where, "password"),
         )
     declared = getattr(spec, "declared", None) or getattr(spec, "type", "?")
-    log.error(
-        "REST adapter %s: authentication type %r is not supported; every request gets 501",
-        namespace,
-        declared,
-    )
-    return UnsupportedGuard(str(declared))
+    log.error("%s: authentication type %r is not supported; every request gets 501", where, declared)
+    return UnsupportedGuard(str(declared), kind)
 
 
-def _secret(template: str | None, binds: Mapping[str, Any], namespace: str, field: str) -> Secret | None:
+def _secret(template: str | None, binds: Mapping[str, Any], where: str, field: str) -> Secret | None:
     if not template:
-        log.error(
-            "REST adapter %s: authentication %s is empty; every request will be refused", namespace, field
-        )
+        log.error("%s: authentication %s is empty; every request will be refused", where, field)
         return None
     try:
         value = compile_template(template).render(binds, strict=True)
     except MissingVariable as exc:
         log.error(
-            "REST adapter %s: authentication %s refers to %s, which no bind declares; every request"
-            " will be refused",
-            namespace,
+            "%s: authentication %s refers to %s, which no bind declares; every request will be refused",
+            where,
             field,
             exc,
         )
         return None
     if not value:
         log.error(
-            "REST adapter %s: authentication %s renders empty; every request will be refused",
-            namespace,
+            "%s: authentication %s renders empty; every request will be refused",
+            where,
             field,
         )
         return None
@@ -194,34 +196,36 @@ _DIGEST_PARAM = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s
 _HASHES = {"MD5": "md5", "MD5-SESS": "md5", "SHA-256": "sha256", "SHA-256-SESS": "sha256"}
 
 
-def make_nonce(now: float | None = None) -> str:
-    stamp = f"{int(now if now is not None else time.time()):x}"
-    mac = hmac.new(_NONCE_KEY, stamp.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{stamp}.{mac}"
-
-
-def nonce_age(nonce: str, now: float | None = None) -> float | None:
-    """Seconds since ``nonce`` was issued, or None if this process did not issue it."""
-    stamp, _, mac = nonce.partition(".")
-    expected = hmac.new(_NONCE_KEY, stamp.encode(), hashlib.sha256).hexdigest()[:32]
-    if not hmac.compare_digest(mac.encode(), expected.encode()):
-        return None
-    try:
-        issued = int(stamp, 16)
-    except ValueError:
-        return None
-    return (now if now is not None else time.time()) - issued
-
-
 class DigestGuard(Guard):
     def __init__(self, username: Secret | None, password: Secret | None) -> None:
         self.username = username
         self.password = password
-        self._opaque = hashlib.sha256(_NONCE_KEY + b"opaque").hexdigest()[:32]
+        material = b"\0".join(s.reveal().encode() for s in (username, password) if s is not None)
+        self._key = (
+            hashlib.sha256(b"naftiko digest nonce\0" + material).digest() if material else os.urandom(32)
+        )
+        self._opaque = hashlib.sha256(self._key + b"opaque").hexdigest()[:32]
+
+    def make_nonce(self, now: float | None = None) -> str:
+        stamp = f"{int(now if now is not None else time.time()):x}"
+        mac = hmac.new(self._key, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{stamp}.{mac}"
+
+    def nonce_age(self, nonce: str, now: float | None = None) -> float | None:
+        """Seconds since ``nonce`` was issued, or None if no replica of this adapter issued it."""
+        stamp, _, mac = nonce.partition(".")
+        expected = hmac.new(self._key, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+        if not hmac.compare_digest(mac.encode(), expected.encode()):
+            return None
+        try:
+            issued = int(stamp, 16)
+        except ValueError:
+            return None
+        return (now if now is not None else time.time()) - issued
 
     def challenge(self, *, stale: bool = False) -> str:
         text = (
-            f'Digest realm="{REALM}", qop="auth", algorithm=SHA-256, nonce="{make_nonce()}", '
+            f'Digest realm="{REALM}", qop="auth", algorithm=SHA-256, nonce="{self.make_nonce()}", '
             f'opaque="{self._opaque}"'
         )
         return text + ", stale=true" if stale else text
@@ -235,7 +239,7 @@ class DigestGuard(Guard):
             m.group(1).lower(): m.group(2).replace('\\"', '"') if m.group(2) is not None else m.group(3)
             for m in _DIGEST_PARAM.finditer(rest)
         }
-        age = nonce_age(fields.get("nonce", ""))
+        age = self.nonce_age(fields.get("nonce", ""))
         if age is None or age < -5:
             return _unauthorized(self.challenge(), "the digest nonce is not valid")
         if self._verify(method, target, fields):
@@ -276,12 +280,34 @@ class DigestGuard(Guard):
 class UnsupportedGuard(Guard):
     """An authentication type this adapter cannot check: refuse everything (fail closed)."""
 
-    def __init__(self, declared: str) -> None:
+    def __init__(self, declared: str, kind: str = "REST") -> None:
         self.declared = declared
+        self.kind = kind
 
     def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         return Problem(
             501,
             "Not Implemented",
-            f"the REST adapter does not support authentication type '{self.declared[:40]}'",
+            f"the {self.kind} adapter does not support authentication type '{self.declared[:40]}'",
         )
+
+
+class GuardMiddleware:
+    """Checks credentials before routing, so unknown paths and methods are guarded too."""
+
+    def __init__(self, app: Any, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope["path"].encode()
+            query = scope.get("query_string")
+            target = raw + b"?" + query if query else raw  # as the client wrote it (digest signs it)
+            denied = self.guard.check(scope["method"], target, scope["headers"])
+            if denied is not None:
+                headers = [(b"content-type", b"application/problem+json"), *denied.headers]
+                await send({"type": "http.response.start", "status": denied.status, "headers": headers})
+                await send({"type": "http.response.body", "body": orjson.dumps(denied.document())})
+                return
+        await self.app(scope, receive, send)
