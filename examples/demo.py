@@ -63,6 +63,8 @@ def main() -> int:
         sample = _get("http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs?project_subset=All")
         _print_guide(bin_dir, sample)
         if args.check:
+            _try_examples()
+            print("demo: every example above answered 2xx", flush=True)
             return 0
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while all(child.poll() is None for child in children):
@@ -80,25 +82,64 @@ def main() -> int:
                 child.kill()
 
 
+# The requests the guide prints as curl commands; ``--check`` sends each one and expects a 2xx.
+REST = "http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs"
+MCP = "http://127.0.0.1:9090/mcp"
+MCP_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-11-25",
+}
+EXAMPLES: list[tuple[str, str, dict[str, str], object]] = [
+    ("GET", f"{REST}?ordering=-created_at", {}, None),
+    ("POST", REST, {"Content-Type": "application/json"}, {"project": 5, "project_subset": "All"}),
+    ("POST", f"{REST}/3/cancel", {}, None),
+    ("GET", "http://127.0.0.1:8080/openapi.json", {}, None),
+    ("POST", MCP, MCP_HEADERS, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    (
+        "POST",
+        MCP,
+        MCP_HEADERS,
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "get-inference-run-info", "arguments": {"prompt_id": 1, "version_id": 1}},
+        },
+    ),
+]
+
+
+def _curl(method: str, url: str, headers: dict[str, str], body: object) -> str:
+    parts = ["curl -s"] + ([f"-X {method}"] if method != "GET" or body is not None else []) + [f"'{url}'"]
+    parts += [f"-H '{name}: {value}'" for name, value in headers.items()]
+    if body is not None:
+        parts.append(f"-d '{json.dumps(body)}'")
+    return " ".join(parts)
+
+
+def _try_examples() -> None:
+    for method, url, headers, body in EXAMPLES:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            payload = json.loads(response.read())
+        if isinstance(payload, dict) and payload.get("result", {}).get("isError"):
+            raise SystemExit(f"demo: {_curl(method, url, headers, body)} answered a tool error")
+
+
 def _print_guide(bin_dir: Path, sample: object) -> None:
     runs = sample if isinstance(sample, list) else []
     print(
         f"\nnaftiko demo is up: REST on :8080 and MCP on :9090, in front of the stand-in "
         f"({len(runs)} runs for prompt 1, version 1).\n"
     )
-    print("Try the REST API:")
-    print("  curl -s 'http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs?ordering=-created_at'")
-    print("  curl -s -X POST http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs \\")
-    print('       -H \'Content-Type: application/json\' -d \'{"project": 5, "project_subset": "All"}\'')
-    print("  curl -s -X POST http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs/1/cancel")
-    print("  curl -s http://127.0.0.1:8080/openapi.json")
-    print("\nTry the MCP server (tools/list over Streamable HTTP, stateless JSON):")
-    print("  curl -s http://127.0.0.1:9090/mcp -H 'Content-Type: application/json' \\")
-    print("       -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' \\")
-    print('       -d \'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}\'')
+    print("Try the REST API and the MCP server (stateless Streamable HTTP, JSON):")
+    for example in EXAMPLES:
+        print("  " + _curl(*example))
     config = {
         "mcpServers": {
-            "label-studio-runs": {"url": "http://127.0.0.1:9090/mcp"},
+            "label-studio-runs": {"url": MCP},
             "label-studio-runs-stdio": {
                 "command": str(bin_dir / "naftiko"),
                 "args": [
