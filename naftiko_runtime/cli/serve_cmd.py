@@ -1,12 +1,15 @@
-"""``naftiko serve PATH...``: every adapter of every capability, one process, one event loop."""
+"""``naftiko serve PATH...``: every adapter of every capability, one event loop (per worker process)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--stdio",
         metavar="FILE",
         help="serve only FILE's MCP adapter over stdin/stdout (for desktop MCP clients)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the listening sockets (default 1; metrics are per process)",
     )
     parser.add_argument(
         "--any-port",
@@ -108,18 +118,52 @@ def run(args: argparse.Namespace) -> int:
     for line in serving.describe(plan):
         print(line, file=sys.stderr)
     sys.stderr.flush()
-    _run_loop(
-        serving.run(
-            plan.listeners,
-            sockets,
-            runtimes,
-            shutdown_timeout=args.shutdown_timeout,
-            metrics=metrics,
-            ready_file=args.ready_file,
-            skipped=plan.skipped,
+
+    def serve(ready_file: Path | None) -> None:
+        _run_loop(
+            serving.run(
+                plan.listeners,
+                sockets,
+                runtimes,
+                shutdown_timeout=args.shutdown_timeout,
+                metrics=metrics,
+                ready_file=ready_file,
+                skipped=plan.skipped,
+            )
         )
-    )
+
+    if args.workers > 1:
+        return _prefork(args.workers, serve, args.ready_file)
+    serve(args.ready_file)
     return 0
+
+
+def _prefork(workers: int, serve: Callable[[Path | None], None], ready_file: Path | None) -> int:
+    """N processes accept on the same listening sockets (bound once, above): the kernel spreads
+    connections between them. Safe because nothing is shared: servers are stateless, and each
+    process opens its own event loop and upstream pools after the fork."""
+    children: list[int] = []
+    for index in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
+            try:
+                serve(ready_file if index == 0 else None)
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def forward(sig: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, sig)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    failed = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        failed += os.waitstatus_to_exitcode(status) != 0
+    return 1 if failed else 0
 
 
 def _build(files: list[Path], options: RuntimeOptions) -> list[Runtime] | None:

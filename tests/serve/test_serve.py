@@ -337,3 +337,26 @@ def test_any_port_serves_the_same_file_twice(tmp_path: Path, upstream: SlowUpstr
     finally:
         code, _ = stop(process)
     assert code == 0
+
+
+def test_workers_share_the_listening_sockets(tmp_path: Path, upstream: SlowUpstream) -> None:
+    capability, ports = write_capability(tmp_path, upstream)
+    ready = tmp_path / "ready.json"
+    process = start([str(capability), "--workers", "2", "--ready-file", str(ready)])
+    try:
+        wait_ready(process, ready)
+        with httpx.Client(timeout=10) as client:  # one connection at a time: the kernel spreads them
+            answers = [
+                client.get(
+                    f"http://127.0.0.1:{ports['rest_port']}/items/{i}", headers={"Connection": "close"}
+                )
+                for i in range(20)
+            ]
+        assert all(answer.status_code == 200 for answer in answers)
+        children = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) == 2
+    finally:
+        code, _ = stop(process)
+    assert code == 0
