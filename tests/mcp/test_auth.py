@@ -19,28 +19,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from naftiko_runtime.binds import Secret
 from naftiko_runtime.exposes.mcp import (
     ApiKeyAuth,
     BasicAuth,
     BearerAuth,
-    McpCatalog,
     McpSecurity,
     OAuth2Auth,
-    build_mcp_app,
 )
 from tests.support.servers import ServerThread
 from tests.support.upstream import RecordingUpstream
 
 from .conftest import program_seed
-from .fakes import Secret, seed_tools
+from .engine import serve_seed
 from .test_http_protocol import rpc
 
 RESOURCE = "https://mcp.example.com/mcp"
 
 
 def serve(upstream: RecordingUpstream, security: McpSecurity) -> ServerThread:
+    """The seed on the real engine behind ``security`` (the seed itself declares none)."""
     program_seed(upstream)
-    return ServerThread(build_mcp_app(McpCatalog("secured", tools=seed_tools(upstream.url)), security))
+    return serve_seed(upstream.url, security, api_key="Token seed-secret-123")
 
 
 def ping(url: str, headers: dict[str, str] | None = None, query: str = "") -> httpx.Response:

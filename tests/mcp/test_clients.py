@@ -1,28 +1,33 @@
-"""Interop: independent MCP clients list and call the seed's tools; the upstream sees the calls.
+"""Interop: independent MCP clients list and call the seed's tools on the real engine.
 
+The seed (capabilities/label-studio-runs.yaml) is served exactly as a user runs it, pointed at the
+Label Studio stand-in (examples/label_studio_standin.py) on a loopback port, and the tests assert
+what the stand-in received: path, query, the ``Authorization: Token …`` the seed's bind supplies,
+the JSON body.
+
+Servers: the runtime's MCP app in process (``engine``) and ``naftiko serve`` as a subprocess
+(``naftiko-serve``); for stdio, the ``naftiko serve --stdio`` command line, launched by the client.
 Clients: the ``mcp`` SDK's ``Client`` over Streamable HTTP in the handshake era (``mode="legacy"``),
-pinned to the 2026-07-28 revision, and auto-negotiating; the same client over stdio (a subprocess
-running ``serve_stdio``); FastMCP's client (auto and legacy).
+pinned to the 2026-07-28 revision, and auto-negotiating; the same client over stdio; FastMCP's
+client (auto and legacy).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import fastmcp
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.support.servers import ServerThread
-from tests.support.upstream import RecordingUpstream
+from .conftest import Standin
+from .engine import MCP_NAMESPACE, REPO, SEED_INSTRUCTIONS, TOKEN, EngineServer, NaftikoServe, cli_env
+from .engine import stdio_command as naftiko_stdio
 
-STDIO_SCRIPT = Path(__file__).with_name("stdio_server.py")
-REPO = Path(__file__).resolve().parents[2]
+RUNS_PATH = "/api/prompts/1/versions/1/inference-runs"
 
 
 class Session:
@@ -72,29 +77,33 @@ async def fastmcp_session(url: str, mode: str) -> AsyncIterator[Session]:
 
 
 def stdio_params(upstream_url: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable,
-        args=[str(STDIO_SCRIPT), upstream_url],
-        cwd=str(REPO),
-        env={"PYTHONPATH": str(REPO)},
-    )
+    """What a desktop client is configured with: the real ``naftiko serve --stdio`` command."""
+    command, *args = naftiko_stdio(upstream_url)
+    return StdioServerParameters(command=command, args=args, cwd=str(REPO), env=cli_env())
 
 
-Opener = Callable[[ServerThread, RecordingUpstream], AbstractAsyncContextManager[Session]]
+Opener = Callable[[str, Standin], AbstractAsyncContextManager[Session]]
 
-CLIENTS: dict[str, Opener] = {
-    "sdk-http-legacy": lambda s, u: sdk_session(s.url + "/mcp", "legacy"),
-    "sdk-http-2026-07-28": lambda s, u: sdk_session(s.url + "/mcp", "2026-07-28"),
-    "sdk-http-auto": lambda s, u: sdk_session(s.url + "/mcp", "auto"),
-    "sdk-http-root-path": lambda s, u: sdk_session(s.url + "/", "legacy"),
-    "sdk-stdio-legacy": lambda s, u: sdk_session(stdio_params(u.url), "legacy"),
-    "sdk-stdio-auto": lambda s, u: sdk_session(stdio_params(u.url), "auto"),
-    "fastmcp-auto": lambda s, u: fastmcp_session(s.url + "/mcp", "auto"),
-    "fastmcp-legacy": lambda s, u: fastmcp_session(s.url + "/mcp", "legacy"),
+HTTP_CLIENTS: dict[str, Opener] = {
+    "sdk-http-legacy": lambda url, s: sdk_session(url, "legacy"),
+    "sdk-http-2026-07-28": lambda url, s: sdk_session(url, "2026-07-28"),
+    "sdk-http-auto": lambda url, s: sdk_session(url, "auto"),
+    "sdk-http-root-path": lambda url, s: sdk_session(url.removesuffix("/mcp") + "/", "legacy"),
+    "fastmcp-auto": lambda url, s: fastmcp_session(url, "auto"),
+    "fastmcp-legacy": lambda url, s: fastmcp_session(url, "legacy"),
 }
+STDIO_CLIENTS: dict[str, Opener] = {
+    "sdk-stdio-legacy": lambda url, s: sdk_session(stdio_params(s.url), "legacy"),
+    "sdk-stdio-2026-07-28": lambda url, s: sdk_session(stdio_params(s.url), "2026-07-28"),
+    "sdk-stdio-auto": lambda url, s: sdk_session(stdio_params(s.url), "auto"),
+}
+CLIENTS = {**HTTP_CLIENTS, **STDIO_CLIENTS}
+
+IDS = {"type": "integer"}
 
 
 def check_seed_tools(tools: list[dict[str, Any]]) -> None:
+    """Names, descriptions, schemas inferred from the consumed operations, hints as annotations."""
     by_name = {tool["name"]: tool for tool in tools}
     assert list(by_name) == ["get-inference-run-info", "run-prompt-inference", "cancel-inference-run-api"]
 
@@ -102,137 +111,166 @@ def check_seed_tools(tools: list[dict[str, Any]]) -> None:
     assert get_runs["description"] == "✨ Get inference run info"
     schema = get_runs["inputSchema"]
     assert schema["type"] == "object"
-    assert schema["properties"]["prompt_id"]["type"] == "integer"
-    assert schema["properties"]["version_id"]["type"] == "integer"
+    assert list(schema["properties"]) == [
+        "prompt_id",
+        "version_id",
+        "ordering",
+        "parent_model",
+        "project",
+        "project_subset",
+    ]
+    assert schema["properties"]["prompt_id"] == schema["properties"]["version_id"] == IDS
+    assert schema["properties"]["ordering"] == {
+        "type": "string",
+        "description": "Which field to use when ordering the results.",
+    }
     assert schema["properties"]["project"]["type"] == "integer"
-    assert set(schema["required"]) == {"prompt_id", "version_id"}
+    assert schema["properties"]["project_subset"]["type"] == "string"
+    assert sorted(schema["required"]) == ["prompt_id", "version_id"]
     assert get_runs["annotations"] == {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True}
+
+    create = by_name["run-prompt-inference"]
+    assert create["description"] == "✨ Run prompt inference"
+    assert create["inputSchema"]["properties"] == {
+        "prompt_id": IDS,
+        "version_id": IDS,
+        "body": {"type": "object", "description": "Request body (JSON)."},
+    }
+    assert sorted(create["inputSchema"]["required"]) == ["prompt_id", "version_id"]
+    writes = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False}
+    assert create["annotations"] == writes
+
+    cancel = by_name["cancel-inference-run-api"]
+    assert cancel["description"] == "✨ Cancel Inference Run API"
+    assert cancel["inputSchema"]["properties"] == {
+        "inference_run_id": IDS,
+        "prompt_id": IDS,
+        "version_id": IDS,
+    }
+    assert sorted(cancel["inputSchema"]["required"]) == ["inference_run_id", "prompt_id", "version_id"]
+    assert cancel["annotations"] == writes
 
     for tool in tools:
         # The consumer's authentication supplies it: never asked of the agent.
-        assert "Authorization" not in tool["inputSchema"].get("properties", {})
-    assert by_name["run-prompt-inference"]["inputSchema"]["properties"]["body"]["type"] == "object"
-    assert by_name["cancel-inference-run-api"]["annotations"]["readOnlyHint"] is False
-    assert set(by_name["cancel-inference-run-api"]["inputSchema"]["required"]) == {
-        "inference_run_id",
-        "prompt_id",
-        "version_id",
-    }
+        assert "Authorization" not in tool["inputSchema"]["properties"]
+        assert "Authorization" not in tool["inputSchema"].get("required", [])
+        assert "title" not in tool  # the seed's tools have no label
+
+
+async def list_and_call_every_tool(session: Session, standin: Standin) -> None:
+    """The acceptance scenario, for any client: list, then call each tool; check the upstream."""
+    check_seed_tools(await session.list_tools())
+
+    runs = await session.call_tool(
+        "get-inference-run-info", {"prompt_id": 1, "version_id": 1, "project": 1, "ordering": "-id"}
+    )
+    assert runs["isError"] is False, runs
+    listed = runs["structuredContent"]["result"]  # the stand-in answers a JSON array: wrapped
+    assert [(run["id"], run["project"]) for run in listed] == [(2, 1), (1, 1)]
+    assert json.loads(runs["content"][0]["text"]) == listed
+    (seen,) = standin.wait(1)
+    assert (seen.method, seen.raw_path, seen.query_string, seen.status) == (
+        "GET",
+        RUNS_PATH,
+        "ordering=-id&project=1",
+        200,
+    )
+    assert seen.header("authorization") == f"Token {TOKEN}"
+    assert seen.body == b""
+
+    created = await session.call_tool(
+        "run-prompt-inference", {"prompt_id": 1, "version_id": 1, "body": {"project": 5}}
+    )
+    assert created["isError"] is False, created
+    run = created["structuredContent"]
+    assert (run["id"], run["project"], run["status"], run["parent_model"]) == (4, 5, "Pending", 1)
+    seen = standin.wait(2)[1]
+    assert (seen.method, seen.raw_path, seen.query_string, seen.status) == ("POST", RUNS_PATH, "", 201)
+    assert seen.header("authorization") == f"Token {TOKEN}"
+    assert (seen.header("content-type") or "").startswith("application/json")
+    assert seen.json == {"project": 5}
+
+    cancelled = await session.call_tool(
+        "cancel-inference-run-api", {"inference_run_id": run["id"], "prompt_id": 1, "version_id": 1}
+    )
+    assert cancelled["isError"] is False, cancelled
+    assert cancelled["structuredContent"]["status"] == "Canceled"
+    assert cancelled["structuredContent"]["detail"] == "Inference run 4 canceled."
+    seen = standin.wait(3)[2]
+    assert (seen.method, seen.raw_path, seen.query_string, seen.status) == (
+        "POST",
+        RUNS_PATH + "/4/cancel",
+        "",
+        200,
+    )
+    assert seen.header("authorization") == f"Token {TOKEN}"
+    assert len(standin.records) == 3
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("client", list(CLIENTS))
 async def test_client_lists_and_calls_the_seed_tools(
-    client: str, seed_server: ServerThread, upstream: RecordingUpstream
+    client: str, engine_server: EngineServer, standin: Standin
 ) -> None:
-    async with CLIENTS[client](seed_server, upstream) as session:
-        check_seed_tools(await session.list_tools())
+    async with CLIENTS[client](engine_server.url + "/mcp", standin) as session:
+        await list_and_call_every_tool(session, standin)
 
-        runs = await session.call_tool(
-            "get-inference-run-info", {"prompt_id": 1, "version_id": 2, "ordering": "-id"}
-        )
-        assert runs["isError"] is False
-        assert runs["structuredContent"] == {"count": 1, "results": [{"id": 7, "status": "Completed"}]}
-        assert json.loads(runs["content"][0]["text"]) == runs["structuredContent"]
-        seen = upstream.last
-        assert (seen.method, seen.raw_path, seen.raw_query) == (
-            "GET",
-            "/api/prompts/1/versions/2/inference-runs",
-            "ordering=-id",
-        )
-        assert seen.headers["authorization"] == "Token seed-secret-123"
 
-        created = await session.call_tool(
-            "run-prompt-inference", {"prompt_id": 1, "version_id": 2, "body": {"project_subset": "All"}}
-        )
-        assert created["structuredContent"] == {"id": 8, "status": "Pending"}
-        seen = upstream.last
-        assert (seen.method, seen.raw_path, seen.json) == (
-            "POST",
-            "/api/prompts/1/versions/2/inference-runs",
-            {"project_subset": "All"},
-        )
+@pytest.mark.anyio
+@pytest.mark.parametrize("client", ["sdk-http-legacy", "sdk-http-2026-07-28", "fastmcp-auto"])
+async def test_client_through_naftiko_serve(
+    client: str, naftiko_serve: NaftikoServe, standin: Standin
+) -> None:
+    """The same scenario against the ``naftiko serve`` command (the seed with free ports)."""
+    async with HTTP_CLIENTS[client](naftiko_serve.url(), standin) as session:
+        await list_and_call_every_tool(session, standin)
 
-        cancelled = await session.call_tool(
-            "cancel-inference-run-api", {"inference_run_id": 9, "prompt_id": 1, "version_id": 2}
-        )
-        assert cancelled["structuredContent"] == {"detail": "cancelled"}
-        assert upstream.last.raw_path == "/api/prompts/1/versions/2/inference-runs/9/cancel"
-        assert len(upstream.requests) == 3
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "client", ["sdk-http-legacy", "sdk-http-2026-07-28", "sdk-stdio-legacy", "fastmcp-auto"]
+)
+async def test_client_sees_argument_errors_before_any_upstream_call(
+    client: str, engine_server: EngineServer, standin: Standin
+) -> None:
+    async with CLIENTS[client](engine_server.url + "/mcp", standin) as session:
+        result = await session.call_tool("get-inference-run-info", {"prompt_id": "one"})
+        assert result["isError"] is True
+        text = result["content"][0]["text"]
+        assert "prompt_id" in text and "version_id" in text
+    assert standin.records == []
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "client", ["sdk-http-legacy", "sdk-http-2026-07-28", "sdk-stdio-auto", "fastmcp-auto"]
 )
-async def test_client_sees_argument_errors_before_any_upstream_call(
-    client: str, seed_server: ServerThread, upstream: RecordingUpstream
-) -> None:
-    async with CLIENTS[client](seed_server, upstream) as session:
-        result = await session.call_tool("get-inference-run-info", {"prompt_id": "one"})
-        assert result["isError"] is True
-        text = result["content"][0]["text"]
-        assert "prompt_id" in text and "version_id" in text
-        assert upstream.requests == []
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("client", ["sdk-http-legacy", "sdk-http-2026-07-28", "fastmcp-auto"])
 async def test_client_sees_upstream_failures_as_tool_errors(
-    client: str, seed_server: ServerThread, upstream: RecordingUpstream
+    client: str, engine_server: EngineServer, standin: Standin
 ) -> None:
-    upstream.enqueue(status=404, json={"detail": "Prompt version not found"})
-    async with CLIENTS[client](seed_server, upstream) as session:
+    async with CLIENTS[client](engine_server.url + "/mcp", standin) as session:
         result = await session.call_tool("get-inference-run-info", {"prompt_id": 1, "version_id": 99})
     assert result["isError"] is True
     text = result["content"][0]["text"]
-    assert "404" in text and "Prompt version not found" in text
-    assert "seed-secret" not in text
+    assert "404" in text and "Not found." in text
+    assert TOKEN not in text
+    assert standin.wait(1)[0].status == 404
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("transport", ["http", "stdio"])
 async def test_server_identity_and_instructions(
-    seed_server: ServerThread, upstream: RecordingUpstream
+    transport: str, engine_server: EngineServer, standin: Standin
 ) -> None:
     # legacy: from initialize; auto: from server/discover (a pinned client asks nothing).
+    server: Any = engine_server.url + "/mcp" if transport == "http" else stdio_params(standin.url)
     for mode in ("legacy", "auto"):
-        async with Client(seed_server.url + "/mcp", mode=mode) as client:
+        async with Client(server, mode=mode) as client:
             assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
             assert client.server_capabilities.tools is not None
             assert client.server_capabilities.resources is None
             assert client.server_capabilities.prompts is None
-            assert "One tool per consumed operation" in (client.instructions or "")
+            assert client.instructions == SEED_INSTRUCTIONS
             assert client.server_info is not None
-            assert client.server_info.name == "label-studio-subpackage-prompts-subpackage-prompts-runs-mcp"
-
-
-@pytest.mark.anyio
-async def test_resources_and_prompts_through_the_sdk_client(
-    demo_server: ServerThread, upstream: RecordingUpstream
-) -> None:
-    upstream.route("GET", "/users/{id}", json={"id": "u-1", "name": "Alice"})
-    upstream.route("GET", "/summaries/{id}", text="3 runs, all completed")
-    for mode in ("legacy", "2026-07-28"):
-        async with Client(demo_server.url + "/mcp", mode=mode) as client:
-            listed = {r.uri: r for r in (await client.list_resources()).resources}
-            assert "config://app/current" in listed
-            assert "docs://reference/guide.md" in listed
-            assert listed["docs://reference/guide.md"].mime_type == "text/markdown"
-            templates = (await client.list_resource_templates()).resource_templates
-            assert [t.uri_template for t in templates] == ["data://users/{user_id}/profile"]
-
-            profile = await client.read_resource("data://users/u-1/profile")
-            assert json.loads(profile.contents[0].text) == {"id": "u-1", "name": "Alice"}
-            assert upstream.last.raw_path == "/users/u-1"
-            guide = await client.read_resource("docs://reference/guide.md")
-            assert guide.contents[0].text == "# guide\n"
-            logo = await client.read_resource("docs://reference/logo.png")
-            assert logo.contents[0].mime_type == "image/png" and logo.contents[0].blob
-
-            prompts = {p.name: p for p in (await client.list_prompts()).prompts}
-            assert [a.name for a in prompts["review-run"].arguments or []] == ["run_id", "focus"]
-            review = await client.get_prompt("review-run", {"run_id": "42", "focus": "{{run_id}}"})
-            assert [m.role for m in review.messages] == ["user", "assistant"]
-            assert review.messages[0].content.text == "Please review run 42 focusing on {{run_id}}."
-            summary = await client.get_prompt("summarize-prompt", {"prompt_id": "5"})
-            assert summary.messages[0].content.text == "3 runs, all completed"
+            assert client.server_info.name == MCP_NAMESPACE
+            assert client.server_info.title == "API Reference — subpackage_prompts.subpackage_prompts/runs"

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import mcp_types
 import pytest
 
-from naftiko_runtime.engine.contract import InputSpec, Result
+from naftiko_runtime.consumes.transport import TransportSettings
+from naftiko_runtime.engine.contract import Result
 from naftiko_runtime.exposes.mcp import McpCatalog, McpSecurity, ToolEntry, build_mcp_app
-from tests.support.servers import ServerThread
+from tests.support.servers import ServerThread, free_port
 from tests.support.upstream import RecordingUpstream
 
-from .fakes import FakeInvocable, HttpOperation, constant, failing, seed_tools
+from .conftest import RUNS
+from .engine import CONSUMED, MCP_NAMESPACE, serve_document, serve_seed
+from .fakes import FakeInvocable, constant, failing
 
 ACCEPT = "application/json, text/event-stream"
 MODERN = "2026-07-28"
@@ -89,8 +94,9 @@ def test_initialize_negotiates_the_version(mcp_url: str, offered: str, answered:
     result = response.json()["result"]
     assert result["protocolVersion"] == answered
     assert result["serverInfo"] == {
-        "name": "label-studio-subpackage-prompts-subpackage-prompts-runs-mcp",
-        "version": "1.0.0",
+        "name": MCP_NAMESPACE,
+        "title": "API Reference — subpackage_prompts.subpackage_prompts/runs",
+        "version": importlib.metadata.version("naftiko-runtime"),
     }
     assert result["capabilities"] == {"tools": {"listChanged": False}}
     assert result["instructions"].startswith("MCP adapter for API Reference")
@@ -232,7 +238,9 @@ def call(url: str, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[
 
 def test_agent_credentials_are_never_forwarded(mcp_url: str, upstream: RecordingUpstream) -> None:
     agent = {"authorization": "Bearer agent-own-token", "cookie": "session=agent", "x-api-key": "agent"}
-    result = call(mcp_url, "get-inference-run-info", {"prompt_id": 1, "version_id": 2}, headers=agent)
+    # Nor as an argument: the bind supplies the header, so the tool does not take it.
+    arguments = {"prompt_id": 1, "version_id": 2, "Authorization": "Token agent-own-token"}
+    result = call(mcp_url, "get-inference-run-info", arguments, headers=agent)
     assert result["isError"] is False
     seen = upstream.last.headers
     assert seen["authorization"] == "Token seed-secret-123"
@@ -253,9 +261,7 @@ def test_upstream_status_becomes_a_tool_error(mcp_url: str, upstream: RecordingU
     upstream.enqueue(status=503, json={"message": "maintenance window"})
     result = call(mcp_url, "get-inference-run-info", {"prompt_id": 1, "version_id": 2})
     assert result["isError"] is True
-    assert result["content"][0]["text"] == "Upstream GET " + (
-        "/api/prompts/{prompt_id}/versions/{version_id}/inference-runs answered HTTP 503: maintenance window"
-    )
+    assert result["content"][0]["text"] == (f"Upstream {CONSUMED}.list answered HTTP 503: maintenance window")
     assert "structuredContent" not in result
 
 
@@ -265,20 +271,22 @@ def _server_with(*units: FakeInvocable) -> ServerThread:
 
 
 def test_unreachable_and_slow_upstreams_become_tool_errors(upstream: RecordingUpstream) -> None:
-    dead = FakeInvocable("dead", HttpOperation("http://127.0.0.1:9", "GET", "/x"))
-    slow = FakeInvocable("slow", HttpOperation(upstream.url, "GET", "/slow", timeout=0.2))
-    upstream.route("GET", "/slow", json={}, delay=2)
-    with _server_with(dead, slow) as server:
-        url = server.url + "/mcp"
-        unreachable = call(url, "dead", {})
-        assert unreachable["isError"] is True
-        assert "unreachable" in unreachable["content"][0]["text"]
-        timed_out = call(url, "slow", {})
-        assert timed_out["isError"] is True
-        assert "timed out" in timed_out["content"][0]["text"]
+    arguments = {"prompt_id": 1, "version_id": 2}
+    with serve_seed(f"http://127.0.0.1:{free_port()}") as server:
+        unreachable = call(server.url + "/mcp", "get-inference-run-info", arguments)
+    assert unreachable["isError"] is True
+    assert "unreachable" in unreachable["content"][0]["text"]
+
+    upstream.route("GET", RUNS, json={}, delay=2)
+    with serve_seed(upstream.url, transport=TransportSettings(read_timeout=0.2)) as server:
+        timed_out = call(server.url + "/mcp", "get-inference-run-info", arguments)
+    assert timed_out["isError"] is True
+    assert "timed out" in timed_out["content"][0]["text"]
 
 
 def test_unexpected_failures_are_contained(caplog: pytest.LogCaptureFixture) -> None:
+    """Fake unit: a bug inside a unit (any exception the engine does not define) cannot be provoked
+    through a capability document, yet the adapter must contain it."""
     boom = FakeInvocable("boom", failing(RuntimeError("secret=hunter2 in a traceback")))
     with _server_with(boom) as server:
         url = server.url + "/mcp"
@@ -291,6 +299,9 @@ def test_unexpected_failures_are_contained(caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_structured_content_wraps_non_objects_and_output_schema() -> None:
+    """Fake units: the adapter's wrapping rules are pinned on units whose output schema and value
+    are given directly; which schema the engine derives from ``outputParameters`` is tested with
+    the engine (tests/engine)."""
     listing = FakeInvocable(
         "listing",
         constant([{"id": 1}, {"id": 2}]),
@@ -316,24 +327,40 @@ def test_structured_content_wraps_non_objects_and_output_schema() -> None:
         assert call(url, "text", {})["content"][0]["text"] == "plain words"
 
 
-def test_tool_titles_and_hints() -> None:
-    from naftiko_runtime.engine.contract import Hints
+HINTS_DOCUMENT = """\
+naftiko: 1.0.0-alpha2
+info:
+  label: Tool titles and hints
+  description: Mock tools whose listing shows labels, hints and declared inputs.
+capability:
+  exposes:
+  - type: mcp
+    namespace: hints
+    port: 9999
+    tools:
+    - name: read-data
+      label: Read Data
+      description: Reads data
+      hints: {readOnly: true, openWorld: true}
+      outputParameters: [{name: ok, type: boolean, value: true}]
+    - name: delete-record
+      description: Deletes a record
+      hints: {readOnly: false, destructive: true, idempotent: true, openWorld: false}
+      inputParameters: [{name: id, type: string, description: The record, required: true}]
+      outputParameters: [{name: deleted, type: string, value: '{{id}}'}]
+    - name: no-hints
+      description: Nothing special
+      outputParameters: [{name: ok, type: boolean, value: true}]
+"""
 
-    read = FakeInvocable("read-data", constant({}), hints=Hints(read_only=True, open_world=True))
-    delete = FakeInvocable(
-        "delete-record",
-        constant({}),
-        hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=False),
-        inputs=(InputSpec("id", "string", required=True, description="The record"),),
-    )
-    plain = FakeInvocable("no-hints", constant({}))
-    tools = [
-        ToolEntry("read-data", "Read Data", "Reads data", read),
-        ToolEntry("delete-record", None, "Deletes a record", delete),
-        ToolEntry("no-hints", None, "Nothing special", plain),
-    ]
-    with ServerThread(build_mcp_app(McpCatalog("t", tools=tools))) as server:
-        listed = {t["name"]: t for t in rpc(server.url + "/mcp", "tools/list").json()["result"]["tools"]}
+
+def test_tool_titles_and_hints(tmp_path: Path) -> None:
+    document = tmp_path / "hints.yaml"
+    document.write_text(HINTS_DOCUMENT, encoding="utf-8")
+    with serve_document(document) as server:
+        url = server.url + "/mcp"
+        listed = {t["name"]: t for t in rpc(url, "tools/list").json()["result"]["tools"]}
+        deleted = call(url, "delete-record", {"id": "r-1"})
     assert listed["read-data"]["title"] == "Read Data"
     assert listed["read-data"]["annotations"] == {
         "title": "Read Data",
@@ -346,11 +373,14 @@ def test_tool_titles_and_hints() -> None:
         "idempotentHint": True,
         "openWorldHint": False,
     }
-    assert listed["delete-record"]["inputSchema"]["properties"]["id"] == {
-        "type": "string",
-        "description": "The record",
+    assert listed["delete-record"]["inputSchema"] == {
+        "type": "object",
+        "properties": {"id": {"type": "string", "description": "The record"}},
+        "required": ["id"],
     }
     assert "annotations" not in listed["no-hints"] and "title" not in listed["no-hints"]
+    assert listed["no-hints"]["inputSchema"] == {"type": "object", "properties": {}}
+    assert deleted["structuredContent"] == {"result": "r-1"}
 
 
 def test_concurrent_calls_do_not_interfere(mcp_url: str, upstream: RecordingUpstream) -> None:
@@ -379,7 +409,7 @@ def test_modern_requests_need_no_handshake(mcp_url: str, upstream: RecordingUpst
     assert result["supportedVersions"] == [MODERN]
     assert result["capabilities"] == {"tools": {"listChanged": False}}
     assert result["resultType"] == "complete"
-    assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["version"] == "1.0.0"
+    assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == MCP_NAMESPACE
 
     listed = modern(mcp_url, "tools/list").json()["result"]
     assert (listed["resultType"], listed["ttlMs"], listed["cacheScope"]) == ("complete", 0, "public")
@@ -463,8 +493,7 @@ def test_dns_rebinding_is_refused_even_with_a_matching_host(mcp_url: str) -> Non
 @pytest.fixture
 def configured_origins(upstream: RecordingUpstream) -> Iterator[str]:
     security = McpSecurity(allowed_origins=["https://app.example.com", "http://intranet:*"])
-    app = build_mcp_app(McpCatalog("t", tools=seed_tools(upstream.url)), security)
-    with ServerThread(app) as server:
+    with serve_seed(upstream.url, security) as server:
         yield server.url + "/mcp"
 
 
@@ -482,6 +511,8 @@ def test_configured_origins(configured_origins: str) -> None:
 
 
 def test_slow_unit_does_not_block_others(upstream: RecordingUpstream) -> None:
+    """Fake units: a gate the test opens makes "still running" exact, where a slow upstream
+    would only make it likely."""
     import asyncio
     import threading
 
@@ -504,6 +535,8 @@ def test_slow_unit_does_not_block_others(upstream: RecordingUpstream) -> None:
 
 
 def test_catalog_errors_fail_at_build_time() -> None:
+    """Fake units: the spec loader already refuses duplicate names and the engine never builds a
+    non-object input schema; this pins the adapter's own last line of defence."""
     from pydantic import ValidationError
 
     unit = FakeInvocable("a", constant({}))

@@ -1,19 +1,22 @@
-"""Resources (static directories, dynamic resources, templates) and prompts on the wire."""
+"""Resources (static directories, dynamic resources, templates) and prompts on the wire, on the real
+engine: tests/mcp/capabilities/demo.yaml served as ``naftiko serve`` builds it."""
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import mcp_types
 import pytest
+from mcp import Client
 
 from tests.support.servers import ServerThread
 from tests.support.upstream import RecordingUpstream
 
-from .fakes import PNG_PIXEL
+from .conftest import PNG_PIXEL
 from .test_http_protocol import modern, rpc
 
 
@@ -221,3 +224,36 @@ def test_dynamic_prompt_message(url: str, upstream: RecordingUpstream) -> None:
     upstream.enqueue(status=502, text="bad gateway")
     failed = error(url, "prompts/get", {"name": "summarize-prompt", "arguments": {"prompt_id": "5"}})
     assert failed["code"] == -32603 and "502" in failed["message"]
+
+
+@pytest.mark.anyio
+async def test_resources_and_prompts_through_the_sdk_client(
+    demo_server: ServerThread, upstream: RecordingUpstream
+) -> None:
+    upstream.route("GET", "/users/{id}", json={"id": "u-1", "name": "Alice"})
+    upstream.route("GET", "/summaries/{id}", json={"runs": 3, "completed": 3})
+    for mode in ("legacy", "2026-07-28"):
+        async with Client(demo_server.url + "/mcp", mode=mode) as client:
+            listed = {r.uri: r for r in (await client.list_resources()).resources}
+            assert "config://app/current" in listed
+            assert "docs://reference/guide.md" in listed
+            assert listed["docs://reference/guide.md"].mime_type == "text/markdown"
+            templates = (await client.list_resource_templates()).resource_templates
+            assert [t.uri_template for t in templates] == ["data://users/{user_id}/profile"]
+
+            profile = await client.read_resource("data://users/u-1/profile")
+            assert json.loads(profile.contents[0].text) == {"id": "u-1", "name": "Alice"}
+            assert upstream.last.raw_path == "/users/u-1"
+            guide = await client.read_resource("docs://reference/guide.md")
+            assert guide.contents[0].text == "# guide\n"
+            logo = await client.read_resource("docs://reference/logo.png")
+            assert logo.contents[0].mime_type == "image/png" and logo.contents[0].blob
+
+            prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+            assert [a.name for a in prompts["review-run"].arguments or []] == ["run_id", "focus"]
+            review = await client.get_prompt("review-run", {"run_id": "42", "focus": "{{run_id}}"})
+            assert [m.role for m in review.messages] == ["user", "assistant"]
+            assert review.messages[0].content.text == "Please review run 42 focusing on {{run_id}}."
+            summary = await client.get_prompt("summarize-prompt", {"prompt_id": "5"})
+            assert json.loads(summary.messages[0].content.text) == {"runs": 3, "completed": 3}
+            assert upstream.last.raw_path == "/summaries/5"
