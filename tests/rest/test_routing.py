@@ -125,3 +125,20 @@ def test_template_parsing() -> None:
     assert template.names == ("prompt-id", "version_id")
     assert template.openapi == "/v1/{prompt-id}/x/{version_id}.json"
     assert template.shape == "/v1/{}/x/{}.json"
+
+
+def test_router_prefers_a_literal_segment_over_a_placeholder_whatever_the_order() -> None:
+    """Generated files declare ``/orgs/{org}/scans/{id}`` before ``/orgs/{org}/scans/archive``
+    (corpus: socket-dev); in document order the archive could never be reached."""
+    router: Router[str] = Router.build(
+        [
+            (parse_template("/orgs/{org}/scans/{id}"), "scan"),
+            (parse_template("/orgs/{org}/scans/archive"), "archive"),
+            (parse_template("/orgs/{org}/{kind}/x"), "kind"),
+        ]
+    )
+
+    found = router.match("/orgs/acme/scans/archive")
+    assert (found.target, found.values) == ("archive", ("acme",))
+    assert router.match("/orgs/acme/scans/42").target == "scan"
+    assert router.match("/orgs/acme/scans/x").target == "scan"  # its literal `scans` comes first

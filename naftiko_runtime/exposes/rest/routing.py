@@ -3,12 +3,15 @@
 Why not Starlette's router: its placeholders must be Python identifiers (the seed says
 ``{prompt-id}``), it matches the *decoded* path (so a value holding ``%2F`` would split into two
 segments), and it scans every route with a regex per request. Here a path with no placeholder is one
-dict lookup; the others are tried as one combined regex, in document order, and each captured
+dict lookup; the others are tried as one combined regex, in precedence order, and each captured
 segment is decoded on its own.
 
 Precedence: a fully literal path wins over a templated one (``/ships/search`` over
-``/ships/{imo}``); templated paths match in document order (the first wins, as in the Java engine);
-forward prefixes are tried last. Trailing slashes matter and there are no redirects.
+``/ships/{imo}``), and likewise, segment by segment from the left, a literal segment wins over a
+placeholder (``/orgs/{org}/scans/archive`` over ``/orgs/{org}/scans/{id}``, whatever their order:
+otherwise a POST to the archive would reach the scan and be refused); paths of equal standing match
+in document order (the first wins, as in the Java engine); forward prefixes are tried last. Trailing
+slashes matter and there are no redirects.
 """
 
 from __future__ import annotations
@@ -85,6 +88,15 @@ def parse_template(path: str) -> PathTemplate:
     return PathTemplate(path, tuple(parts))
 
 
+def _specificity(template: PathTemplate) -> tuple[int, ...]:
+    """Sort key: per segment, 0 for literal text, 1 for text with a placeholder, 2 for a placeholder
+    alone; lower sorts first, and a stable sort keeps document order among equals."""
+    ranks: list[int] = []
+    for segment in template.shape.split("/"):
+        ranks.append(2 if segment == "{}" else 1 if "{}" in segment else 0)
+    return tuple(ranks)
+
+
 def _encode_literal(text: str) -> str:
     return quote(text, safe=_LITERAL_SAFE)
 
@@ -119,7 +131,8 @@ class Router(Generic[T]):
         seen: set[str] = set()
         pieces: list[str] = []
         group = 1
-        for index, (template, target) in enumerate(entries):
+        ordered = sorted(enumerate(entries), key=lambda item: _specificity(item[1][0]))
+        for index, (template, target) in ordered:
             if template.is_literal and tail is None:
                 router._literal.setdefault(template.literal_path(), target)
                 continue
