@@ -49,6 +49,7 @@ def build_adapter(
                 scripting={
                     "enabled": scripting.enabled,
                     "timeout": scripting.timeout_ms,
+                    "statementLimit": scripting.statement_limit,
                     "defaultLanguage": scripting.default_language,
                     "defaultLocation": scripting.default_location,
                     "allowedLanguages": scripting.allowed_languages,

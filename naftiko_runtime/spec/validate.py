@@ -30,6 +30,7 @@ Report = Callable[[DocPath, str, str], None]
 _CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _QUALIFIED_VAR = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\s*\}\}")
 SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
+_SCHEMA_FORMATS = frozenset({"avro"})  # outputRawFormat values that cannot decode without outputSchema
 # Declarations only: JavaScript also needs the mini-racer package (an embedded V8) on the machine that
 # serves, which the runtime checks when it builds the unit (engine/scripts.py). Groovy has no
 # embeddable engine on PyPI.
@@ -164,6 +165,15 @@ class Checker:
                             f"outputRawFormat {fmt!r} is not supported by this runtime "
                             f"(supported: {', '.join(sorted(SUPPORTED_RAW_FORMATS))})",
                             "unsupported-format",
+                        )
+                    elif fmt in _SCHEMA_FORMATS and not operation.output_schema:
+                        # The spec: outputSchema is "required for these formats"; without it no
+                        # answer can be decoded, so say so once here rather than on every call.
+                        self.warn(
+                            (*path, "resources", r_index, "operations", o_index, "outputRawFormat"),
+                            f"outputRawFormat {fmt!r} needs `outputSchema` (the path of the schema "
+                            "file); without it every answer of this operation fails to decode",
+                            "missing-output-schema",
                         )
 
     # -- binds -------------------------------------------------------------------------------------
