@@ -39,7 +39,7 @@ ids from 4.
 
 Every request is logged as one line on stderr (the CLI configures that; in-process users get the
 ``label_studio_standin`` logger). The token is never logged. ``create_app(token, recorder=...)``
-passes a :class:`StandinRecord` of each request to ``recorder`` after it is answered, so an e2e
+passes a :class:`StandinRecord` of each request to ``recorder`` just before its answer is sent, so an e2e
 test can check exactly what the runtime sent.
 """
 
@@ -602,16 +602,13 @@ class _RequestLog:
             return await receive()
 
         status = 500
+        done = False
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, replay, capture)
-        finally:
+        def finish() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
             elapsed = (time.perf_counter() - started) * 1000
             raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             query = scope.get("query_string", b"").decode("latin-1")
@@ -635,6 +632,21 @@ class _RequestLog:
                     scope["method"], scope["path"], raw_path, query, headers, body, status, elapsed
                 )
                 self.recorder(record)
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Record before the client can see the answer, so a test that reads the recorder
+                # right after its request returns always finds it there.
+                finish()
+            await send(message)
+
+        try:
+            await self.app(scope, replay, capture)
+        finally:
+            finish()
 
 
 # -- command line ----------------------------------------------------------------------------------
