@@ -125,7 +125,8 @@ class UpstreamError(InvocationError):
 
 
 class UpstreamTimeout(InvocationError):
-    """The upstream did not answer within the time left."""
+    """The upstream did not answer within the time left. ``phase``: ``connect`` or ``read`` (a
+    socket timeout), or ``deadline`` (the unit's time ran out, retries included)."""
 
     def __init__(self, operation: str, elapsed_ms: float = 0.0, phase: str = "read") -> None:
         self.operation = operation

@@ -52,10 +52,14 @@ class PreparedRequest:
 
     def set_header(self, name: str, value: str) -> None:
         """Set a header, replacing any spelling of the same name."""
+        headers = self.headers
         lowered = name.lower()
-        for existing in [k for k in self.headers if k.lower() == lowered]:
-            del self.headers[existing]
-        self.headers[name] = value
+        for existing in headers:
+            if existing.lower() == lowered:
+                for stale in [k for k in headers if k.lower() == lowered]:
+                    del headers[stale]
+                break
+        headers[name] = value
 
     def set_query(self, name: str, value: str) -> None:
         self.query = [(k, v) for k, v in self.query if k != name]
@@ -66,8 +70,8 @@ def compile_value(text: str | None, binds: Mapping[str, Any]) -> ValueFn:
     """A credential value: constant when every placeholder is a bind variable, else rendered per call."""
     template = compile_template(text or "")
     if all(_resolvable(name, binds) for name in template.variables):
-        secret = Secret(template.render(binds))
-        return lambda _context: secret.reveal()
+        reveal = Secret(template.render(binds)).reveal
+        return lambda _context: reveal()
     return lambda context: template.render({**binds, **context})
 
 
@@ -111,16 +115,24 @@ class ApiKeyAuth(Authenticator):
         self.key = spec.key or "X-API-Key"
         self.placement = spec.placement
         self.value = compile_value(spec.value, binds)
-        if self.placement == "query":
+        self._query = self.placement == "query"
+        self._lowered = self.key.lower()
+        if self._query:
             self.supplied_query = frozenset({self.key})
         else:
-            self.supplied_headers = frozenset({self.key.lower()})
+            self.supplied_headers = frozenset({self._lowered})
 
     def apply(self, request: PreparedRequest, context: Mapping[str, Any]) -> None:
-        if self.placement == "query":
-            request.set_query(self.key, self.value(context))
-        else:
-            request.set_header(self.key, self.value(context))
+        value = self.value(context)
+        if self._query:
+            request.set_query(self.key, value)
+            return
+        headers = request.headers
+        for existing in headers:
+            if existing.lower() == self._lowered:
+                request.set_header(self.key, value)  # replace every spelling of it
+                return
+        headers[self.key] = value
 
 
 class BearerAuth(Authenticator):

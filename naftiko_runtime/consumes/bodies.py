@@ -36,7 +36,12 @@ def compile_body(spec: RequestBody) -> BodyRenderer:
         structure = _compile_structure(spec.data)
         return lambda context: (orjson.dumps(structure(context)), _JSON)
     if isinstance(spec, BodyRaw):
-        return _json_text(spec.data)
+        # "Interpreted as JSON by default": a raw body that reads as JSON is rendered JSON-aware;
+        # any other text (a greeting, a query) is sent as text, values inserted as written.
+        if spec.data.lstrip()[:1] in ("{", "["):
+            return _json_text(spec.data)
+        template = compile_template(spec.data)
+        return lambda context: (template.render(context).encode(), _TEXT_TYPES["text"])
     if isinstance(spec, BodyText):
         template = compile_template(spec.data)
         media = _TEXT_TYPES[spec.type]

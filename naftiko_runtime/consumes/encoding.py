@@ -13,9 +13,14 @@ from urllib.parse import quote
 
 import orjson
 
-# RFC 3986 unreserved characters plus sub-delims that are harmless inside one path segment.
-_SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
-_QUERY_SAFE = "-._~!$'()*,;:@/?"
+# RFC 3986 unreserved characters plus the sub-delims that mean nothing special to common servers.
+# ";" is encoded everywhere: servlet containers and Spring strip ";..." path parameters from a
+# segment, and Go (1.17+) drops query pairs holding a raw ";". "+" is encoded in paths because
+# some servers decode it as a space there.
+_SEGMENT_SAFE = "-._~!$&'()*,=:@"
+_QUERY_SAFE = "-._~!$'()*,:@/?"
+# RFC 6265 cookie-octets that need no encoding (no space, '"', ",", ";" or "\\").
+_COOKIE_SAFE = "-._~!$&'()*+/:=?@"
 
 
 class UnsafeValue(ValueError):
@@ -44,6 +49,8 @@ def scalar_text(value: Any) -> str:
 
 def path_segment(value: Any) -> str:
     """Percent-encode a value for one path segment; ``.`` and ``..`` are encoded so they cannot climb."""
+    if type(value) is int:  # the common id: nothing to encode
+        return str(value)
     text = quote(scalar_text(value), safe=_SEGMENT_SAFE)
     if text in (".", ".."):
         return text.replace(".", "%2E")
@@ -71,13 +78,11 @@ def header_value(name: str, value: Any) -> str:
 
 
 def cookie_header(cookies: Mapping[str, Any]) -> str:
-    parts = []
-    for name, value in cookies.items():
-        text = scalar_text(value)
-        if any(c in text for c in ";\r\n\0"):
-            raise UnsafeValue(f"value for cookie {name!r} contains ';' or a line break")
-        parts.append(f"{name}={quote(text, safe=_QUERY_SAFE + '&=+')}")
-    return "; ".join(parts)
+    """One ``Cookie`` header; values are percent-encoded, so ``;``, ``,``, spaces or line breaks in a
+    value can neither split it into several cookies nor add a header."""
+    return "; ".join(
+        f"{name}={quote(scalar_text(value), safe=_COOKIE_SAFE)}" for name, value in cookies.items()
+    )
 
 
 def join_url(base: str, path: str) -> str:

@@ -14,15 +14,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
+from ..binds import Secret
+from ..binds.redact import Redactor
 from ..errors import (
     InputError,
     InputProblem,
+    InvocationError,
     UpstreamError,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
+from ..observability.context import add_upstream_ms
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
 from .auth import Authenticator, PreparedRequest, build_authenticator
 from .bodies import BodyRenderer, compile_body
@@ -31,6 +36,9 @@ from .encoding import UnsafeValue, cookie_header, header_value, join_url, path_s
 from .transport import HttpClient, UpstreamResponse
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
+# RFC 3986 reserved and unreserved characters, and "%" (the text may be encoded already).
+_URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
 _ACCEPT = {
     "json": "application/json",
     "xml": "application/xml, text/xml",
@@ -58,7 +66,7 @@ class ParamPlan:
         return self.location == "body" and self.name == "body"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UpstreamReply:
     """A successful (status < 400) answer, decoded."""
 
@@ -93,12 +101,23 @@ class ConsumedCall:
         self.schema_dir = schema_dir
         self.client = client
         self.binds = binds
-        self.auth = authenticator or build_authenticator(consumes.authentication, binds, consumes.namespace)
+        self.auth = authenticator or _shared_authenticator(client, consumes, binds)
         self.params = _merge_params(
             consumes.input_parameters, resource.input_parameters, operation.input_parameters
         )
         path = resource.path + (operation.path or "")
-        self._url_parts, self.path_variables = _compile_url(base_uri or consumes.base_uri, path, binds)
+        url_parts, self.path_variables = _compile_url(base_uri or consumes.base_uri, path, binds)
+        # The URL as a %-format (literal text escaped) and its variables, in order.
+        literals, variables = [""], []
+        for kind, text in url_parts:
+            if kind == "variable":
+                variables.append((text, canonical(text)))
+                literals.append("")
+            else:
+                literals[-1] += text
+        self._url_vars = tuple(variables)
+        self._url_static = "".join(literals)
+        self._url_format = "%s".join(literal.replace("%", "%%") for literal in literals)
         declared = {p.key for p in self.params}
         self.implicit_path_params = tuple(v for v in self.path_variables if canonical(v) not in declared)
         self._body: BodyRenderer | None = compile_body(operation.body) if operation.body is not None else None
@@ -107,67 +126,96 @@ class ConsumedCall:
         self._projection = tuple(
             (o.name, compile_path(o.value)) for o in operation.output_parameters if o.name
         )
+        self._redactor = _redactor_for(binds)
+        # What prepare() needs per call, worked out once: the parameters that are sent (credentials
+        # the authenticator supplies win over a caller's value for the same key, so those are
+        # dropped here), and whether any template needs the bind values in its context.
+        self._sent = tuple(
+            p
+            for p in self.params
+            if not (p.location == "query" and p.name in self.auth.supplied_query)
+            and not (p.location == "header" and p.name.lower() in self.auth.supplied_headers)
+            and not (p.location == "path" and p.static is None)  # _url() reads those itself
+        )
+        self._plan = tuple((p.static, p.key, p.location, p.name, p.whole_body) for p in self._sent)
+        # When the caller gave none of the optional parameters, only the fixed ones are sent.
+        self._static_plan = tuple(step for step in self._plan if step[0] is not None)
+        self._dynamic_keys = frozenset(step[1] for step in self._plan if step[0] is None)
+        self._templated = self._body is not None or any(
+            p.static is not None and not p.static.is_literal for p in self.params
+        )
+        self._plain_auth = type(self.auth).send is Authenticator.send
+        self._json = self.raw_format == "json"
+        header_names = {p.name.lower() for p in self._sent if p.location == "header"}
+        self._may_set_content_type = "content-type" in header_names
+        self._may_set_accept = "accept" in header_names
 
     # -- building ----------------------------------------------------------------------------------
 
-    def prepare(self, values: Mapping[str, Any]) -> tuple[PreparedRequest, dict[str, Any]]:
+    def prepare(self, values: Mapping[str, Any]) -> tuple[PreparedRequest, Mapping[str, Any]]:
         """The request for ``values`` (keys in any spelling) and the template context used."""
-        by_key = {canonical(k): v for k, v in values.items()}
-        context = {**self.binds, **values}
+        by_key = canonical_index(values)
+        context: Mapping[str, Any] = {**self.binds, **values} if self._templated else values
         query: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
-        cookies: dict[str, Any] = {}
-        body_fields: dict[str, Any] = {}
+        cookies: dict[str, Any] | None = None
+        body_fields: dict[str, Any] | None = None
+        path_values: dict[str, Any] | None = None
         whole_body: Any = None
-        path_values: dict[str, Any] = {}
         try:
-            for param in self.params:
-                value = (
-                    param.static.render_value(context) if param.static is not None else by_key.get(param.key)
-                )
+            plan = self._static_plan if self._dynamic_keys.isdisjoint(by_key) else self._plan
+            for static, key, location, name, whole in plan:
+                value = static.render_value(context) if static is not None else by_key.get(key)
                 if value is None:
                     continue
-                location = param.location
                 if location == "query":
-                    if param.name not in self.auth.supplied_query:
-                        query.extend(query_pairs(param.name, value))
+                    query.extend(query_pairs(name, value))
                 elif location == "header":
-                    if param.name.lower() not in self.auth.supplied_headers:
-                        headers[param.name] = header_value(param.name, value)
+                    headers[name] = header_value(name, value)
                 elif location == "path":
-                    path_values[param.key] = value
+                    if path_values is None:
+                        path_values = {}
+                    path_values[key] = value
                 elif location == "cookie":
-                    cookies[param.name] = value
+                    if cookies is None:
+                        cookies = {}
+                    cookies[name] = value
                 elif location == "body":
-                    if param.whole_body:
+                    if whole:
                         whole_body = value
                     else:
-                        body_fields[param.name] = value
+                        if body_fields is None:
+                            body_fields = {}
+                        body_fields[name] = value
             if cookies:
                 headers["Cookie"] = cookie_header(cookies)
         except UnsafeValue as exc:
             raise InputError([InputProblem(exc.args[0].split("'")[1], str(exc))], self.qualified) from None
-        url = self._url(path_values, by_key)
-        body, content_type = self._render_body(context, whole_body, body_fields)
-        if body is not None and not any(k.lower() == "content-type" for k in headers):
-            headers["Content-Type"] = content_type
-        if self._accept and not any(k.lower() == "accept" for k in headers):
+        url = self._url(path_values, by_key) if self._url_vars else self._url_static
+        body = None
+        if self._body is not None or whole_body is not None or body_fields:
+            body, content_type = self._render_body(context, whole_body, body_fields or {})
+            if body is not None and not (
+                self._may_set_content_type and any(k.lower() == "content-type" for k in headers)
+            ):
+                headers["Content-Type"] = content_type
+        if self._accept and not (self._may_set_accept and any(k.lower() == "accept" for k in headers)):
             headers["Accept"] = self._accept
         return PreparedRequest(self.qualified, self.method, url, query, headers, body), context
 
-    def _url(self, path_values: dict[str, Any], by_key: Mapping[str, Any]) -> str:
-        out: list[str] = []
-        missing: list[str] = []
-        for kind, text in self._url_parts:
-            if kind == "literal":
-                out.append(text)
-                continue
-            key = canonical(text)
-            value = path_values.get(key, by_key.get(key))
-            if value is None or value == "":
-                missing.append(text)
+    def _url(self, path_values: dict[str, Any] | None, by_key: Mapping[str, Any]) -> str:
+        segments: list[str] = []
+        missing: list[str] | None = None
+        for text, key in self._url_vars:
+            value = path_values.get(key) if path_values else None
+            if value is None:
+                value = by_key.get(key)
+            if type(value) is int:  # the common id: nothing to encode
+                segments.append(str(value))
+            elif value is None or value == "":
+                missing = [*(missing or ()), text]
             else:
-                out.append(path_segment(value))
+                segments.append(path_segment(value))
         if missing:
             raise InputError(
                 [
@@ -176,7 +224,7 @@ class ConsumedCall:
                 ],
                 self.qualified,
             )
-        return "".join(out)
+        return self._url_format % tuple(segments)
 
     def _render_body(
         self, context: Mapping[str, Any], whole: Any, fields: dict[str, Any]
@@ -199,13 +247,35 @@ class ConsumedCall:
 
     async def execute(self, values: Mapping[str, Any], *, time_left: float | None = None) -> UpstreamReply:
         """Send the request for ``values``; a 4xx/5xx answer raises :class:`UpstreamError`."""
-        request, context = self.prepare(values)
-        started = time.perf_counter()
-        response = await self.auth.send(self.client, request, context, time_left)
-        return self.read(response, (time.perf_counter() - started) * 1000)
+        try:
+            request, context = self.prepare(values)
+            if self._plain_auth:  # headers or query only: no challenge, no token to fetch
+                self.auth.apply(request, context)
+                response = await self.client.send(
+                    request.operation,
+                    request.method,
+                    request.full_url() if request.query else request.url,
+                    request.headers,
+                    request.body,
+                    time_left=time_left,
+                )
+                elapsed_ms = response.elapsed_ms  # one request: the transport timed it
+            else:  # a challenge or a token fetch may add requests: time them all
+                started = time.perf_counter()
+                response = await self.auth.send(self.client, request, context, time_left)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+            add_upstream_ms(elapsed_ms)
+            return self.read(response, elapsed_ms)
+        except InvocationError as exc:
+            if self._redactor:
+                _scrub(exc, self._redactor)  # an upstream may echo a credential in its error
+            raise
 
     def read(self, response: UpstreamResponse, elapsed_ms: float) -> UpstreamReply:
-        content_type = response.content_type
+        raw_type = response.headers.get("Content-Type")
+        content_type = _MEDIA_TYPES.get(raw_type) if raw_type else None
+        if content_type is None:
+            content_type = _media_type(raw_type)
         if response.status >= 400:
             raise UpstreamError(
                 self.qualified,
@@ -214,10 +284,16 @@ class ConsumedCall:
                 content_type,
                 elapsed_ms,
             )
-        if not response.body or response.status == 204:
+        body = response.body
+        if not body or response.status == 204:
             return UpstreamReply(response.status, None, content_type, elapsed_ms)
+        if self._json:
+            try:
+                return UpstreamReply(response.status, orjson.loads(body), content_type, elapsed_ms)
+            except orjson.JSONDecodeError:
+                pass  # decode() tolerates a BOM or blank body and otherwise explains the error
         value = decode(
-            response.body,
+            body,
             self.raw_format,
             operation=self.qualified,
             content_type=content_type,
@@ -240,6 +316,103 @@ class ConsumedCall:
                 for item in value
             ]
         return {name: path.find(value) for name, path in self._projection}
+
+
+_MEDIA_TYPES: dict[str, str] = {}
+
+
+def _media_type(header: str | None) -> str | None:
+    """``application/json; charset=utf-8`` → ``application/json`` (memoised; upstreams repeat it)."""
+    if not header:
+        return None
+    found = _MEDIA_TYPES.get(header)
+    if found is None:
+        found = header.split(";", 1)[0].strip().lower()
+        if len(_MEDIA_TYPES) < 256:
+            _MEDIA_TYPES[header] = found
+    return found
+
+
+_CANONICAL: dict[str, str] = {}
+_CANONICAL_LIMIT = 4096  # argument names come from callers: remember a bounded number of them
+
+
+def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> Mapping[str, Any]:
+    """``values`` keyed by :func:`canonical` name (read-only); of two spellings of one name the last
+    given wins (``first_wins``: the first). Memoised: the same few names come on every request, and
+    when they are all spelled canonically already, ``values`` itself is the index."""
+    known = _CANONICAL
+    for name in values:
+        if known.get(name) != name:
+            break
+    else:
+        return values
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        key = known.get(name)
+        if key is None:
+            key = canonical(name)
+            if len(known) < _CANONICAL_LIMIT:
+                known[name] = key
+        if first_wins and key in out:
+            continue
+        out[key] = value
+    return out
+
+
+_REDACTORS: dict[frozenset[Secret], Redactor] = {}
+
+
+def _redactor_for(binds: Mapping[str, Any]) -> Redactor:
+    """The scrubber of this runtime's bind values (one per set of values, shared by operations)."""
+    found: set[Secret] = set()
+    stack: list[Any] = [binds]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Secret):
+            found.add(node)
+        elif isinstance(node, Mapping):
+            stack.extend(node.values())
+    key = frozenset(found)
+    redactor = _REDACTORS.get(key)
+    if redactor is None:
+        redactor = _REDACTORS[key] = Redactor(found)
+    return redactor
+
+
+def _scrub(exc: InvocationError, redactor: Redactor) -> None:
+    """Mask bind values in an error's message and in the upstream answer it carries."""
+    exc.args = tuple(_scrubbed(arg, redactor) for arg in exc.args)
+    for name in ("body", "reason"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            setattr(exc, name, _scrubbed(value, redactor))
+
+
+def _scrubbed(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value) if redactor.contains_secret(value) else value
+    if isinstance(value, dict):
+        return {_scrubbed(k, redactor): _scrubbed(v, redactor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item, redactor) for item in value]
+    return value
+
+
+def _shared_authenticator(
+    client: HttpClient, consumes: ConsumesHttp, binds: Mapping[str, Any]
+) -> Authenticator:
+    """One authenticator per consumed namespace, kept with its client, so every operation of the
+    namespace shares the OAuth2 token cache and the digest challenge (and its nonce count)."""
+    cache: dict[str, Authenticator] | None = getattr(client, "authenticators", None)
+    if cache is None:
+        return build_authenticator(consumes.authentication, binds, consumes.namespace)
+    found = cache.get(consumes.namespace)
+    if found is None:
+        found = cache[consumes.namespace] = build_authenticator(
+            consumes.authentication, binds, consumes.namespace
+        )
+    return found
 
 
 def _merge_params(*levels: tuple[ConsumedInputParameter, ...]) -> tuple[ParamPlan, ...]:
@@ -289,7 +462,7 @@ def _compile_url(
     variables: list[str] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
-        parts.append(("literal", template[position : match.start()]))
+        parts.append(("literal", _literal(template[position : match.start()])))
         name = (match.group(1) or match.group(2)).strip()
         bound = _bind_value(name, binds)
         if bound is not None:
@@ -298,8 +471,14 @@ def _compile_url(
             parts.append(("variable", name))
             variables.append(name)
         position = match.end()
-    parts.append(("literal", template[position:]))
+    parts.append(("literal", _literal(template[position:])))
     return [p for p in parts if p[1] or p[0] == "variable"], tuple(variables)
+
+
+def _literal(text: str) -> str:
+    """The document's own URL text, with what may not appear raw in a request line percent-encoded
+    (``/v1/Invoice Items/{id}``: the space). URL syntax and existing ``%XX`` escapes are kept."""
+    return quote(text, safe=_URL_SAFE) if _URL_UNSAFE.search(text) else text
 
 
 def _bind_value(name: str, binds: Mapping[str, Any]) -> str | None:
@@ -348,4 +527,3 @@ def _error_body(body: bytes, content_type: str | None) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return body[:2000].decode("utf-8", errors="replace")
-

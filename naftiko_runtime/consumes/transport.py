@@ -61,6 +61,8 @@ class HttpClient:
         # Credentials state shared by the namespace's operations (token cache, digest challenge),
         # filled by :mod:`.operation`; typed loosely so transport need not import auth.
         self.authenticators: dict[str, Any] = {}
+        self._watchdog = _Watchdog()
+        self._urls: dict[str, URL] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -112,13 +114,18 @@ class HttpClient:
         session = self._session
         if session is None or session.closed:
             session = self._open()
-        target = URL(url, encoded=True)
+        target = self._urls.get(url)
+        if target is None:
+            target = URL(url, encoded=True)
+            if len(self._urls) >= 512:  # ids make URLs vary; keep the hot ones, not all
+                self._urls.clear()
+            self._urls[url] = target
         started = time.perf_counter()
         deadline = None
         if time_left is not None:
             if time_left <= 0:
                 raise UpstreamTimeout(operation, 0.0, phase="deadline")
-            deadline = _Deadline(time_left)
+            deadline = self._watchdog.arm(time_left)
         attempts = self.settings.retries + 1 if method in IDEMPOTENT_METHODS else 1
         delay = self.settings.retry_backoff
         try:
@@ -128,7 +135,8 @@ class HttpClient:
                         method, target, headers=headers, data=body, allow_redirects=False
                     ) as response:
                         payload = await response.read()
-                        return UpstreamResponse(response.status, response.headers, payload, _ms(started))
+                        elapsed = (time.perf_counter() - started) * 1000
+                        return UpstreamResponse(response.status, response.headers, payload, elapsed)
                 except aiohttp.ConnectionTimeoutError:
                     raise UpstreamTimeout(operation, _ms(started), phase="connect") from None
                 except (TimeoutError, aiohttp.ServerTimeoutError):
@@ -150,7 +158,7 @@ class HttpClient:
             raise
         finally:
             if deadline is not None:
-                deadline.cancel()
+                self._watchdog.disarm(deadline)
 
     async def stream(
         self,
@@ -189,30 +197,73 @@ class HttpClient:
 
 
 class _Deadline:
-    """Cancel the current task after ``delay`` seconds and tell that cancellation from any other
-    (``asyncio.timeout``'s bookkeeping, without its context-manager machinery)."""
+    """One request's deadline: the watchdog cancels its task when the time is up."""
 
-    __slots__ = ("_cancelling", "_fired", "_handle", "_task")
+    __slots__ = ("cancelling", "fired", "task", "when")
 
-    def __init__(self, delay: float) -> None:
-        task = asyncio.current_task()
-        if task is None:  # pragma: no cover - send() always runs in a task
-            raise RuntimeError("HttpClient.send must run inside an asyncio task")
-        self._task = task
-        self._cancelling = task.cancelling()
-        self._fired = False
-        self._handle = asyncio.get_running_loop().call_later(delay, self._fire)
-
-    def _fire(self) -> None:
-        self._fired = True
-        self._task.cancel()
+    def __init__(self, task: asyncio.Task[Any], when: float) -> None:
+        self.task = task
+        self.when = when
+        self.cancelling = task.cancelling()
+        self.fired = False
 
     def expired(self) -> bool:
-        """True when the CancelledError being handled is this deadline's (and absorb it)."""
-        return self._fired and self._task.uncancel() <= self._cancelling
+        """True when the CancelledError being handled is this deadline's (and absorb it), as
+        ``asyncio.timeout`` tells its own cancellation from anyone else's."""
+        return self.fired and self.task.uncancel() <= self.cancelling
 
-    def cancel(self) -> None:
-        self._handle.cancel()
+
+class _Watchdog:
+    """The deadlines of a client's in-flight requests, watched by one timer.
+
+    ``asyncio.timeout`` or aiohttp's ``total`` arm and cancel a timer per request; here a request
+    only joins a set, and the single timer is moved only when a deadline earlier than every other
+    arrives (rare: deadlines are "now + the unit's budget", so they come in increasing order).
+    """
+
+    __slots__ = ("_handle", "_loop", "_pending", "_when")
+
+    def __init__(self) -> None:
+        self._pending: set[_Deadline] = set()
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = float("inf")
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def arm(self, delay: float) -> _Deadline:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None:  # pragma: no cover - send() always runs in a task
+            raise RuntimeError("HttpClient.send must run inside an asyncio task")
+        if loop is not self._loop:  # a client reused on another loop starts afresh
+            self._loop, self._handle, self._when = loop, None, float("inf")
+            self._pending = set()
+        deadline = _Deadline(task, loop.time() + delay)
+        self._pending.add(deadline)
+        if deadline.when < self._when:
+            self._schedule(deadline.when)
+        return deadline
+
+    def disarm(self, deadline: _Deadline) -> None:
+        self._pending.discard(deadline)
+
+    def _schedule(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        assert self._loop is not None
+        self._when = when
+        self._handle = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        assert self._loop is not None
+        self._handle, self._when = None, float("inf")
+        now = self._loop.time() + 0.001  # timers may fire up to a clock tick early
+        due = [d for d in self._pending if d.when <= now]
+        for deadline in due:
+            self._pending.discard(deadline)
+            deadline.fired = True
+            deadline.task.cancel()
+        if self._pending:
+            self._schedule(min(d.when for d in self._pending))
 
 
 class StreamedResponse:

@@ -20,7 +20,7 @@ class InputSpec:
     """One input of an exposed unit, declared or inferred at load time."""
 
     name: str
-    type: ParamType = "string"
+    type: ParamType | None = "string"  # None: nothing declares a type, any JSON value is accepted
     required: bool = False
     description: str | None = None
     location: ParamLocation | None = None  # REST only; None for MCP tools and functions
@@ -41,9 +41,10 @@ class Hints:
     open_world: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Result:
-    """The shaped outcome of one invocation."""
+    """The shaped outcome of one invocation. Treat it as immutable; it is not declared frozen
+    because one is built per invocation and frozen construction costs several times more."""
 
     value: Any
     status: int = 200

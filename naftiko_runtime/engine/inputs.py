@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ..consumes.operation import ConsumedCall, ParamPlan
+from ..consumes.operation import ConsumedCall, ParamPlan, canonical_index
 from ..errors import InputError, InputProblem
 from ..expressions import canonical, compile_template
 from ..spec.models import (
@@ -85,14 +85,17 @@ def infer_for_call(
             template = compile_template(value.template)
             for name in template.variables:
                 if not _is_known(name, known):
-                    typed = target if template.single_variable else None
-                    _add(inputs, _spec(name, typed, required=False))
+                    if template.single_variable:  # a lone {{x}} passes x on with its own type
+                        _add(inputs, _spec(name, target, required=False))
+                    else:  # x is written into text
+                        _add(inputs, InputSpec(name, "string", False))
     for key, param in targets.items():
         if key not in mapped:
             _add(inputs, _spec(param.name, param))
     for name in call.body_template_variables:
         if canonical(name) not in mapped and not _is_known(name, known):
-            _add(inputs, InputSpec(name, "string", False, None, "body"))
+            # A body template may insert any JSON value ("crew": {{crew}}); nothing declares its type.
+            _add(inputs, InputSpec(name, None, False, None, "body"))
     return list(inputs.values())
 
 
@@ -152,7 +155,7 @@ def json_schema(inputs: Sequence[InputSpec]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for spec in inputs:
-        schema: dict[str, Any] = {"type": spec.type}
+        schema: dict[str, Any] = {"type": spec.type} if spec.type else {}
         if spec.description:
             schema["description"] = spec.description
         if spec.type == "array":
@@ -177,30 +180,61 @@ class Coercer:
         self.inputs = tuple(inputs)
         self.operation = operation
         self._keys = {canonical(spec.name) for spec in self.inputs}
+        self._names = frozenset(spec.name for spec in self.inputs)
+        self._plan = tuple((spec, canonical(spec.name), _NATIVE.get(spec.type)) for spec in self.inputs)
+        self._distinct = len(self._keys) == len(self.inputs)
         self._patterns = {
             spec.name: re.compile(spec.pattern)
             for spec in self.inputs
             if spec.pattern and spec.type == "string"
         }
+        # The fast path: arguments spelled exactly as inputs, every one already of its type.
+        self._native = {
+            spec.name: _NATIVE.get(spec.type) for spec in self.inputs if spec.name not in self._patterns
+        }
+        self._required = frozenset(s.name for s in self.inputs if s.required and s.default is None)
+        self._defaults = tuple((s.name, s.default) for s in self.inputs if s.default is not None)
 
     def __call__(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        if self._distinct and self._required.issubset(arguments):
+            native = self._native
+            values = {}
+            for name, value in arguments.items():
+                if value is None or type(value) is not native.get(name, _NO_TYPE):
+                    break  # absent, to convert, undeclared or pattern-checked: the full path
+                values[name] = value
+            else:
+                for name, default in self._defaults:
+                    values.setdefault(name, default)
+                return values
+        return self._full(arguments)
+
+    def _full(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         problems: list[InputProblem] = []
         by_key = None
-        for spec in self.inputs:
+        # Every argument spelled exactly as an input: a missing input is not given under another
+        # spelling either (unless two inputs share a canonical name), so no index is needed.
+        exact = self._distinct and self._names.issuperset(arguments)
+        for spec, key, native in self._plan:
             if spec.name in arguments:
                 value = arguments[spec.name]
+            elif exact:
+                value = None
             else:
                 if by_key is None:
-                    by_key = {canonical(k): v for k, v in arguments.items()}
-                value = by_key.get(canonical(spec.name))
+                    by_key = canonical_index(arguments)
+                value = by_key.get(key)
             if value is None:
                 if spec.default is not None:
                     values[spec.name] = spec.default
                 elif spec.required:
                     problems.append(
-                        InputProblem(spec.name, f"required {spec.type} is missing", spec.location)
+                        InputProblem(spec.name, f"required {spec.type or 'value'} is missing", spec.location)
                     )
+                continue
+            if type(value) is native and spec.name not in self._patterns:
+                values[spec.name] = value  # already of the declared type
                 continue
             converted, problem = convert(value, spec.type)
             if (
@@ -215,16 +249,26 @@ class Coercer:
                 values[spec.name] = converted
         if problems:
             raise InputError(problems, self.operation)
+        names, keys = self._names, self._keys
         for key, value in arguments.items():
-            if canonical(key) not in self._keys and value is not None:
+            if value is not None and key not in names and canonical(key) not in keys:
                 values[key] = value  # undeclared arguments pass through to templates and params
         return values
 
 
+_NO_TYPE = type("_NoType", (), {})  # matches no value's type
 _INTEGER = re.compile(r"[+-]?\d+")
+# The Python type a JSON value of each declared type decodes to, when no conversion is needed.
+_NATIVE: dict[str | None, type] = {
+    "string": str,
+    "integer": int,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
 
 
-def convert(value: Any, kind: str) -> tuple[Any, str | None]:
+def convert(value: Any, kind: str | None) -> tuple[Any, str | None]:
     """``"5"`` for an integer becomes 5; a value that cannot be converted gives a reason instead."""
     if kind == "string":
         if isinstance(value, str):
@@ -315,11 +359,13 @@ def _auth_supplied(call: ConsumedCall) -> set[str]:
 
 
 def _spec(name: str, target: ParamPlan | None, *, required: bool | None = None) -> InputSpec:
+    """An input that feeds ``target``; without a declared type it accepts any JSON value (a consumed
+    parameter of the published spec has no ``type``, and a body field or query list must keep theirs)."""
     if target is None:
-        return InputSpec(name, "string", bool(required), None, None)
+        return InputSpec(name, None, bool(required), None, None)
     return InputSpec(
         name,
-        target.type or "string",
+        target.type,
         target.required if required is None else required,
         target.description,
         target.location if target.location != "environment" else None,

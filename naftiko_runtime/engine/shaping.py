@@ -10,7 +10,9 @@ Semantics (one rule for every adapter):
 
 Within a parameter, ``mapping`` selects the source (``$`` is the root; a path that matches nothing
 gives ``null``; several matches give an array) and ``properties`` / ``items`` shape it, each item's
-``$`` being that element. ``value`` is a static value or a ``{{...}}`` template over the inputs.
+``$`` being that element; a property with no ``mapping`` reads the field of its own name (a nested
+object with properties of its own reads its parent's source). ``value`` is a static value or a
+``{{...}}`` template over the inputs.
 Scalars are converted to the declared type when that loses nothing, so a published output schema
 holds.
 """
@@ -34,7 +36,7 @@ class Shaper:
         self.outputs = tuple(outputs)
         self._compiled = [_compile(o) for o in self.outputs]
         self._keys = _keys(self.outputs)
-        self.passthrough = not self.outputs
+        self.passthrough = not self.outputs or _is_root(self.outputs)
 
     @property
     def is_mock(self) -> bool:
@@ -58,6 +60,22 @@ class Shaper:
             "type": "object",
             "properties": {k: _schema(o) for k, o in zip(self._keys, self.outputs, strict=True)},
         }
+
+
+def _is_root(outputs: Sequence[OutputParameter]) -> bool:
+    """One output that maps the whole answer as it is (the generated ``type: object, mapping: $.``)."""
+    if len(outputs) != 1:
+        return False
+    o = outputs[0]
+    return (
+        o.mapping == "$"
+        and o.type in (None, "object")
+        and not o.properties
+        and o.items is None
+        and o.value is None
+        and o.const is None
+        and o.max_length is None
+    )
 
 
 def _is_static(output: OutputParameter) -> bool:
@@ -86,16 +104,26 @@ def _keys(outputs: Sequence[OutputParameter]) -> list[str]:
     return keys
 
 
-def _compile(output: OutputParameter):
+def _compile(output: OutputParameter, field: str | None = None):
+    """``field``: the property name when ``output`` is a property of an object."""
     kind = output.type
     if output.const is not None:
         constant = output.const
         return lambda _data, _inputs: constant
     if output.mapping is None and output.value is not None:
         return _static(output.value, kind)
-    select = compile_path(output.mapping).find if output.mapping else None
+    if output.mapping:
+        select = compile_path(output.mapping).find
+    elif field is not None and not ((output.properties and kind in ("object", None)) or _is_static(output)):
+        # A property with no mapping reads its parent's field of the same name (the spec form
+        # ``titles: {type: array, mapping: {items: ...}}`` means the ``titles`` array); a nested
+        # object with properties of its own reads the parent's source, as the reference engine does.
+        # A static property (a mock array of static items) reads nothing.
+        select = _field(field)
+    else:
+        select = None
     if output.properties:
-        fields = [(name, _compile(child)) for name, child in output.properties.items()]
+        fields = [(name, _compile(child, name)) for name, child in output.properties.items()]
 
         def build_object(data: Any, inputs: Mapping[str, Any]) -> Any:
             source = select(data) if select else data
@@ -109,10 +137,13 @@ def _compile(output: OutputParameter):
     if kind == "array" or output.items is not None:
         item = _compile(output.items) if output.items is not None else None
 
+        static_item = output.items is not None and _is_static(output.items)
+
         def build_array(data: Any, inputs: Mapping[str, Any]) -> Any:
             source = select(data) if select else data
             if source is None:
-                return None
+                # A mock array (static items, nothing to select from) holds the one element it describes.
+                return [item(None, inputs)] if static_item and item is not None and select is None else None
             if not isinstance(source, list):
                 source = [source]  # one XML element, one row: still an array, as declared
             return source if item is None else [item(element, inputs) for element in source]
@@ -128,6 +159,13 @@ def _compile(output: OutputParameter):
         return value
 
     return build_scalar
+
+
+def _field(name: str):
+    def select(data: Any) -> Any:
+        return data.get(name) if isinstance(data, dict) else None
+
+    return select
 
 
 def _static(value: Any, kind: str | None):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..consumes.operation import canonical_index
 from ..expressions import canonical, compile_path, compile_template
 from ..spec.models import InputRef, PathRef, StaticValue, TemplateValue, WithValue
 
-Resolver = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+Resolver = Callable[[Mapping[str, Any]], Any]
 _UNSET = object()
 
 
@@ -24,42 +25,52 @@ class WithPlan:
 
     def __init__(self, entries: Mapping[str, WithValue], binds: Mapping[str, Any]) -> None:
         self.binds = binds
-        self._entries: list[tuple[str, Resolver]] = [(key, _compile(value)) for key, value in entries.items()]
+        # (key, reference name, its canonical form, resolver): a reference has no resolver, it is
+        # looked up inline in apply() (the hot path of every simple unit).
+        self._entries: list[tuple[str, str | None, str | None, Resolver | None]] = []
+        for key, value in entries.items():
+            if isinstance(value, InputRef):
+                self._entries.append((key, value.name, canonical(value.name), None))
+            else:
+                self._entries.append((key, None, None, _compile(value)))
         self.needs_context = any(not isinstance(v, (InputRef, StaticValue)) for v in entries.values())
+        # `prompt_id: rest.prompt_id` for every entry (generated capabilities): the arguments
+        # already hold each value under the parameter's name, so there is nothing to move
+        # (``apply`` then only copies; a caller that will not mutate may skip it).
+        self.identity = all(
+            isinstance(v, InputRef) and canonical(v.name) == canonical(k) for k, v in entries.items()
+        )
 
     def apply(self, arguments: Mapping[str, Any], steps: Mapping[str, Any] | None = None) -> dict[str, Any]:
         values = dict(arguments)
-        if not self._entries:
+        if self.identity:
             return values
         context: Mapping[str, Any] = arguments
         if self.needs_context:
             context = {**self.binds, **(steps or {}), **arguments}
-        for key, resolve in self._entries:
-            value = resolve(arguments, context)
-            if value is _UNSET:
-                continue
-            values[key] = value
+        index: Mapping[str, Any] | None = None
+        for key, name, canon, resolve in self._entries:
+            if resolve is None:
+                found = arguments.get(name, _UNSET)  # type: ignore[arg-type]
+                if found is _UNSET:
+                    if index is None:
+                        index = canonical_index(arguments, first_wins=True)
+                    found = index.get(canon, _UNSET)  # type: ignore[arg-type]
+                if found is _UNSET or found is None:
+                    continue  # not given: the parameter stays unset
+                values[key] = found
+            else:
+                value = resolve(context)
+                if value is not _UNSET:
+                    values[key] = value
         return values
 
 
 def _compile(value: WithValue) -> Resolver:
-    if isinstance(value, InputRef):
-        name, key = value.name, canonical(value.name)
-
-        def reference(arguments: Mapping[str, Any], _context: Mapping[str, Any]) -> Any:
-            found = arguments.get(name, _UNSET)
-            if found is _UNSET:
-                for arg, given in arguments.items():
-                    if canonical(arg) == key:
-                        found = given
-                        break
-            return _UNSET if found is None else found
-
-        return reference
     if isinstance(value, TemplateValue):
         template = compile_template(value.template)
 
-        def render(_arguments: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
+        def render(context: Mapping[str, Any]) -> Any:
             rendered = template.render_value(context, default=_UNSET)
             return _UNSET if rendered is None else rendered
 
@@ -67,10 +78,10 @@ def _compile(value: WithValue) -> Resolver:
     if isinstance(value, PathRef):
         path = compile_path(value.path)
 
-        def select(_arguments: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
+        def select(context: Mapping[str, Any]) -> Any:
             found = path.find(context)
             return _UNSET if found is None else found
 
         return select
     static = value.value if isinstance(value, StaticValue) else None
-    return lambda _arguments, _context: static
+    return lambda _context: static

@@ -167,9 +167,14 @@ class _Loading:
             for path, message, missing in _model_errors(data, exc.errors()):
                 self.problems.append(self.problem(path, message, rule="schema-type", key=missing))
             return None
-        if self.source.file.startswith("<"):
-            return document
-        return document.model_copy(update={"source_file": str(Path(self.source.file).resolve())})
+        if not self.source.file.startswith("<"):
+            return document.model_copy(update={"source_file": str(Path(self.source.file).resolve())})
+        if self._base_dir is not None:
+            # Text given with a base directory: binds, imports and schema files resolve against it.
+            return document.model_copy(
+                update={"source_file": str(self._base_dir.resolve() / self.source.file)}
+            )
+        return document
 
     def _unknown_keys(self, model: BaseModel, path: DocPath) -> None:
         for key in model.model_extra or {}:

@@ -1,0 +1,204 @@
+"""Inputs: inferred from the seed's ``with`` and consumed parameters, coerced by type, checked before
+any upstream request (the upstream must see nothing when the arguments are wrong)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from naftiko_runtime.errors import InputError
+from naftiko_runtime.runtime import Runtime, RuntimeOptions
+from naftiko_runtime.spec import load
+from tests.support.upstream import RecordingUpstream
+
+from .helpers import FAST, call, doc, failure
+
+SEED = Path(__file__).resolve().parents[2] / "capabilities" / "label-studio-runs.yaml"
+NS = "label-studio-subpackage-prompts-subpackage-prompts-runs"
+TOOL = "get-inference-run-info"
+RUNS = "/api/prompts/{prompt_id}/versions/{version_id}/inference-runs"
+ENV = {"LABEL_STUDIO_API_KEY": "Token seed-test"}
+
+
+def seed_call(upstream: RecordingUpstream, target: str, arguments: dict[str, Any]) -> Any:
+    async def go() -> Any:
+        runtime = Runtime.build(
+            load(SEED), RuntimeOptions(base_uris={NS: upstream.url}, environ=ENV, transport=FAST)
+        )
+        try:
+            return await runtime.invoke(target, arguments)
+        finally:
+            await runtime.aclose()
+
+    return asyncio.run(go())
+
+
+def seed_unit(name: str) -> Any:
+    return Runtime.build(load(SEED), RuntimeOptions(environ=ENV)).find(name)
+
+
+def test_seed_tool_inputs_are_inferred_with_types() -> None:
+    unit = seed_unit(TOOL)
+    inputs = {spec.name: (spec.type, spec.required, spec.location) for spec in unit.inputs}
+    assert inputs == {
+        "prompt_id": ("integer", True, "path"),
+        "version_id": ("integer", True, "path"),
+        "ordering": ("string", False, "query"),
+        "parent_model": ("integer", False, "query"),
+        "project": ("integer", False, "query"),
+        "project_subset": ("string", False, "query"),
+    }
+    schema = unit.input_schema
+    assert schema["required"] == ["prompt_id", "version_id"]
+    assert schema["properties"]["project"] == {
+        "type": "integer",
+        "description": "The ID of the project this Inference Run makes predictions on",
+    }
+    assert "Authorization" not in schema["properties"]  # the credential is the capability's
+
+
+def test_seed_create_takes_the_whole_body_as_an_object() -> None:
+    inputs = {s.name: (s.type, s.required, s.whole_body) for s in seed_unit("run-prompt-inference").inputs}
+    assert inputs["body"] == ("object", False, True)
+
+
+def test_strings_are_coerced_to_declared_types(upstream: RecordingUpstream) -> None:
+    upstream.route("GET", RUNS, json=[])
+    seed_call(upstream, TOOL, {"prompt_id": "5", "version_id": " 7 ", "project": 3.0, "parent_model": "+2"})
+    assert upstream.last.raw_path == "/api/prompts/5/versions/7/inference-runs"
+    assert upstream.last.query == {"project": ["3"], "parent_model": ["2"]}
+    assert upstream.last.headers["authorization"] == "Token seed-test"
+
+
+@pytest.mark.parametrize("bad", ["abc", "5.5", 5.5, True, [1], {"a": 1}, ""])
+def test_a_non_integer_is_an_input_error_naming_parameter_and_type(
+    upstream: RecordingUpstream, bad: Any
+) -> None:
+    with pytest.raises(InputError) as caught:
+        seed_call(upstream, TOOL, {"prompt_id": bad, "version_id": 1})
+    error = caught.value
+    assert [p.name for p in error.problems] == ["prompt_id"]
+    assert "integer" in error.problems[0].message
+    assert "prompt_id" in str(error) and "integer" in str(error)
+    assert TOOL in error.operation
+    assert upstream.requests == []
+
+
+def test_required_missing_is_an_input_error_before_any_request(upstream: RecordingUpstream) -> None:
+    with pytest.raises(InputError) as caught:
+        seed_call(upstream, TOOL, {"version_id": 1})
+    assert [(p.name, p.message) for p in caught.value.problems] == [
+        ("prompt_id", "required integer is missing")
+    ]
+    assert upstream.requests == []
+
+
+def test_every_bad_argument_is_reported_at_once(upstream: RecordingUpstream) -> None:
+    with pytest.raises(InputError) as caught:
+        seed_call(upstream, TOOL, {"version_id": "x", "project": "three"})
+    assert sorted(p.name for p in caught.value.problems) == ["project", "prompt_id", "version_id"]
+    assert upstream.requests == []
+
+
+def test_null_for_an_optional_argument_is_absent(upstream: RecordingUpstream) -> None:
+    upstream.route("GET", RUNS, json=[])
+    seed_call(upstream, TOOL, {"prompt_id": 1, "version_id": 1, "project": None, "ordering": None})
+    assert upstream.last.raw_query == ""
+
+
+def test_arguments_match_across_spellings(upstream: RecordingUpstream) -> None:
+    upstream.route("GET", RUNS, json=[])
+    seed_call(upstream, TOOL, {"prompt-id": "1", "Version_Id": 2, "project-subset": "HasGT"})
+    assert upstream.last.raw_path == "/api/prompts/1/versions/2/inference-runs"
+    assert upstream.last.query == {"project_subset": ["HasGT"]}
+
+
+TYPED = doc(
+    """
+    capability:
+      consumes:
+      - type: http
+        namespace: up
+        baseUri: http://upstream.invalid
+        resources:
+        - name: things
+          path: /things
+          operations:
+          - name: send
+            method: POST
+            inputParameters:
+            - {name: ratio, in: body, type: number}
+            - {name: enabled, in: body, type: boolean}
+            - {name: tags, in: body, type: array}
+            - {name: meta, in: body, type: object}
+            - {name: code, in: body, type: string}
+            - {name: anything, in: body}
+      exposes:
+      - type: rest
+        namespace: api
+        port: 8080
+        resources:
+        - path: /things/{id}
+          operations:
+          - method: POST
+            name: send
+            call: up.send
+            inputParameters:
+            - {name: id, in: path, type: string, pattern: "^[a-z]+-[0-9]+$"}
+            - {name: ratio, in: body, type: number}
+            - {name: enabled, in: body, type: boolean}
+            - {name: tags, in: body, type: array}
+            - {name: meta, in: body, type: object}
+            - {name: code, in: body, type: string}
+            - {name: anything, in: body, type: string}
+    """
+)
+
+
+def test_every_type_is_coerced(upstream: RecordingUpstream) -> None:
+    arguments = {
+        "ratio": "2.5",
+        "enabled": "true",
+        "tags": '["a", 1]',
+        "meta": '{"k": null}',
+        "code": 7,
+        "anything": [1],
+    }
+    call(TYPED, upstream.url, "up.send", arguments)
+    assert upstream.last.json == {
+        "ratio": 2.5,
+        "enabled": True,
+        "tags": ["a", 1],
+        "meta": {"k": None},
+        "code": "7",
+        "anything": [1],
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "kind"),
+    [
+        ("ratio", "two", "number"),
+        ("enabled", "yes", "boolean"),
+        ("tags", "a,b", "array"),
+        ("meta", "[1]", "object"),
+        ("code", {"x": 1}, "string"),
+    ],
+)
+def test_values_that_cannot_be_coerced(upstream: RecordingUpstream, name: str, value: Any, kind: str) -> None:
+    error = failure(InputError, TYPED, upstream.url, "up.send", {name: value})
+    assert [p.name for p in error.problems] == [name]
+    assert kind in error.problems[0].message
+    assert upstream.requests == []
+
+
+def test_a_declared_pattern_is_checked(upstream: RecordingUpstream) -> None:
+    error = failure(InputError, TYPED, upstream.url, "send", {"id": "ABC"})
+    assert [p.name for p in error.problems] == ["id"]
+    assert "pattern" in error.problems[0].message
+    assert upstream.requests == []
+    call(TYPED, upstream.url, "send", {"id": "abc-1", "ratio": 1})
+    assert upstream.last.json == {"ratio": 1}
