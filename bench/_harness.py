@@ -61,8 +61,19 @@ HOST = "127.0.0.1"
 
 #: Packages whose versions are recorded with every result file.
 TRACKED_PACKAGES = (
-    "aiohttp", "httpx", "httpx2", "httpcore", "httpcore2", "starlette", "uvicorn", "uvloop",
-    "httptools", "orjson", "mcp", "fastmcp", "sniffio",
+    "aiohttp",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "httpcore2",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "orjson",
+    "mcp",
+    "fastmcp",
+    "sniffio",
 )
 
 
@@ -77,8 +88,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, *, host: str = HOST, timeout_s: float = 20.0,
-                  proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, *, host: str = HOST, timeout_s: float = 20.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     """Block until ``host:port`` accepts a TCP connection; fail early if ``proc`` exits."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -135,8 +147,15 @@ class Server:
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def python(cls, name: str, script: str | Path, *args: str, env: Mapping[str, str] | None = None,
-               cpus: Iterable[int] | None = None, port: int | None = None) -> Server:
+    def python(
+        cls,
+        name: str,
+        script: str | Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        cpus: Iterable[int] | None = None,
+        port: int | None = None,
+    ) -> Server:
         """A Python script (path relative to ``bench/``) run as ``script args… --port P``."""
         path = Path(script)
         if not path.is_absolute():
@@ -159,8 +178,9 @@ class Server:
         argv = [arg.replace("{port}", str(self.port)) for arg in self.argv]
         env = {**os.environ, **(self.env or {})}
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                         cwd=REPO, preexec_fn=_affinity(self.cpus))
+            self.proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, preexec_fn=_affinity(self.cpus)
+            )
         try:
             wait_for_port(self.port, timeout_s=self.start_timeout_s, proc=self.proc)
         except BaseException:
@@ -222,16 +242,16 @@ class Load:
 
 def check(load: Load, *, expect_status: int = 200, timeout_s: float = 10.0) -> Any:
     """Send ``load`` once; return its decoded JSON body or raise with what came back instead."""
-    request = urllib.request.Request(load.url, data=load.body, method=load.method,
-                                     headers=dict(load.headers))
+    request = urllib.request.Request(load.url, data=load.body, method=load.method, headers=dict(load.headers))
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as err:
         status, raw = err.code, err.read()
     if status != expect_status:
-        raise AssertionError(f"{load.method} {load.url}: HTTP {status}, expected {expect_status}: "
-                             f"{raw[:500]!r}")
+        raise AssertionError(
+            f"{load.method} {load.url}: HTTP {status}, expected {expect_status}: {raw[:500]!r}"
+        )
     try:
         return json.loads(raw)
     except ValueError as err:
@@ -283,23 +303,41 @@ def parse_wrk(output: str, connections: int) -> LoadResult:
         rps=(requests - bad) / duration_s if duration_s else 0.0,
         p50_ms=_ms(pct["50"]) if "50" in pct else float("nan"),
         p99_ms=_ms(pct["99"]) if "99" in pct else float("nan"),
-        requests=requests, failures=bad + socket_errors, duration_s=duration_s,
-        connections=connections, tool="wrk",
-        detail={"non_2xx": bad, "socket_errors": socket_errors,
-                "wrk_rps": float(m.group(1)) if (m := re.search(r"Requests/sec:\s+([\d.]+)", output))
-                else None},
+        requests=requests,
+        failures=bad + socket_errors,
+        duration_s=duration_s,
+        connections=connections,
+        tool="wrk",
+        detail={
+            "non_2xx": bad,
+            "socket_errors": socket_errors,
+            "wrk_rps": float(m.group(1)) if (m := re.search(r"Requests/sec:\s+([\d.]+)", output)) else None,
+        },
     )
 
 
-def run_wrk(load: Load, *, connections: int, duration_s: float, threads: int = 1,
-            timeout_s: float = 10.0, cpus: Iterable[int] | None = None) -> LoadResult:
+def run_wrk(
+    load: Load,
+    *,
+    connections: int,
+    duration_s: float,
+    threads: int = 1,
+    timeout_s: float = 10.0,
+    cpus: Iterable[int] | None = None,
+) -> LoadResult:
     """Run wrk once against ``load`` and parse its figures."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise FileNotFoundError("wrk is not installed")
     seconds = max(1, round(duration_s))  # wrk takes whole seconds
-    argv = [wrk, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s",
-            f"--timeout={timeout_s:g}s", "--latency"]
+    argv = [
+        wrk,
+        f"-t{min(threads, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        f"--timeout={timeout_s:g}s",
+        "--latency",
+    ]
     for name, value in load.headers.items():
         argv += ["-H", f"{name}: {value}"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -310,8 +348,14 @@ def run_wrk(load: Load, *, connections: int, duration_s: float, threads: int = 1
         if script is not None:
             argv += ["-s", str(script)]
         loadavg = os.getloadavg()[0]
-        done = subprocess.run([*argv, load.url], capture_output=True, text=True, check=False,
-                              timeout=duration_s + timeout_s + 30, preexec_fn=_affinity(cpus))
+        done = subprocess.run(
+            [*argv, load.url],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=duration_s + timeout_s + 30,
+            preexec_fn=_affinity(cpus),
+        )
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     result = parse_wrk(done.stdout, connections)
@@ -319,8 +363,7 @@ def run_wrk(load: Load, *, connections: int, duration_s: float, threads: int = 1
     return result
 
 
-async def _aiohttp_load(load: Load, connections: int, duration_s: float,
-                        timeout_s: float) -> LoadResult:
+async def _aiohttp_load(load: Load, connections: int, duration_s: float, timeout_s: float) -> LoadResult:
     import aiohttp
 
     latencies: list[float] = []
@@ -336,8 +379,9 @@ async def _aiohttp_load(load: Load, connections: int, duration_s: float,
             nonlocal failures
             while (now := time.perf_counter()) < deadline:
                 try:
-                    async with session.request(load.method, load.url, data=load.body,
-                                               headers=headers) as response:
+                    async with session.request(
+                        load.method, load.url, data=load.body, headers=headers
+                    ) as response:
                         await response.read()
                         ok = response.status < 400
                 except (aiohttp.ClientError, TimeoutError):
@@ -356,9 +400,16 @@ async def _aiohttp_load(load: Load, connections: int, duration_s: float,
             return float("nan")
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-    return LoadResult(rps=len(latencies) / elapsed, p50_ms=pct(0.50), p99_ms=pct(0.99),
-                      requests=len(latencies) + failures, failures=failures, duration_s=elapsed,
-                      connections=connections, tool="aiohttp")
+    return LoadResult(
+        rps=len(latencies) / elapsed,
+        p50_ms=pct(0.50),
+        p99_ms=pct(0.99),
+        requests=len(latencies) + failures,
+        failures=failures,
+        duration_s=elapsed,
+        connections=connections,
+        tool="aiohttp",
+    )
 
 
 def run_aiohttp(load: Load, *, connections: int, duration_s: float, timeout_s: float = 10.0) -> LoadResult:
@@ -369,8 +420,15 @@ def run_aiohttp(load: Load, *, connections: int, duration_s: float, timeout_s: f
     return result
 
 
-def run_load(load: Load, *, connections: int, duration_s: float, threads: int = 1,
-             tool: str = "auto", cpus: Iterable[int] | None = None) -> LoadResult:
+def run_load(
+    load: Load,
+    *,
+    connections: int,
+    duration_s: float,
+    threads: int = 1,
+    tool: str = "auto",
+    cpus: Iterable[int] | None = None,
+) -> LoadResult:
     """Measure ``load`` with wrk, or with the aiohttp generator if wrk is absent or ``tool='aiohttp'``."""
     if tool == "wrk" or (tool == "auto" and shutil.which("wrk")):
         return run_wrk(load, connections=connections, duration_s=duration_s, threads=threads, cpus=cpus)
@@ -380,10 +438,21 @@ def run_load(load: Load, *, connections: int, duration_s: float, threads: int = 
 Runs = dict[str, list[LoadResult]]
 
 
-def interleave(loads: Mapping[str, Load], *, repeats: int, connections: int, duration_s: float,
-               threads: int = 1, tool: str = "auto", warmup_s: float = 2.0, pause_s: float = 1.0,
-               cpus: Iterable[int] | None = None, under_test: Mapping[str, Server] | None = None,
-               watch: Mapping[str, Server] | None = None, progress: bool = True) -> Runs:
+def interleave(
+    loads: Mapping[str, Load],
+    *,
+    repeats: int,
+    connections: int,
+    duration_s: float,
+    threads: int = 1,
+    tool: str = "auto",
+    warmup_s: float = 2.0,
+    pause_s: float = 1.0,
+    cpus: Iterable[int] | None = None,
+    under_test: Mapping[str, Server] | None = None,
+    watch: Mapping[str, Server] | None = None,
+    progress: bool = True,
+) -> Runs:
     """Measure every load ``repeats`` times in round-robin order; warm each up once first.
 
     CPU accounting (Linux /proc), recorded in each result's ``detail``:
@@ -398,8 +467,9 @@ def interleave(loads: Mapping[str, Load], *, repeats: int, connections: int, dur
     cpus = None if cpus is None else list(cpus)
     if warmup_s > 0:
         for load in loads.values():
-            run_load(load, connections=connections, duration_s=warmup_s, threads=threads, tool=tool,
-                     cpus=cpus)
+            run_load(
+                load, connections=connections, duration_s=warmup_s, threads=threads, tool=tool, cpus=cpus
+            )
     runs: Runs = {name: [] for name in loads}
     for rep in range(repeats):
         for name, load in loads.items():
@@ -407,8 +477,9 @@ def interleave(loads: Mapping[str, Load], *, repeats: int, connections: int, dur
             server = under_test.get(name)
             watched_before = {label: w.cpu_seconds() for label, w in watch.items()}
             server_before = server.cpu_seconds() if server else 0.0
-            result = run_load(load, connections=connections, duration_s=duration_s, threads=threads,
-                              tool=tool, cpus=cpus)
+            result = run_load(
+                load, connections=connections, duration_s=duration_s, threads=threads, tool=tool, cpus=cpus
+            )
             if server is not None:
                 ok = result.requests - int(result.detail.get("non_2xx", result.failures))
                 cpu_s = server.cpu_seconds() - server_before
@@ -425,8 +496,10 @@ def interleave(loads: Mapping[str, Load], *, repeats: int, connections: int, dur
 
 
 def _progress(result: LoadResult) -> str:
-    text = (f"{result.rps:>9,.0f}/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms  "
-            f"fail {result.failures}  load {result.loadavg_1m:.1f}")
+    text = (
+        f"{result.rps:>9,.0f}/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms  "
+        f"fail {result.failures}  load {result.loadavg_1m:.1f}"
+    )
     if (us := result.detail.get("server_cpu_us_per_req")) is not None:
         text += f"  server {us:.0f} µs/req ({result.detail['server_cpu_percent']:.0f}% CPU)"
     for label, pct in result.detail.get("cpu_percent", {}).items():
@@ -456,8 +529,9 @@ def summarize(results: Sequence[LoadResult]) -> dict[str, Any]:
     watched = {label for r in results for label in r.detail.get("cpu_percent", {})}
     if watched:
         summary["cpu_percent"] = {
-            label: statistics.median(r.detail["cpu_percent"][label] for r in results
-                                     if label in r.detail.get("cpu_percent", {}))
+            label: statistics.median(
+                r.detail["cpu_percent"][label] for r in results if label in r.detail.get("cpu_percent", {})
+            )
             for label in sorted(watched)
         }
     return summary
@@ -494,8 +568,14 @@ def machine_info() -> dict[str, Any]:
     """What the figures depend on: CPU, load, interpreter, package versions, wrk version."""
     cpu = ""
     with contextlib.suppress(OSError):
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), "")
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
     versions = {}
     for name in TRACKED_PACKAGES:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
@@ -507,20 +587,33 @@ def machine_info() -> dict[str, Any]:
         wrk_version = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
     return {
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu": cpu, "cores": os.cpu_count(), "loadavg": os.getloadavg(),
-        "python": platform.python_version(), "platform": platform.platform(),
-        "packages": versions, "wrk": wrk_version,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "loadavg": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "wrk": wrk_version,
     }
 
 
-def write_results(bench: str, runs: Runs, *, baseline: str, settings: Mapping[str, Any],
-                  notes: Mapping[str, Any] | None = None) -> Path:
+def write_results(
+    bench: str,
+    runs: Runs,
+    *,
+    baseline: str,
+    settings: Mapping[str, Any],
+    notes: Mapping[str, Any] | None = None,
+) -> Path:
     """Write every run, the medians and the machine to ``bench/results/<bench>-<UTC time>.json``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"{bench}-{stamp}.json"
     payload = {
-        "bench": bench, "machine": machine_info(), "settings": dict(settings), "baseline": baseline,
+        "bench": bench,
+        "machine": machine_info(),
+        "settings": dict(settings),
+        "baseline": baseline,
         "summary": {name: summarize(results) for name, results in runs.items()},
         "runs": {name: [asdict(r) for r in results] for name, results in runs.items()},
         "notes": dict(notes or {}),
@@ -529,8 +622,9 @@ def write_results(bench: str, runs: Runs, *, baseline: str, settings: Mapping[st
     return path
 
 
-def add_load_arguments(parser: Any, *, duration_s: float = 10.0, repeats: int = 5,
-                       connections: int = 16) -> None:
+def add_load_arguments(
+    parser: Any, *, duration_s: float = 10.0, repeats: int = 5, connections: int = 16
+) -> None:
     """The command-line knobs every bench shares (``parser`` is an ``argparse.ArgumentParser``)."""
     parser.add_argument("--duration", type=float, default=duration_s, help="seconds per run")
     parser.add_argument("--repeats", type=int, default=repeats, help="runs per variant (median)")
@@ -538,5 +632,8 @@ def add_load_arguments(parser: Any, *, duration_s: float = 10.0, repeats: int = 
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per variant")
     parser.add_argument("--tool", choices=("auto", "wrk", "aiohttp"), default="auto")
-    parser.add_argument("--pin", action="store_true",
-                        help="pin the server under test to CPU 0, upstream and load generator to CPU 1")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the server under test to CPU 0, upstream and load generator to CPU 1",
+    )

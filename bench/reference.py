@@ -29,8 +29,10 @@ API_KEY = "bench-token"
 ENV = {"LABEL_STUDIO_API_KEY": API_KEY}
 REST_PATH = "/v1/api/prompts/1/versions/1/inference-runs?project=1&ordering=-created_at"
 TOOLS_CALL_LUA = BENCH / "baselines" / "tools_call.lua"
-TOOLS_CALL_BODY = (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get-inference-run-info",'
-                   b'"arguments":{"prompt_id":1,"version_id":1}}}')
+TOOLS_CALL_BODY = (
+    b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get-inference-run-info",'
+    b'"arguments":{"prompt_id":1,"version_id":1}}}'
+)
 TOOLS_LIST_BODY = b'{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
 MCP_HEADERS = {
     "Content-Type": "application/json",
@@ -57,12 +59,18 @@ def tool_call_runs(answer: Any) -> Any:
 
 
 def smoke_test_rest(upstream: Server) -> None:
-    with Server.python("ref-rest-proxy", "baselines/starlette_aiohttp_proxy.py", "--upstream",
-                       upstream.url, env=ENV) as proxy:
+    with Server.python(
+        "ref-rest-proxy", "baselines/starlette_aiohttp_proxy.py", "--upstream", upstream.url, env=ENV
+    ) as proxy:
         if check(Load(proxy.url + REST_PATH)) != MODEL_RUNS:
             raise AssertionError("REST proxy did not return the upstream's runs")
-    with Server.python("ref-rest-proxy-404", "baselines/starlette_aiohttp_proxy.py", "--upstream",
-                       upstream.url + "/nowhere", env=ENV) as proxy:
+    with Server.python(
+        "ref-rest-proxy-404",
+        "baselines/starlette_aiohttp_proxy.py",
+        "--upstream",
+        upstream.url + "/nowhere",
+        env=ENV,
+    ) as proxy:
         check(Load(proxy.url + REST_PATH), expect_status=404)
     print("ok  starlette_aiohttp_proxy: 200 with the runs; upstream 404 passed through", file=sys.stderr)
 
@@ -90,10 +98,22 @@ def main(argv: list[str] | None = None) -> None:
         upstream = stack.enter_context(Server.python("ref-upstream", "upstream.py", cpus=helpers))
         smoke_test_rest(upstream)
         servers = {
-            "hand-written JSON-RPC": Server.python("ref-jsonrpc", "baselines/jsonrpc_stateless.py",
-                                                   "--upstream", upstream.url, env=ENV, cpus=under_test),
-            "FastMCP from_openapi": Server.python("ref-fastmcp", "baselines/fastmcp_openapi.py",
-                                                  "--upstream", upstream.url, env=ENV, cpus=under_test),
+            "hand-written JSON-RPC": Server.python(
+                "ref-jsonrpc",
+                "baselines/jsonrpc_stateless.py",
+                "--upstream",
+                upstream.url,
+                env=ENV,
+                cpus=under_test,
+            ),
+            "FastMCP from_openapi": Server.python(
+                "ref-fastmcp",
+                "baselines/fastmcp_openapi.py",
+                "--upstream",
+                upstream.url,
+                env=ENV,
+                cpus=under_test,
+            ),
         }
         for server in servers.values():
             stack.enter_context(server)
@@ -102,16 +122,23 @@ def main(argv: list[str] | None = None) -> None:
             smoke_test_mcp(name, load.url)
         if args.check_only:
             return
-        runs = interleave(loads, repeats=args.repeats, connections=args.connections,
-                          duration_s=args.duration, threads=args.threads, tool=args.tool,
-                          warmup_s=args.warmup, cpus=helpers, under_test=servers,
-                          watch={"upstream": upstream})
+        runs = interleave(
+            loads,
+            repeats=args.repeats,
+            connections=args.connections,
+            duration_s=args.duration,
+            threads=args.threads,
+            tool=args.tool,
+            warmup_s=args.warmup,
+            cpus=helpers,
+            under_test=servers,
+            watch={"upstream": upstream},
+        )
         for name, load in loads.items():
             smoke_test_mcp(name, load.url)
 
     baseline = "FastMCP from_openapi"
-    path = write_results("mcp-reference", runs, baseline=baseline,
-                         settings=dict(vars(args)))
+    path = write_results("mcp-reference", runs, baseline=baseline, settings=dict(vars(args)))
     print(markdown_table(runs, baseline=baseline, unit="calls/s"))
     print(f"\nresults: {path.relative_to(path.parents[2])}")
 

@@ -53,8 +53,8 @@ SAMPLE_PATH = "/v1/api/prompts/1/versions/1/inference-runs?project=1"
 API_KEY = os.environ.get("LABEL_STUDIO_API_KEY", "bench-token")
 
 # One set of pool settings for every client, so only the client differs.
-MAX_CONNECTIONS = 100          # per client; the runtime keeps one client per consumed namespace
-KEEPALIVE_S = 30.0             # idle keep-alive; upstreams usually allow 60 s or more
+MAX_CONNECTIONS = 100  # per client; the runtime keeps one client per consumed namespace
+KEEPALIVE_S = 30.0  # idle keep-alive; upstreams usually allow 60 s or more
 CONNECT_TIMEOUT_S = 5.0
 TOTAL_TIMEOUT_S = 30.0
 
@@ -96,13 +96,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
         timeout = aiohttp.ClientTimeout(
-            total=None, connect=timeouts.get("pool"), sock_connect=timeouts.get("connect"),
+            total=None,
+            connect=timeouts.get("pool"),
+            sock_connect=timeouts.get("connect"),
             sock_read=timeouts.get("read"),
         )
         try:
             response = await self._session.request(
-                request.method, str(request.url), headers=request.headers.multi_items(),
-                data=await request.aread() or None, allow_redirects=False, timeout=timeout,
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=await request.aread() or None,
+                allow_redirects=False,
+                timeout=timeout,
             )
         except TimeoutError as err:
             raise httpx.TimeoutException(str(err) or "timed out", request=request) from err
@@ -133,8 +139,13 @@ class Fetcher(Protocol):
 
 def tuned_connector() -> aiohttp.TCPConnector:
     """The aiohttp pool we would ship: bounded, keep-alive, cached DNS."""
-    return aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, keepalive_timeout=KEEPALIVE_S,
-                                ttl_dns_cache=300, enable_cleanup_closed=False)
+    return aiohttp.TCPConnector(
+        limit=MAX_CONNECTIONS,
+        limit_per_host=0,
+        keepalive_timeout=KEEPALIVE_S,
+        ttl_dns_cache=300,
+        enable_cleanup_closed=False,
+    )
 
 
 def tuned_timeout() -> aiohttp.ClientTimeout:
@@ -143,8 +154,12 @@ def tuned_timeout() -> aiohttp.ClientTimeout:
 
 def tuned_session(*, auto_decompress: bool = True) -> aiohttp.ClientSession:
     """One pooled session per consumed namespace; no cookie jar (callers must not share cookies)."""
-    return aiohttp.ClientSession(connector=tuned_connector(), timeout=tuned_timeout(),
-                                 cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=auto_decompress)
+    return aiohttp.ClientSession(
+        connector=tuned_connector(),
+        timeout=tuned_timeout(),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=auto_decompress,
+    )
 
 
 class HttpxFetcher:
@@ -193,8 +208,11 @@ def make_fetcher(client: str) -> Fetcher:
         lib: Any = httpx
         if client == "httpx2":
             import httpx2 as lib
-        limits = lib.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS,
-                            keepalive_expiry=KEEPALIVE_S)
+        limits = lib.Limits(
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_S,
+        )
         timeout = lib.Timeout(TOTAL_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         return HttpxFetcher(lib.AsyncClient(limits=limits, timeout=timeout, trust_env=False))
     if client == "httpx-aiohttp":
@@ -232,8 +250,16 @@ def make_app(client: str, upstream: str) -> Starlette:
 def serve(client: str, port: int, upstream: str) -> None:
     import uvicorn
 
-    uvicorn.run(make_app(client, upstream.rstrip("/")), host="127.0.0.1", port=port, loop="uvloop",
-                http="httptools", workers=1, log_level="warning", access_log=False)
+    uvicorn.run(
+        make_app(client, upstream.rstrip("/")),
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        workers=1,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,16 +277,29 @@ def measure(args: argparse.Namespace) -> None:
     from upstream import MODEL_RUNS
 
     if "httpx" in args.clients and sniffio_missing():
-        print("warning: sniffio is not installed, so httpx (httpcore 1.x) pays a failed import on "
-              "every pooled request; `pip install sniffio` to measure httpx at its best", file=sys.stderr)
+        print(
+            "warning: sniffio is not installed, so httpx (httpcore 1.x) pays a failed import on "
+            "every pooled request; `pip install sniffio` to measure httpx at its best",
+            file=sys.stderr,
+        )
 
     under_test_cpus = [0] if args.pin else None
     helper_cpus = [1] if args.pin else None
     upstream = Server.python("upstream-raw", "upstream.py", cpus=helper_cpus)
     upstream_asgi = Server.python("upstream-asgi", "upstream.py", "--impl", "asgi", cpus=under_test_cpus)
-    proxies = {c: Server.python(f"transport-{c}", "transport.py", "serve", "--client", c,
-                                "--upstream", upstream.url, cpus=under_test_cpus)
-               for c in args.clients}
+    proxies = {
+        c: Server.python(
+            f"transport-{c}",
+            "transport.py",
+            "serve",
+            "--client",
+            c,
+            "--upstream",
+            upstream.url,
+            cpus=under_test_cpus,
+        )
+        for c in args.clients
+    }
     auth = {"Authorization": f"Token {API_KEY}"}
     loads = {
         "upstream raw (ceiling)": Load(upstream.url + SAMPLE_PATH.removeprefix("/v1"), headers=auth),
@@ -277,25 +316,45 @@ def measure(args: argparse.Namespace) -> None:
             body = check(load)
             if body != MODEL_RUNS:
                 raise AssertionError(f"{name} answered {body!r:.200}, not the upstream's runs")
-        print(f"all {len(loads)} variants answer 200 with the upstream's JSON; measuring "
-              f"{args.repeats}×{args.duration:g}s at {args.connections} connections", file=sys.stderr)
-        under_test = {"upstream raw (ceiling)": upstream, "upstream asgi (ceiling)": upstream_asgi,
-                      **proxies}
-        runs = interleave(loads, repeats=args.repeats, connections=args.connections,
-                          duration_s=args.duration, threads=args.threads, tool=args.tool,
-                          warmup_s=args.warmup, cpus=helper_cpus, under_test=under_test,
-                          watch={"upstream": upstream})
+        print(
+            f"all {len(loads)} variants answer 200 with the upstream's JSON; measuring "
+            f"{args.repeats}×{args.duration:g}s at {args.connections} connections",
+            file=sys.stderr,
+        )
+        under_test = {"upstream raw (ceiling)": upstream, "upstream asgi (ceiling)": upstream_asgi, **proxies}
+        runs = interleave(
+            loads,
+            repeats=args.repeats,
+            connections=args.connections,
+            duration_s=args.duration,
+            threads=args.threads,
+            tool=args.tool,
+            warmup_s=args.warmup,
+            cpus=helper_cpus,
+            under_test=under_test,
+            watch={"upstream": upstream},
+        )
         for load in loads.values():  # still healthy after the load?
             check(load)
 
     baseline = args.baseline if args.baseline in runs else next(iter(runs))
     table = markdown_table(runs, baseline=baseline)
     settings = {k: v for k, v in vars(args).items() if k != "command"}
-    path = write_results("transport", runs, baseline=baseline, settings=settings,
-                         notes={"sniffio_missing": sniffio_missing(),
-                                "pool": {"max_connections": MAX_CONNECTIONS, "keepalive_s": KEEPALIVE_S,
-                                         "connect_timeout_s": CONNECT_TIMEOUT_S,
-                                         "total_timeout_s": TOTAL_TIMEOUT_S}})
+    path = write_results(
+        "transport",
+        runs,
+        baseline=baseline,
+        settings=settings,
+        notes={
+            "sniffio_missing": sniffio_missing(),
+            "pool": {
+                "max_connections": MAX_CONNECTIONS,
+                "keepalive_s": KEEPALIVE_S,
+                "connect_timeout_s": CONNECT_TIMEOUT_S,
+                "total_timeout_s": TOTAL_TIMEOUT_S,
+            },
+        },
+    )
     print(table)
     print(f"\nresults: {path.relative_to(path.parents[2])}")
 

@@ -79,9 +79,10 @@ REASONS = {200: b"OK", 401: b"Unauthorized", 404: b"Not Found", 405: b"Method No
 
 
 def _raw_response(status: int, body: bytes, keep_alive: bool) -> bytes:
-    head = (
-        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-        % (status, REASONS[status], len(body))
+    head = b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % (
+        status,
+        REASONS[status],
+        len(body),
     )
     if not keep_alive:
         head += b"Connection: close\r\n"
@@ -90,8 +91,12 @@ def _raw_response(status: int, body: bytes, keep_alive: bool) -> bytes:
 
 # Prebuilt responses: the raw server only picks one per request.
 RAW_RESPONSES: dict[tuple[int, bool], bytes] = {}
-for _status, _body in ((200, BODY), (401, UNAUTHORIZED_BODY), (404, NOT_FOUND_BODY),
-                       (405, METHOD_NOT_ALLOWED_BODY)):
+for _status, _body in (
+    (200, BODY),
+    (401, UNAUTHORIZED_BODY),
+    (404, NOT_FOUND_BODY),
+    (405, METHOD_NOT_ALLOWED_BODY),
+):
     for _keep in (True, False):
         RAW_RESPONSES[(_status, _keep)] = _raw_response(_status, _body, _keep)
 
@@ -124,8 +129,9 @@ class RawUpstream(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserError:
             if self._transport is not None:
-                self._transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
-                                      b"Connection: close\r\n\r\n")
+                self._transport.write(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
                 self._transport.close()
 
     # httptools callbacks
@@ -163,8 +169,9 @@ class RawUpstream(asyncio.Protocol):
 async def serve_raw(host: str, port: int, delay_s: float) -> None:
     """Serve the raw-protocol upstream until SIGINT/SIGTERM."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: RawUpstream(delay_s), host, port, backlog=4096,
-                                      reuse_address=True)
+    server = await loop.create_server(
+        lambda: RawUpstream(delay_s), host, port, backlog=4096, reuse_address=True
+    )
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -179,9 +186,15 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 def make_asgi_app(delay_s: float) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """A raw ASGI app (no framework) giving the same answers as the raw server."""
-    headers = {status: [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-               for status, body in ((200, BODY), (401, UNAUTHORIZED_BODY), (404, NOT_FOUND_BODY),
-                                    (405, METHOD_NOT_ALLOWED_BODY))}
+    headers = {
+        status: [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        for status, body in (
+            (200, BODY),
+            (401, UNAUTHORIZED_BODY),
+            (404, NOT_FOUND_BODY),
+            (405, METHOD_NOT_ALLOWED_BODY),
+        )
+    }
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -208,9 +221,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.impl == "asgi":
         import uvicorn
 
-        uvicorn.run(make_asgi_app(delay_s), host=args.host, port=args.port, loop="uvloop",
-                    http="httptools", lifespan="off", log_level="warning", access_log=False,
-                    backlog=4096)
+        uvicorn.run(
+            make_asgi_app(delay_s),
+            host=args.host,
+            port=args.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            backlog=4096,
+        )
         return
 
     import uvloop

@@ -41,8 +41,12 @@ def make_app(upstream: str, api_key: str) -> Any:
         timeout=httpx2.Timeout(30.0, connect=5.0),
         limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0),
     )
-    server = FastMCP.from_openapi(json.loads(OPENAPI.read_text()), client=client, name="label-studio-runs",
-                                  mcp_component_fn=keep_operation_id_as_name)
+    server = FastMCP.from_openapi(
+        json.loads(OPENAPI.read_text()),
+        client=client,
+        name="label-studio-runs",
+        mcp_component_fn=keep_operation_id_as_name,
+    )
     return server.http_app(path="/mcp", stateless_http=True, json_response=True)
 
 
@@ -56,8 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     app = make_app(args.upstream, os.environ.get("LABEL_STUDIO_API_KEY", ""))
-    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ TOOL = {
 
 
 def rpc_result(request_id: Any, result: Any) -> Response:
-    return Response(orjson.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}),
-                    media_type="application/json")
+    return Response(
+        orjson.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}), media_type="application/json"
+    )
 
 
 def rpc_error(request_id: Any, code: int, message: str) -> Response:
@@ -75,8 +76,9 @@ def make_app(upstream: str, api_key: str) -> Starlette:
 
     async def call_tool(arguments: dict[str, Any]) -> dict[str, Any]:
         assert session is not None
-        url = upstream + UPSTREAM_PATH.format(prompt_id=arguments["prompt_id"],
-                                              version_id=arguments["version_id"])
+        url = upstream + UPSTREAM_PATH.format(
+            prompt_id=arguments["prompt_id"], version_id=arguments["version_id"]
+        )
         query = {k: arguments[k] for k in QUERY_PARAMS if arguments.get(k) is not None}
         if query:
             url += "?" + urlencode(query)
@@ -112,10 +114,14 @@ def make_app(upstream: str, api_key: str) -> Starlette:
         if method == "tools/list":
             return rpc_result(request_id, {"tools": [TOOL]})
         if method == "initialize":
-            return rpc_result(request_id, {
-                "protocolVersion": PROTOCOL_VERSION, "capabilities": {"tools": {}},
-                "serverInfo": {"name": "jsonrpc-stateless-baseline", "version": "1.0.0"},
-            })
+            return rpc_result(
+                request_id,
+                {
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "jsonrpc-stateless-baseline", "version": "1.0.0"},
+                },
+            )
         if method == "ping":
             return rpc_result(request_id, {})
         return rpc_error(request_id, -32601, f"Method not found: {method}")
@@ -125,8 +131,9 @@ def make_app(upstream: str, api_key: str) -> Starlette:
         nonlocal session
         connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=30, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=30, sock_connect=5)
-        session = aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                        cookie_jar=aiohttp.DummyCookieJar())
+        session = aiohttp.ClientSession(
+            connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+        )
         try:
             yield
         finally:
@@ -146,8 +153,15 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     app = make_app(args.upstream, os.environ.get("LABEL_STUDIO_API_KEY", ""))
-    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,9 @@ def make_app(upstream: str, api_key: str) -> Starlette:
         nonlocal session
         connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=30, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=30, sock_connect=5)
-        session = aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                        cookie_jar=aiohttp.DummyCookieJar())
+        session = aiohttp.ClientSession(
+            connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+        )
         try:
             yield
         finally:
@@ -83,8 +84,15 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     app = make_app(args.upstream, os.environ.get("LABEL_STUDIO_API_KEY", ""))
-    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

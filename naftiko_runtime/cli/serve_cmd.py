@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     for line in serving.describe(plan):
         print(line, file=sys.stderr)
     sys.stderr.flush()
+    _freeze_startup_objects()
 
     def serve(ready_file: Path | None) -> None:
         _run_loop(
@@ -129,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 metrics=metrics,
                 ready_file=ready_file,
                 skipped=plan.skipped,
+                freeze_gc=True,
             )
         )
 
@@ -136,6 +139,20 @@ def run(args: argparse.Namespace) -> int:
         return _prefork(args.workers, serve, args.ready_file)
     serve(args.ready_file)
     return 0
+
+
+def _freeze_startup_objects() -> None:
+    """Take everything built so far out of the garbage collector's sight (``gc.freeze``).
+
+    The loaded documents, compiled units, imported modules and pydantic models are some 100,000
+    objects that live as long as the process. Left in the oldest generation, every full collection
+    walks all of them: measured under load (bench/rest.py) that was a 60-70 ms pause about twice a
+    second, the whole of naftiko's p99 latency and ≈ 17 µs of CPU per request. Frozen, they are never
+    scanned (nor freed, which they would not be anyway); collections only look at what requests
+    allocate. Before forking workers it also keeps those pages shared (collections write to them).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _prefork(workers: int, serve: Callable[[Path | None], None], ready_file: Path | None) -> int:

@@ -2,7 +2,7 @@
 
 from .access import AccessLog
 from .context import add_upstream_ms, note_unit
-from .logs import configure
+from .logs import configure, flush
 from .metrics import Metrics
 
-__all__ = ["AccessLog", "Metrics", "add_upstream_ms", "configure", "note_unit"]
+__all__ = ["AccessLog", "Metrics", "add_upstream_ms", "configure", "flush", "note_unit"]

@@ -9,28 +9,39 @@ steps) copy the context and therefore share the same record.
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
-from typing import Any
-
-_REQUEST: ContextVar[dict[str, Any] | None] = ContextVar("naftiko_request", default=None)
 
 
-def open_record() -> tuple[Token[dict[str, Any] | None], dict[str, Any]]:
-    record: dict[str, Any] = {}
+class RequestRecord:
+    """What the engine noted about one request (``unit`` None: no unit answered)."""
+
+    __slots__ = ("unit", "upstream_ms")
+
+    def __init__(self) -> None:
+        self.unit: str | None = None
+        self.upstream_ms: float | None = None
+
+
+_REQUEST: ContextVar[RequestRecord | None] = ContextVar("naftiko_request", default=None)
+
+
+def open_record() -> tuple[Token[RequestRecord | None], RequestRecord]:
+    record = RequestRecord()
     return _REQUEST.set(record), record
 
 
-def close_record(token: Token[dict[str, Any] | None]) -> None:
+def close_record(token: Token[RequestRecord | None]) -> None:
     _REQUEST.reset(token)
 
 
 def note_unit(name: str) -> None:
     """The unit answering this request (the first one noted wins: a unit may call others)."""
     record = _REQUEST.get()
-    if record is not None and "unit" not in record:
-        record["unit"] = name
+    if record is not None and record.unit is None:
+        record.unit = name
 
 
 def add_upstream_ms(milliseconds: float) -> None:
     record = _REQUEST.get()
     if record is not None:
-        record["upstream_ms"] = record.get("upstream_ms", 0.0) + milliseconds
+        upstream = record.upstream_ms
+        record.upstream_ms = milliseconds if upstream is None else upstream + milliseconds

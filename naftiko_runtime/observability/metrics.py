@@ -2,13 +2,18 @@
 
 Kept in-process and lock-free (one event loop): each replica reports its own numbers and a
 Prometheus server sums them, so scaling out needs no shared store.
+
+Recording is on every request's path, so it is O(1) and allocates nothing once a unit has been
+seen: each adapter has an :class:`AdapterMetrics` (``metrics.for_adapter(name)``, taken once by
+the access-log middleware), holding per unit name one :class:`UnitSeries` (a dict lookup by the
+unit's string), whose status counts are keyed by the status ``int`` and whose histograms bump one
+bucket found by bisection.
 """
 
 from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections import defaultdict
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -27,14 +32,46 @@ class _Histogram:
         self.total += seconds
 
 
+class UnitSeries:
+    """One unit of one adapter: requests by status, request latency, upstream latency."""
+
+    __slots__ = ("latency", "statuses", "upstream")
+
+    def __init__(self) -> None:
+        self.statuses: dict[int, int] = {}
+        self.latency = _Histogram()
+        self.upstream = _Histogram()
+
+
+class AdapterMetrics:
+    """The series of one adapter, by unit name (``-`` for requests no unit answered)."""
+
+    __slots__ = ("name", "units")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.units: dict[str, UnitSeries] = {}
+
+    def record(self, unit: str, status: int, seconds: float, upstream_seconds: float | None) -> None:
+        series = self.units.get(unit)
+        if series is None:
+            series = self.units[unit] = UnitSeries()
+        statuses = series.statuses
+        statuses[status] = statuses.get(status, 0) + 1
+        latency = series.latency
+        latency.counts[bisect_left(_BUCKETS, seconds)] += 1
+        latency.count += 1
+        latency.total += seconds
+        if upstream_seconds is not None:
+            series.upstream.observe(upstream_seconds)
+
+
 class Metrics:
     """Per adapter and unit: requests by status, request latency, upstream latency."""
 
     def __init__(self) -> None:
         self.started = time.time()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.latency: dict[tuple[str, str], _Histogram] = defaultdict(_Histogram)
-        self.upstream: dict[tuple[str, str], _Histogram] = defaultdict(_Histogram)
+        self.by_adapter: dict[str, AdapterMetrics] = {}
         self.adapters: list[dict[str, object]] = []  # type, namespace, source, port, state
 
     def adapter(self, kind: str, namespace: str, source: str, port: int) -> dict[str, object]:
@@ -49,15 +86,37 @@ class Metrics:
         self.adapters.append(record)
         return record
 
+    def for_adapter(self, name: str) -> AdapterMetrics:
+        """The recorder of adapter ``name`` (created on first use; take it once, record on it often)."""
+        found = self.by_adapter.get(name)
+        if found is None:
+            found = self.by_adapter[name] = AdapterMetrics(name)
+        return found
+
     def record(
         self, adapter: str, unit: str, status: int, seconds: float, upstream_seconds: float | None
     ) -> None:
-        self.requests[(adapter, unit, str(status))] += 1
-        self.latency[(adapter, unit)].observe(seconds)
-        if upstream_seconds is not None:
-            self.upstream[(adapter, unit)].observe(upstream_seconds)
+        self.for_adapter(adapter).record(unit, status, seconds, upstream_seconds)
+
+    @property
+    def requests(self) -> dict[tuple[str, str, str], int]:
+        """Request counts keyed ``(adapter, unit, status)``, status as text (as rendered)."""
+        return {
+            (adapter, unit, str(status)): count
+            for adapter, recorder in self.by_adapter.items()
+            for unit, series in recorder.units.items()
+            for status, count in series.statuses.items()
+        }
+
+    def _series(self) -> list[tuple[str, str, UnitSeries]]:
+        return sorted(
+            (adapter, unit, series)
+            for adapter, recorder in self.by_adapter.items()
+            for unit, series in recorder.units.items()
+        )
 
     def render(self) -> str:
+        series = self._series()
         lines = [
             "# HELP naftiko_uptime_seconds Seconds since this process started serving.",
             "# TYPE naftiko_uptime_seconds gauge",
@@ -70,16 +129,22 @@ class Metrics:
                 f'naftiko_requests_total{{adapter="{_esc(adapter)}",unit="{_esc(unit)}",'
                 f'status="{status}"}} {count}'
             )
-        lines += _histogram("naftiko_request_duration_seconds", "Time to answer a request.", self.latency)
         lines += _histogram(
-            "naftiko_upstream_duration_seconds", "Time spent waiting on upstreams per request.", self.upstream
+            "naftiko_request_duration_seconds",
+            "Time to answer a request.",
+            [(adapter, unit, s.latency) for adapter, unit, s in series],
+        )
+        lines += _histogram(
+            "naftiko_upstream_duration_seconds",
+            "Time spent waiting on upstreams per request.",
+            [(adapter, unit, s.upstream) for adapter, unit, s in series if s.upstream.count],
         )
         return "\n".join(lines) + "\n"
 
 
-def _histogram(name: str, help_text: str, series: dict[tuple[str, str], _Histogram]) -> list[str]:
+def _histogram(name: str, help_text: str, series: list[tuple[str, str, _Histogram]]) -> list[str]:
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
-    for (adapter, unit), hist in sorted(series.items()):
+    for adapter, unit, hist in series:
         labels = f'adapter="{_esc(adapter)}",unit="{_esc(unit)}"'
         cumulative = 0
         for bound, count in zip((*_BUCKETS, float("inf")), hist.counts, strict=True):

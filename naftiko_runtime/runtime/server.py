@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
+import gc
 import json
 import logging
 import signal
@@ -24,6 +26,7 @@ import uvicorn
 
 from ..errors import NaftikoError
 from ..observability import AccessLog, Metrics
+from ..observability import flush as flush_logs
 from ..spec.models import ControlExpose, McpExpose
 from .core import Runtime
 
@@ -194,8 +197,14 @@ async def run(
     metrics: Metrics | None = None,
     ready_file: Path | None = None,
     skipped: Sequence[Skipped] = (),
+    freeze_gc: bool = False,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (or every server stopped), then shut down gracefully."""
+    """Serve until SIGINT/SIGTERM (or every server stopped), then shut down gracefully.
+
+    ``freeze_gc`` (for a process that does nothing but serve, as ``naftiko serve``): once every
+    server listens, take what exists from then on out of the garbage collector's sight
+    (``gc.freeze``), so collections only walk what requests allocate; see ``cli/serve_cmd.py``.
+    """
     servers = [
         uvicorn.Server(
             uvicorn.Config(
@@ -228,6 +237,8 @@ async def run(
             listener.state["state"] = "started"
         if ready_file is not None:
             write_ready_file(ready_file, listeners, skipped)
+        if freeze_gc:
+            gc.freeze()  # uvicorn's protocol modules and state, imported and built as servers started
         if ready is not None:
             ready.set()
     await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -244,6 +255,7 @@ async def run(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(sig)
+    flush_logs()  # every access line written before the process (or a forked worker) exits
 
 
 def write_ready_file(path: Path, listeners: Sequence[Listener], skipped: Sequence[Skipped]) -> None:
@@ -275,12 +287,99 @@ async def _all_started(servers: Sequence[uvicorn.Server]) -> None:
         await asyncio.sleep(0.01)
 
 
-def _http_impl() -> str:
+@functools.cache
+def _http_impl() -> str | type[asyncio.Protocol]:
+    """uvicorn's httptools protocol (C parser), writing each response with one ``send``; else h11."""
     try:
-        import httptools  # noqa: F401
-    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs httptools
         return "h11"
-    return "httptools"
+
+    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(CoalescingTransport(transport))  # type: ignore[arg-type]
+
+    return CoalescingHttpToolsProtocol
+
+
+class CoalescingTransport:
+    """A transport that gathers the writes of one event-loop iteration into one ``send``.
+
+    uvicorn writes a response's status line and headers, then its body, as two ``transport.write``
+    calls, and uvloop sends each at once: two system calls and two TCP segments per response, which
+    the client also wakes up for twice. Here writes are kept until the loop runs its next callbacks
+    (``call_soon``), then sent joined; the status line and the body, written by one task without
+    yielding, leave together. Measured on the seed's list route (bench/rest.py): ≈ 9 µs less server
+    CPU per request, ≈ 7 %. Nothing waits longer than the rest of the current loop iteration, a
+    write of 64 KiB or more goes out at once (a streamed body keeps its back-pressure), and
+    ``close``/``write_eof`` send what is pending first. Everything else is the wrapped transport's.
+    """
+
+    __slots__ = ("_loop", "_pending", "_scheduled", "_size", "_transport")
+
+    FLUSH_AT = 64 * 1024
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._loop = asyncio.get_running_loop()
+        self._pending: list[bytes] = []
+        self._size = 0
+        self._scheduled = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        self._pending.append(bytes(data) if not isinstance(data, bytes) else data)
+        self._size += len(data)
+        if self._size >= self.FLUSH_AT:
+            self.flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush_soon)
+
+    def writelines(self, chunks: Any) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def _flush_soon(self) -> None:
+        self._scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Send what is pending now."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        self._size = 0
+        if self._transport.is_closing():
+            return  # the connection is gone: nothing can be delivered
+        self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        self._pending = []
+        self._size = 0
+        self._transport.abort()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return self._size + self._transport.get_write_buffer_size()
+
+    def __getattr__(self, name: str) -> Any:  # pause_reading, resume_reading, set_protocol, ...
+        return getattr(self._transport, name)
 
 
 def describe(plan: ServePlan) -> list[str]:

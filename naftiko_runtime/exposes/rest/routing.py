@@ -166,7 +166,9 @@ class Router(Generic[T]):
             return None
         compiled = self._compiled[found.lastgroup]  # type: ignore[index]
         values = found.groups()[compiled.first - 1 : compiled.first - 1 + compiled.count]
-        return Match(compiled.target, tuple(v or "" for v in values))
+        if None in values:  # only a forward's optional tail can be absent
+            values = tuple(v or "" for v in values)
+        return Match(compiled.target, values)
 
     def targets(self) -> list[T]:
         return [*self._literal.values(), *(target for _, target in self._templated)]
