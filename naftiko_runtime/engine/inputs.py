@@ -181,7 +181,10 @@ class Coercer:
         self.operation = operation
         self._keys = {canonical(spec.name) for spec in self.inputs}
         self._names = frozenset(spec.name for spec in self.inputs)
-        self._plan = tuple((spec, canonical(spec.name), _NATIVE.get(spec.type)) for spec in self.inputs)
+        self._plan = tuple(
+            (spec, canonical(spec.name), _NATIVE.get(spec.type), _FROM_TEXT.get(spec.type))
+            for spec in self.inputs
+        )
         self._distinct = len(self._keys) == len(self.inputs)
         self._patterns = {
             spec.name: re.compile(spec.pattern)
@@ -216,7 +219,7 @@ class Coercer:
         # Every argument spelled exactly as an input: a missing input is not given under another
         # spelling either (unless two inputs share a canonical name), so no index is needed.
         exact = self._distinct and self._names.issuperset(arguments)
-        for spec, key, native in self._plan:
+        for spec, key, native, from_text in self._plan:
             if spec.name in arguments:
                 value = arguments[spec.name]
             elif exact:
@@ -236,6 +239,11 @@ class Coercer:
             if type(value) is native and spec.name not in self._patterns:
                 values[spec.name] = value  # already of the declared type
                 continue
+            if from_text is not None and type(value) is str:
+                quick = from_text(value)  # REST path and query values arrive as text
+                if quick is not _NO_TYPE:
+                    values[spec.name] = quick
+                    continue
             converted, problem = convert(value, spec.type)
             if (
                 problem is None
@@ -257,6 +265,20 @@ class Coercer:
 
 
 _NO_TYPE = type("_NoType", (), {})  # matches no value's type
+
+
+def _integer_text(text: str) -> Any:
+    return int(text) if text.isascii() and text.isdigit() else _NO_TYPE
+
+
+def _boolean_text(text: str) -> Any:
+    return {"true": True, "false": False}.get(text, _NO_TYPE)
+
+
+# The common well-formed spellings converted without the general path (which also handles signs,
+# spaces, exponents and reports problems).
+_FROM_TEXT = {"integer": _integer_text, "number": _integer_text, "boolean": _boolean_text}
+
 _INTEGER = re.compile(r"[+-]?\d+")
 # The Python type a JSON value of each declared type decodes to, when no conversion is needed.
 _NATIVE: dict[str | None, type] = {
