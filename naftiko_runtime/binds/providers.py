@@ -31,10 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
 
 import yaml
 from dotenv import dotenv_values
+
+from .. import locations
 
 
 class ProviderError(Exception):
@@ -93,45 +94,11 @@ SUPPORTED_PROVIDERS = "the environment (no location) and file:// locations"
 
 
 def resolve_location(location: str, base_dir: Path | None) -> Path:
-    """The absolute path a ``file`` location names, or :class:`ProviderError` if it names none.
-
-    Relative forms are resolved against ``base_dir`` (the capability file's directory); without
-    one, a relative location cannot be resolved and says so instead of guessing the CWD.
-    """
-    text = location.strip()
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme and scheme != "file":
-        # Report the scheme only: the rest of a URI may carry credentials (vault://token@host/...).
-        raise ProviderError(
-            f"cannot be resolved: provider '{scheme}://' is not supported by this runtime "
-            f"(supported: {SUPPORTED_PROVIDERS})"
-        )
-    if scheme == "file":
-        netloc, path = parts.netloc, unquote(parts.path)
-        if netloc in (".", ".."):
-            relative: str | None = f"{netloc}{path}"  # file://./rel
-        elif netloc not in ("", "localhost"):
-            raise ProviderError(
-                f"cannot be resolved: file location on another host ('{netloc}') is not supported"
-            )
-        elif path.startswith(("/./", "/../")):
-            relative = path[1:]  # file:///./rel
-        elif path.startswith("/"):
-            relative = None
-        else:
-            relative = path  # file:rel (not RFC 8089, but unambiguous)
-    else:
-        path = text
-        relative = None if text.startswith("/") else text
-    if relative is None:
-        return Path(path)
-    if base_dir is None:
-        raise ProviderError(
-            f"cannot be resolved: relative location '{location}' is resolved against the capability "
-            "file's directory, and this document was not loaded from a file"
-        )
-    return (Path(base_dir) / relative).absolute()
+    """:func:`naftiko_runtime.locations.resolve_location`, failing as a provider that cannot open."""
+    try:
+        return locations.resolve_location(location, base_dir)
+    except locations.LocationError as exc:
+        raise ProviderError(exc.reason) from None
 
 
 def open_provider(location: str | None, base_dir: Path | None, environ: Mapping[str, str]) -> Provider:

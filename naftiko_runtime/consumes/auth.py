@@ -83,6 +83,17 @@ def _resolvable(name: str, binds: Mapping[str, Any]) -> bool:
     return bool(rest) and isinstance(inner, Mapping) and rest in inner
 
 
+async def _send(client: HttpClient, request: PreparedRequest, time_left: float | None) -> UpstreamResponse:
+    return await client.send(
+        request.operation,
+        request.method,
+        request.full_url(),
+        request.headers,
+        request.body,
+        time_left=time_left,
+    )
+
+
 class Authenticator:
     """No credentials. Subclasses add them; ``send`` may run a challenge/response."""
 
@@ -100,14 +111,7 @@ class Authenticator:
         time_left: float | None,
     ) -> UpstreamResponse:
         self.apply(request, context)
-        return await client.send(
-            request.operation,
-            request.method,
-            request.full_url(),
-            request.headers,
-            request.body,
-            time_left=time_left,
-        )
+        return await _send(client, request, time_left)
 
 
 class ApiKeyAuth(Authenticator):
@@ -181,28 +185,14 @@ class DigestAuth(Authenticator):
         started = time.perf_counter()
         if self._challenge is not None:
             request.set_header("Authorization", self._answer(request, context))
-        response = await client.send(
-            request.operation,
-            request.method,
-            request.full_url(),
-            request.headers,
-            request.body,
-            time_left=time_left,
-        )
+        response = await _send(client, request, time_left)
         challenge = _digest_challenge(response)
         if response.status != 401 or challenge is None:
             return response
         self._challenge, self._count = challenge, 0
         request.set_header("Authorization", self._answer(request, context))
         left = None if time_left is None else time_left - (time.perf_counter() - started)
-        return await client.send(
-            request.operation,
-            request.method,
-            request.full_url(),
-            request.headers,
-            request.body,
-            time_left=left,
-        )
+        return await _send(client, request, left)
 
     def _answer(self, request: PreparedRequest, context: Mapping[str, Any]) -> str:
         challenge = self._challenge or {}
@@ -279,26 +269,12 @@ class OAuth2ClientCredentials(Authenticator):
     ) -> UpstreamResponse:
         token = await self._current(client, context, time_left)
         request.set_header("Authorization", f"Bearer {token.reveal()}")
-        response = await client.send(
-            request.operation,
-            request.method,
-            request.full_url(),
-            request.headers,
-            request.body,
-            time_left=time_left,
-        )
+        response = await _send(client, request, time_left)
         if response.status != 401:
             return response
         token = await self._current(client, context, time_left, stale=token)
         request.set_header("Authorization", f"Bearer {token.reveal()}")
-        return await client.send(
-            request.operation,
-            request.method,
-            request.full_url(),
-            request.headers,
-            request.body,
-            time_left=time_left,
-        )
+        return await _send(client, request, time_left)
 
     async def _current(
         self,

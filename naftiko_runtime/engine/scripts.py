@@ -44,9 +44,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from ..errors import ScriptError
+from ..locations import LocationError, resolve_location
 from ..spec.models import StepScript
 
 _SEGMENT = re.compile(r"[a-zA-Z0-9._-]+")
@@ -240,20 +240,10 @@ class ScriptStepRunner:
 
 def script_directory(location: str, base_dir: Path | None, step: str) -> Path:
     """A step's ``location`` (``file:///abs``, ``file:///./rel``, ``./rel``) as a directory path."""
-    text = location.strip()
-    if text.startswith("file:"):
-        parsed = urlparse(text)
-        if parsed.netloc not in ("", "localhost", "."):
-            raise ScriptError(step, f"location {location!r}: only local file:/// directories are supported")
-        raw = unquote((parsed.netloc if parsed.netloc == "." else "") + parsed.path)
-        if raw.startswith(("/./", "/../")) or raw in ("/.", "/.."):
-            raw = raw[1:]
-        text = raw
-    elif "://" in text:
-        raise ScriptError(step, f"location {location!r} must be a file:/// directory")
-    path = Path(text)
-    if not path.is_absolute():
-        path = (base_dir or Path.cwd()) / path
+    try:
+        path = resolve_location(location, base_dir or Path.cwd())
+    except LocationError as exc:
+        raise ScriptError(step, f"location {exc.reason}") from None
     return Path(os.path.normpath(path))
 
 

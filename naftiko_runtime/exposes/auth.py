@@ -36,7 +36,7 @@ import orjson
 from ..binds import Secret
 from ..expressions import MissingVariable, compile_template
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
-from .rest.problems import Problem
+from .problem import Problem
 
 log = logging.getLogger("naftiko.auth")
 

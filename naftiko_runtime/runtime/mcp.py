@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from starlette.types import ASGIApp
 
@@ -25,6 +24,7 @@ from ..exposes.mcp.catalog import (
     ToolEntry,
 )
 from ..expressions import compile_template
+from ..locations import LocationError, resolve_location
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, Authentication, AuthOAuth2
 from .core import McpPlan, Runtime
 
@@ -145,12 +145,10 @@ def _lookup(name: str, context: Any) -> Any:
 
 
 def _directory(location: str, base_dir: Path) -> Path:
-    parsed = urlparse(location)
-    raw = unquote(parsed.netloc + parsed.path) if parsed.scheme == "file" else location
-    if raw.startswith(("/./", "/../")):
-        raw = raw[1:]
-    path = Path(raw)
-    return (path if path.is_absolute() else base_dir / path).resolve()
+    try:
+        return resolve_location(location, base_dir).resolve()
+    except LocationError as exc:
+        raise AdapterConfigError(f"location {exc.reason}") from None
 
 
 def _prompt_file(location: str | None, base_dir: Path) -> str:

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
+from ..locations import LocationError, resolve_location
 from .models import Document, SpecModel
 from .normalize import Normalizer
 from .source import DocPath, Source, YamlSyntaxError, format_path, parse_yaml, read_yaml
@@ -221,7 +221,11 @@ class _Loading:
         if not isinstance(name, str) or not isinstance(location, str):
             self.error(path, "a consumes import needs `location` and `import`", "bad-import")
             return None
-        target = _resolve_location(location, self.base_dir)
+        try:
+            target = resolve_location(location, self.base_dir).resolve()
+        except LocationError as exc:
+            self.error((*path, "location"), f"import location {exc.reason}", "bad-import")
+            return None
         imported = self._imported_source(target, path)
         if imported is None:
             return None
@@ -301,18 +305,6 @@ class _Loading:
             )
             return None
         return source, candidates
-
-
-def _resolve_location(location: str, base_dir: Path) -> Path:
-    """``./x.yml``, ``file:///abs/x.yml``, ``file:///./x.yml`` → a path, relative to the importing file."""
-    if location.startswith("file:"):
-        parsed = urlparse(location)
-        raw = unquote((parsed.netloc or "") + parsed.path)
-        if raw.startswith("/./") or raw.startswith("/../"):
-            raw = raw[1:]
-        location = raw
-    path = Path(location)
-    return (path if path.is_absolute() else base_dir / path).resolve()
 
 
 _FIELD_ALIASES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -28,50 +27,11 @@ from ...errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from ..problem import Headers, Problem
 
 log = logging.getLogger("naftiko.rest")
 
-PROBLEM_JSON = b"application/problem+json"
 _TYPE = "urn:naftiko:problem:"
-
-Headers = list[tuple[bytes, bytes]]
-
-
-@dataclass(slots=True)
-class Problem:
-    """One problem document (RFC 9457) and the headers that go with it."""
-
-    status: int
-    title: str
-    detail: str
-    type: str = "about:blank"
-    operation: str | None = None
-    errors: list[dict[str, Any]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    headers: Headers = field(default_factory=list)
-
-    def document(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": self.type,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if self.operation:
-            out["operation"] = self.operation
-        out.update(self.extra)
-        if self.errors is not None:
-            out["errors"] = self.errors
-        return out
-
-    def encode(self) -> tuple[int, Headers, bytes]:
-        body = orjson.dumps(self.document())
-        headers = [
-            (b"content-type", PROBLEM_JSON),
-            (b"content-length", str(len(body)).encode()),
-            *self.headers,
-        ]
-        return self.status, headers, body
 
 
 def invalid_input(

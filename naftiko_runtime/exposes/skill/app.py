@@ -33,7 +33,7 @@ from starlette.routing import Route
 from ...runtime.core import Runtime
 from ...spec.models import SkillExpose
 from ..auth import GuardMiddleware, build_guard
-from ..rest.problems import Problem
+from ..problem import Problem
 from .catalog import Skill, build_catalog
 from .files import (
     SKILL_FILE,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...binds import ProviderError, resolve_location
 from ...engine.units import Unit
+from ...locations import LocationError, resolve_location
 from ...runtime.core import Runtime
 from ...spec.models import ExposedSkill, SkillExpose, SkillTool
 from .files import UnsafePath, check_segments
@@ -212,7 +212,7 @@ def _location(spec: ExposedSkill, base_dir: Path, namespace: str) -> tuple[Path 
         return None, f"skill '{spec.name}' declares no location"
     try:
         root = resolve_location(spec.location, base_dir)
-    except ProviderError as exc:
+    except LocationError as exc:
         log.warning("skill adapter %s: skill %r location %s", namespace, spec.name, exc.reason)
         return None, f"the location of skill '{spec.name}' {exc.reason}"
     if not root.is_dir():
