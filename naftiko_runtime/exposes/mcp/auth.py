@@ -1,20 +1,20 @@
 """Inbound checks of the HTTP transport: the Origin allow-list and static credentials.
 
-Credentials are compared with :func:`hmac.compare_digest` on bytes so that the time taken does not
-reveal how much of a guess was right. A refusal never echoes what the caller sent.
+Static credentials (bearer, API key, basic) are checked by the guards all HTTP adapters share,
+in constant time; this module turns their refusal into the MCP endpoint's. A refusal never echoes
+what the caller sent. OAuth 2 lives in :mod:`.oauth`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
+from ...binds import Secret
+from .. import auth as shared
 from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, Credential
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -43,10 +43,6 @@ def reveal(value: Credential) -> str:
     return value if isinstance(value, str) else value.reveal()
 
 
-def _same(given: str, expected: bytes) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected)
-
-
 def bearer_token(headers: Mapping[str, str]) -> str | None:
     """The token of an ``Authorization: Bearer`` header (scheme case-insensitive), else ``None``."""
     value = headers.get("authorization")
@@ -58,65 +54,33 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
     return token.strip()
 
 
-class BearerGuard:
-    def __init__(self, config: BearerAuth) -> None:
-        self._token = reveal(config.token).encode()
-        self._challenge = {"www-authenticate": 'Bearer realm="mcp"'}
-
-    async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
-        token = bearer_token(headers)
-        if token is None:
-            return Denial(401, "invalid_request", "a bearer token is required", self._challenge)
-        if not _same(token, self._token):
-            challenge = {"www-authenticate": 'Bearer realm="mcp", error="invalid_token"'}
-            return Denial(401, "invalid_token", "the bearer token is not valid", challenge)
-        return None
+_ERRORS = {"bearer": "invalid_token", "apikey": "invalid_api_key", "basic": "invalid_credentials"}
 
 
-class ApiKeyGuard:
-    def __init__(self, config: ApiKeyAuth) -> None:
-        self._key = config.key
-        self._header = config.key.lower()
-        self._placement = config.placement
-        self._value = reveal(config.value).encode()
-        where = "header" if config.placement == "header" else "query parameter"
-        self._challenge = {"www-authenticate": f'ApiKey realm="mcp", {where}="{config.key}"'}
+class StaticGuard:
+    """Bearer, API key and basic credentials, checked by the guards every HTTP adapter shares
+    (:mod:`naftiko_runtime.exposes.auth`: constant-time, both halves of basic always compared)."""
 
-    async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
-        if self._placement == "header":
-            given = headers.get(self._header)
+    def __init__(self, config: BearerAuth | ApiKeyAuth | BasicAuth) -> None:
+        self._error = _ERRORS[config.kind]
+        if isinstance(config, BearerAuth):
+            self._guard: shared.Guard = shared.BearerGuard(_secret(config.token))
+        elif isinstance(config, ApiKeyAuth):
+            self._guard = shared.ApiKeyGuard(config.key, config.placement, _secret(config.value))
         else:
-            given = next((v for k, v in parse_qsl(query.decode("latin-1")) if k == self._key), None)
-        if given is None or not _same(given, self._value):
-            return Denial(
-                401, "invalid_api_key", f"a valid API key is required in '{self._key}'", self._challenge
-            )
-        return None
-
-
-class BasicGuard:
-    def __init__(self, config: BasicAuth) -> None:
-        self._username = reveal(config.username).encode()
-        self._password = reveal(config.password).encode()
-        self._challenge = {"www-authenticate": 'Basic realm="mcp", charset="UTF-8"'}
+            self._guard = shared.BasicGuard(_secret(config.username), _secret(config.password))
 
     async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
-        value = headers.get("authorization", "")
-        scheme, _, encoded = value.strip().partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                username, sep, password = (
-                    base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                sep = ""
-            if sep:
-                # Both compared every time: no early exit telling which half was wrong.
-                ok_user = _same(username, self._username)
-                ok_password = _same(password, self._password)
-                if ok_user and ok_password:
-                    return None
-        return Denial(401, "invalid_credentials", "valid basic credentials are required", self._challenge)
+        raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        problem = self._guard.check("POST", b"/mcp?" + query if query else b"/mcp", raw)
+        if problem is None:
+            return None
+        challenge = {name.decode("latin-1"): value.decode("latin-1") for name, value in problem.headers}
+        return Denial(problem.status, self._error, problem.detail, challenge)
+
+
+def _secret(value: Credential) -> Secret:
+    return Secret(reveal(value))
 
 
 # --- Origin (DNS rebinding) ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .auth import ApiKeyGuard, BasicGuard, BearerGuard, Denial, Guard, OriginPolicy
+from .auth import Denial, Guard, OriginPolicy, StaticGuard
 from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, McpCatalog, McpSecurity, OAuth2Auth
 from .jsonrpc import HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, RpcError, encode, error_message
 from .oauth import WELL_KNOWN_PREFIX, OAuth2Guard
@@ -225,12 +225,8 @@ def _guard_for(security: McpSecurity | None) -> Guard | None:
     auth = security.auth if security is not None else None
     if auth is None:
         return None
-    if isinstance(auth, BearerAuth):
-        return BearerGuard(auth)
-    if isinstance(auth, ApiKeyAuth):
-        return ApiKeyGuard(auth)
-    if isinstance(auth, BasicAuth):
-        return BasicGuard(auth)
+    if isinstance(auth, BearerAuth | ApiKeyAuth | BasicAuth):
+        return StaticGuard(auth)
     if isinstance(auth, OAuth2Auth):
         return OAuth2Guard(auth)
     raise TypeError(f"unsupported MCP authentication: {type(auth).__name__}")
