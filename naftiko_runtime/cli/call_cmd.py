@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from ..consumes.transport import TransportSettings
-from ..errors import InputError, InvocationError, NaftikoError, SpecError, StepError
+from ..errors import InputError, InvocationError, NaftikoError, StepError
 from ..runtime import Runtime, RuntimeOptions
-from ..spec import load
+from .files import load_or_report
 from .options import add_runtime_options, parse_base_uris
 
 EXIT_INPUT = 2
@@ -57,11 +57,8 @@ def run(args: argparse.Namespace) -> int:
         base_uris = parse_base_uris(args.base_uri)
     except ValueError as exc:
         return _fail(str(exc), EXIT_INPUT)
-    try:
-        document = load(args.path)
-    except SpecError as exc:
-        for problem in exc.errors:
-            print(problem.format(), file=sys.stderr)
+    document = load_or_report(args.path)
+    if document is None:
         return EXIT_INPUT
     options = RuntimeOptions(
         base_uris=base_uris,

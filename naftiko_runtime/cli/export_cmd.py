@@ -18,10 +18,11 @@ import orjson
 import yaml
 
 from ..binds import BindValues, Secret
-from ..errors import NaftikoError, SpecError
+from ..errors import NaftikoError
 from ..exposes.rest import build_openapi
 from ..runtime import Runtime, RuntimeOptions
-from ..spec import Document, load
+from ..spec import Document
+from .files import load_or_report
 
 EXIT_INPUT = 2
 
@@ -52,11 +53,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        document = load(args.path)
-    except SpecError as exc:
-        for problem in exc.errors:
-            print(problem.format(), file=sys.stderr)
+    document = load_or_report(args.path)
+    if document is None:
         return EXIT_INPUT
     try:
         runtime = Runtime(document, _placeholder_binds(document), RuntimeOptions())

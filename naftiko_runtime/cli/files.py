@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
+
+from ..errors import SpecError
+from ..spec import Document, load
 
 CAPABILITY_SUFFIXES = (".yaml", ".yml")
 
@@ -20,3 +24,13 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def load_or_report(path: str | Path) -> Document | None:
+    """The document, or ``None`` after printing its located errors to stderr."""
+    try:
+        return load(path)
+    except SpecError as exc:
+        for problem in exc.errors:
+            print(problem.format(), file=sys.stderr)
+        return None

@@ -7,8 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..errors import SpecError
-from ..spec import Document, load
+from ..spec import Document
 from ..spec.models import (
     Authentication,
     ControlExpose,
@@ -17,6 +16,7 @@ from ..spec.models import (
     SkillExpose,
     UnitFields,
 )
+from .files import load_or_report
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,11 +31,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        document = load(args.path)
-    except SpecError as exc:
-        for problem in exc.errors:
-            print(problem.format(), file=sys.stderr)
+    document = load_or_report(args.path)
+    if document is None:
         return 2
     summary = describe(document)
     if args.format == "json":
