@@ -8,7 +8,7 @@ report (warnings included) for ``naftiko validate``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,22 +151,44 @@ class _Loading:
         document = None
         if data is not None:
             self._resolve_imports(data)
-            document = self._build(data)
+            document, data, original = self._build(data)
             if document is not None:
                 self._unknown_keys(document, ())
-                check_document(document, data, self.error, self.warn, self.locate)
+                check_document(
+                    document,
+                    data,
+                    lambda path, message, rule: self.error(original(path), message, rule),
+                    lambda path, message, rule: self.warn(original(path), message, rule),
+                    lambda path: self.locate(original(path)),
+                )
         self.problems.sort(key=lambda p: (p.file != self.source.file, p.file, p.line, p.column))
         if any(p.severity == "error" for p in self.problems):
             document = None
         return LoadReport(self.source.file, document, self.problems)
 
-    def _build(self, data: dict[str, Any]) -> Document | None:
-        try:
-            document = Document.model_validate(data)
-        except ValidationError as exc:
-            for path, message, missing in _model_errors(data, exc.errors()):
-                self.problems.append(self.problem(path, message, rule="schema-type", key=missing))
-            return None
+    def _build(
+        self, data: dict[str, Any]
+    ) -> tuple[Document | None, dict[str, Any], Callable[[DocPath], DocPath]]:
+        """Validate into models. A list entry the models refuse is reported, then set aside so the
+        rest of the document is still checked: every problem of a file is reported at once."""
+        pruned = _Pruned(data)
+        for _ in range(_PRUNE_ROUNDS):
+            try:
+                document = Document.model_validate(pruned.data)
+            except ValidationError as exc:
+                failed: list[DocPath] = []
+                for path, message, missing in _model_errors(pruned.data, exc.errors()):
+                    self.problems.append(
+                        self.problem(pruned.original(path), message, rule="schema-type", key=missing)
+                    )
+                    failed.append(path)
+                if not pruned.drop(failed):
+                    return None, data, pruned.original
+                continue
+            return self._with_source(document), pruned.data, pruned.original
+        return None, data, pruned.original
+
+    def _with_source(self, document: Document) -> Document:
         if not self.source.file.startswith("<"):
             return document.model_copy(update={"source_file": str(Path(self.source.file).resolve())})
         if self._base_dir is not None:
@@ -305,6 +327,62 @@ class _Loading:
             )
             return None
         return source, candidates
+
+
+_PRUNE_ROUNDS = 4
+
+
+class _Pruned:
+    """The document with refused list entries removed, and the way back to original paths."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self._removed: dict[DocPath, list[int]] = {}  # list path → original indexes removed
+
+    def drop(self, failed: list[DocPath]) -> bool:
+        """Remove the innermost list entry holding each failure; False if one is outside any list."""
+        targets: dict[DocPath, set[int]] = {}
+        for path in failed:
+            positions = [i for i, part in enumerate(path) if isinstance(part, int)]
+            if not positions:
+                return False
+            cut = positions[-1]
+            targets.setdefault(path[:cut], set()).add(path[cut])
+        removed_entries = {(*list_path, index) for list_path, indexes in targets.items() for index in indexes}
+        # An entry inside one that goes anyway needs no removal of its own.
+        targets = {
+            list_path: indexes
+            for list_path, indexes in targets.items()
+            if not any(list_path[:n] in removed_entries for n in range(1, len(list_path) + 1))
+        }
+        if self.data is not None and targets:
+            self.data = copy.deepcopy(self.data)
+        # Innermost lists first: removing an entry never shifts the path of a list inside another.
+        for list_path, indexes in sorted(targets.items(), key=lambda item: -len(item[0])):
+            holder = self.data
+            for part in list_path:
+                holder = holder[part]
+            original_list = self.original(list_path)
+            for index in sorted(indexes, reverse=True):
+                self._removed.setdefault(original_list, []).append(self._original_index(original_list, index))
+                del holder[index]
+        return True
+
+    def _original_index(self, original_list: DocPath, index: int) -> int:
+        for removed in sorted(self._removed.get(original_list, [])):
+            if removed <= index:
+                index += 1
+        return index
+
+    def original(self, path: DocPath) -> DocPath:
+        if not self._removed:
+            return path
+        out: list[str | int] = []
+        for part in path:
+            if isinstance(part, int):
+                part = self._original_index(tuple(out), part)
+            out.append(part)
+        return tuple(out)
 
 
 _FIELD_ALIASES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}

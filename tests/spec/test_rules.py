@@ -706,3 +706,43 @@ def test_yaml_tags_are_never_constructed() -> None:
     found = report("naftiko: !!python/object/apply:os.system [echo]\ncapability: {info: !custom x}\n")
     assert found.ok  # the tagged values are read as plain data, nothing is run
     assert found.document.naftiko == "['echo']"
+
+
+def test_an_entry_the_models_refuse_does_not_hide_the_rest_of_the_file() -> None:
+    """Every problem of a file at once: entries the models refuse are reported and set aside, and
+    the semantic rules still run on everything else, at the entries' original positions."""
+    text = """
+naftiko: 1.0.0-alpha2
+info: {label: x, description: y}
+capability:
+  consumes:
+    - type: http
+      namespace: api
+      baseUri: http://h
+      resources:
+        - name: r
+          path: /r
+          operations:
+            - method: GET
+            - {name: ok, method: GET}
+  exposes:
+    - type: rest
+      port: 8080
+      resources: [{path: /a, operations: [{method: GET, call: api.ok}]}]
+    - type: mcp
+      namespace: m
+      port: 9090
+      tools:
+        - {name: t1, description: d, call: api.missing}
+        - {name: t2, description: d, call: nope.x}
+"""
+    report = check_text(text, "multi.yaml")
+    found = {(p.rule, p.path) for p in report.errors}
+    assert found == {
+        ("schema-type", "capability.consumes[0].resources[0].operations[0].name"),
+        ("schema-type", "capability.exposes[0].namespace"),
+        ("unknown-call", "capability.exposes[1].tools[0].call"),
+        ("unknown-call", "capability.exposes[1].tools[1].call"),
+    }
+    lines = {p.path: p.line for p in report.errors}
+    assert lines["capability.exposes[1].tools[1].call"] == line_of(text, "nope.x")
