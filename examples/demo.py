@@ -60,7 +60,7 @@ def main() -> int:
         )
         _wait(8080)
         _wait(9090)
-        sample = _get("http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs?project_subset=All")
+        sample = _get("http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs")
         _print_guide(bin_dir, sample)
         if args.check:
             _try_examples()
@@ -132,7 +132,7 @@ def _print_guide(bin_dir: Path, sample: object) -> None:
     runs = sample if isinstance(sample, list) else []
     print(
         f"\nnaftiko demo is up: REST on :8080 and MCP on :9090, in front of the stand-in "
-        f"({len(runs)} runs for prompt 1, version 1).\n"
+        f"({len(runs)} run{'' if len(runs) == 1 else 's'} for prompt 1, version 1).\n"
     )
     print("Try the REST API and the MCP server (stateless Streamable HTTP, JSON):")
     for example in EXAMPLES:

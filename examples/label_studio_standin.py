@@ -46,6 +46,7 @@ test can check exactly what the runtime sent.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import hmac
 import json
@@ -652,10 +653,6 @@ class _RequestLog:
 # -- command line ----------------------------------------------------------------------------------
 
 
-def _exit_quietly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python examples/label_studio_standin.py [--host H] [--port P] [--token T]``."""
     parser = argparse.ArgumentParser(description="Stand-in for Label Studio's prompt inference-run API.")
@@ -677,17 +674,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s label-studio-standin %(message)s",
     )
     app = create_app(args.token)
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; exit quietly
-    # with status 0 instead of a KeyboardInterrupt traceback or a death by signal.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _exit_quietly)
     print(
         f"label-studio-standin serving on http://{args.host}:{args.port} "
         "(prompt 1, versions 1-2, projects 1-5); clients send 'Authorization: Token <token>'",
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning", http="h11")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=args.host, port=args.port, access_log=False, log_level="warning", http="h11")
+    )
+
+    async def serve() -> None:
+        # SIGINT/SIGTERM (once or several times: Ctrl-C reaches the whole process group, and a
+        # parent may signal too) only ask for a graceful stop; the process then exits with 0.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+        await server._serve()  # uvicorn's own serve() would re-raise the signal after stopping
+
+    asyncio.run(serve())
     return 0
 
 
