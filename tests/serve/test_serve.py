@@ -17,7 +17,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.support.servers import ServerThread, free_port
@@ -360,3 +360,49 @@ def test_workers_share_the_listening_sockets(tmp_path: Path, upstream: SlowUpstr
     finally:
         code, _ = stop(process)
     assert code == 0
+
+
+def test_a_large_forwarded_answer_arrives_whole(tmp_path: Path) -> None:
+    """Through the real server stack (coalesced writes, streaming forward): 3 MiB, byte for byte."""
+    payload = bytes(range(256)) * (3 * 4096)
+
+    async def blob(_: Request) -> Response:
+        return Response(payload, media_type="application/octet-stream")
+
+    origin = ServerThread(Starlette(routes=[Route("/files/{name}", blob)]))
+    origin.start()
+    try:
+        rest_port = free_port()
+        path = tmp_path / "forward.yaml"
+        path.write_text(
+            f"""
+naftiko: 1.0.0-alpha2
+info: {{label: Files, description: forward}}
+capability:
+  consumes:
+    - type: http
+      namespace: files
+      baseUri: "{origin.url}"
+      resources: [{{name: any, path: /, operations: [{{name: any}}]}}]
+  exposes:
+    - type: rest
+      namespace: files-rest
+      port: {rest_port}
+      resources:
+        - path: /files/{{path}}
+          forward: {{targetNamespace: files, trustedHeaders: [Accept]}}
+""",
+            encoding="utf-8",
+        )
+        ready = tmp_path / "ready.json"
+        process = start([str(path), "--ready-file", str(ready)])
+        try:
+            wait_ready(process, ready)
+            answer = httpx.get(f"http://127.0.0.1:{rest_port}/files/files/big.bin", timeout=30)
+        finally:
+            code, _ = stop(process)
+    finally:
+        origin.stop()
+    assert code == 0
+    assert answer.status_code == 200
+    assert answer.content == payload
