@@ -1,7 +1,7 @@
 """An adapter's own ``authentication``: who may call this REST, skill or control adapter.
 
-(The MCP adapter has its own guards because OAuth 2 resource-server checks are part of the MCP
-authorization protocol; everything else is shared here.)
+(The MCP endpoint wraps these guards, and the same OAuth 2 resource server, in its own error shape:
+see :mod:`.mcp.auth`.)
 
 The expected credentials are templates over binds (``token: "{{REST_TOKEN}}"``), rendered once when
 the app is built and held as :class:`~naftiko_runtime.binds.Secret` values. Every comparison is
@@ -15,19 +15,28 @@ same capability with the same binds shares (a per-process key would make replica
 other's nonces behind a load balancer). A nonce older than :data:`NONCE_TTL_S` gets a fresh
 challenge with ``stale=true``. There is no ``nc`` replay tracking (it would need shared state); the
 ``uri`` of the answer must be the request's own target.
+
+OAuth 2 (``type: oauth2``) makes the adapter a resource server (:mod:`.oauth`, shared with MCP):
+bearer JWTs checked against the authorization server's JWKS, and the RFC 9728 metadata document
+served without credentials at the well-known path of ``resource`` (:attr:`Guard.public`). Its
+guard talks to the authorization server, which is why :meth:`Guard.check` is a coroutine; the
+others never wait (awaiting them costs a fraction of a microsecond), and :meth:`Guard.aclose`
+releases the HTTP client at shutdown (:func:`close_at_shutdown`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,7 +44,8 @@ import orjson
 
 from ..binds import Secret
 from ..expressions import MissingVariable, compile_template
-from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
+from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication, AuthOAuth2
+from .oauth import OAuth2Auth, ResourceServer, oauth2_config
 from .problem import Problem
 
 log = logging.getLogger("naftiko.auth")
@@ -44,11 +54,25 @@ REALM = "naftiko"
 NONCE_TTL_S = 300.0
 
 
+PUBLIC_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-type", b"application/json"),
+    (b"access-control-allow-origin", b"*"),
+    (b"cache-control", b"max-age=300"),
+]
+"""Headers of a :attr:`Guard.public` document (clients in browsers read it from any origin)."""
+
+
 class Guard:
     """Decides whether a request may proceed; ``check`` returns None to let it through."""
 
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    public: Mapping[str, bytes] = MappingProxyType({})
+    """Documents served to GET and HEAD without credentials, by path (JSON bodies, encoded)."""
+
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release what the guard holds (the OAuth 2 guard's HTTP client); called at shutdown."""
 
 
 def build_guard(
@@ -73,6 +97,12 @@ def build_guard(
             _secret(spec.username, binds, where, "username"),
             _secret(spec.password, binds, where, "password"),
         )
+    if isinstance(spec, AuthOAuth2):
+        try:
+            return OAuth2Guard(oauth2_config(spec, binds))
+        except ValueError as exc:
+            log.error("%s: authentication %s; every request will be refused", where, exc)
+            return BearerGuard(None)
     declared = getattr(spec, "declared", None) or getattr(spec, "type", "?")
     log.error("%s: authentication type %r is not supported; every request gets 501", where, declared)
     return UnsupportedGuard(str(declared), kind)
@@ -131,7 +161,7 @@ class BearerGuard(Guard):
         self.token = token
         self._challenge = f'Bearer realm="{REALM}"'
 
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         value = _header(headers, b"authorization")
         if value is None:
             return _unauthorized(self._challenge, "a bearer token is required")
@@ -150,7 +180,7 @@ class ApiKeyGuard(Guard):
         where = "header" if placement != "query" else "query"
         self._challenge = f'ApiKey realm="{REALM}", in="{where}", name="{key}"'
 
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         if self.placement == "query":
             _, _, query = target.partition(b"?")
             given = next(
@@ -172,7 +202,7 @@ class BasicGuard(Guard):
         self.password = password
         self._challenge = f'Basic realm="{REALM}", charset="UTF-8"'
 
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         value = _header(headers, b"authorization")
         if value is None:
             return _unauthorized(self._challenge, "basic credentials are required")
@@ -230,7 +260,7 @@ class DigestGuard(Guard):
         )
         return text + ", stale=true" if stale else text
 
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         value = _header(headers, b"authorization")
         scheme, _, rest = (value or "").strip().partition(" ")
         if value is None or scheme.lower() != "digest":
@@ -277,6 +307,39 @@ class DigestGuard(Guard):
         return realm_ok and uri_ok and user_ok and response_ok
 
 
+_TITLES = {401: "Unauthorized", 403: "Forbidden", 503: "Service Unavailable"}
+
+
+class OAuth2Guard(Guard):
+    """The adapter as an OAuth 2.1 resource server (:class:`~.oauth.ResourceServer`, as MCP's).
+
+    401 with a ``Bearer`` challenge naming the metadata document (``resource_metadata``), 403
+    ``insufficient_scope``, 503 when the authorization server cannot be reached; the metadata
+    document itself is :attr:`public`.
+    """
+
+    def __init__(self, config: OAuth2Auth, client: Any = None) -> None:
+        self.server = ResourceServer(config, client)
+        document = orjson.dumps(self.server.protected_resource_metadata())
+        self.public = MappingProxyType(dict.fromkeys(self.server.metadata_paths(), document))
+
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        refusal = await self.server.authorize(_header(headers, b"authorization"))
+        if refusal is None:
+            return None
+        challenge = [(b"www-authenticate", refusal.challenge.encode())] if refusal.challenge else []
+        return Problem(
+            refusal.status,
+            _TITLES.get(refusal.status, "Unauthorized"),
+            refusal.description,
+            extra={"error": refusal.error},
+            headers=challenge,
+        )
+
+    async def aclose(self) -> None:
+        await self.server.aclose()
+
+
 class UnsupportedGuard(Guard):
     """An authentication type this adapter cannot check: refuse everything (fail closed)."""
 
@@ -284,7 +347,7 @@ class UnsupportedGuard(Guard):
         self.declared = declared
         self.kind = kind
 
-    def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
         return Problem(
             501,
             "Not Implemented",
@@ -292,8 +355,16 @@ class UnsupportedGuard(Guard):
         )
 
 
+async def answer_public(send: Any, body: bytes, head: bool) -> None:
+    """Send a :attr:`Guard.public` document (``head``: its headers only)."""
+    headers = [*PUBLIC_HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
 class GuardMiddleware:
-    """Checks credentials before routing, so unknown paths and methods are guarded too."""
+    """Checks credentials before routing, so unknown paths and methods are guarded too; the
+    guard's :attr:`~Guard.public` documents are answered here, before the check."""
 
     def __init__(self, app: Any, guard: Guard) -> None:
         self.app = app
@@ -301,13 +372,40 @@ class GuardMiddleware:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            method = scope["method"]
+            public = self.guard.public
+            if public and method in ("GET", "HEAD"):
+                document = public.get(scope["path"])
+                if document is not None:
+                    await answer_public(send, document, method == "HEAD")
+                    return
             raw = scope.get("raw_path") or scope["path"].encode()
             query = scope.get("query_string")
             target = raw + b"?" + query if query else raw  # as the client wrote it (digest signs it)
-            denied = self.guard.check(scope["method"], target, scope["headers"])
+            denied = await self.guard.check(method, target, scope["headers"])
             if denied is not None:
-                headers = [(b"content-type", b"application/problem+json"), *denied.headers]
-                await send({"type": "http.response.start", "status": denied.status, "headers": headers})
-                await send({"type": "http.response.body", "body": orjson.dumps(denied.document())})
+                status, headers, body = denied.encode()
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+def close_at_shutdown(app: Any, guard: Guard | None) -> Any:
+    """Have the Starlette ``app``'s lifespan close ``guard`` when it ends, after the app's own
+    lifespan (``lifespan=`` or the default) has run; returns ``app``."""
+    if guard is None:
+        return app
+    router = app.router
+    inner = router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            await guard.aclose()
+
+    router.lifespan_context = lifespan
+    return app

@@ -16,13 +16,13 @@ from ..exposes.mcp.catalog import (
     DynamicResourceEntry,
     McpCatalog,
     McpSecurity,
-    OAuth2Auth,
     PromptArgument,
     PromptEntry,
     PromptMessageEntry,
     StaticResourceEntry,
     ToolEntry,
 )
+from ..exposes.oauth import oauth2_config
 from ..expressions import compile_template
 from ..locations import LocationError, resolve_location
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, Authentication, AuthOAuth2
@@ -99,14 +99,10 @@ def security(runtime: Runtime, auth: Authentication | None) -> McpSecurity:
     if isinstance(auth, AuthBasic):
         return McpSecurity(auth=BasicAuth(_secret(auth.username, context), _secret(auth.password, context)))
     if isinstance(auth, AuthOAuth2):
-        if not auth.authorization_server_uri or not auth.resource:
-            raise AdapterConfigError("oauth2 on an MCP adapter needs `authorizationServerUri` and `resource`")
-        validation = "introspection" if auth.token_validation == "introspection" else "jwks"
-        return McpSecurity(
-            auth=OAuth2Auth(
-                auth.authorization_server_uri, auth.resource, auth.audience, tuple(auth.scopes), validation
-            )
-        )  # type: ignore[arg-type]
+        try:
+            return McpSecurity(auth=oauth2_config(auth, context))
+        except ValueError as exc:
+            raise AdapterConfigError(f"{exc} on an MCP adapter") from None
     raise AdapterConfigError(
         f"{auth.type} authentication is not supported on MCP adapters (bearer, apikey, basic and oauth2 are)"
     )

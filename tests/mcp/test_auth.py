@@ -5,19 +5,14 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp import Client
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from naftiko_runtime.binds import Secret
 from naftiko_runtime.exposes.mcp import (
@@ -27,6 +22,7 @@ from naftiko_runtime.exposes.mcp import (
     McpSecurity,
     OAuth2Auth,
 )
+from tests.support.oauth import AuthorizationServer, other_key
 from tests.support.servers import ServerThread
 from tests.support.upstream import RecordingUpstream
 
@@ -126,81 +122,9 @@ async def test_sdk_client_with_bearer(upstream: RecordingUpstream) -> None:
 # --- OAuth 2.1 resource server -------------------------------------------------------------------
 
 
-@dataclass
-class AuthorizationServer:
-    """An issuer publishing metadata and a JWKS; counts what it serves."""
-
-    metadata_path: str = "/.well-known/oauth-authorization-server"
-    algorithm: str = "RS256"
-    hits: list[str] = field(default_factory=list)
-    introspected: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.algorithm.startswith("ES"):
-            self.key: Any = ec.generate_private_key(ec.SECP256R1())
-            jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        else:
-            self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        self.jwk = {**jwk, "kid": "integration-key", "use": "sig", "alg": self.algorithm}
-        self.active: dict[str, dict[str, Any]] = {}
-        self.server = ServerThread(
-            Starlette(
-                routes=[
-                    Route(self.metadata_path, self._metadata),
-                    Route("/jwks", self._jwks),
-                    Route("/introspect", self._introspect, methods=["POST"]),
-                ]
-            )
-        )
-
-    @property
-    def issuer(self) -> str:
-        return self.server.url
-
-    async def _metadata(self, request: Request) -> JSONResponse:
-        self.hits.append("metadata")
-        return JSONResponse(
-            {
-                "issuer": self.issuer,
-                "jwks_uri": self.issuer + "/jwks",
-                "introspection_endpoint": self.issuer + "/introspect",
-            }
-        )
-
-    async def _jwks(self, request: Request) -> JSONResponse:
-        self.hits.append("jwks")
-        return JSONResponse({"keys": [self.jwk]})
-
-    async def _introspect(self, request: Request) -> JSONResponse:
-        token = (await request.form())["token"]
-        self.introspected.append(str(token))
-        return JSONResponse(self.active.get(str(token), {"active": False}))
-
-    def token(self, *, key: Any = None, headers: dict[str, Any] | None = None, **claims: Any) -> str:
-        now = int(time.time())
-        body = {
-            "iss": self.issuer,
-            "aud": RESOURCE,
-            "sub": "agent-1",
-            "iat": now,
-            "exp": now + 300,
-            "scope": "mcp:tools",
-        }
-        body.update(claims)
-        body = {k: v for k, v in body.items() if v is not None}
-        return jwt.encode(
-            body,
-            key or self.key,
-            algorithm=self.algorithm,
-            headers={"kid": "integration-key", **(headers or {})},
-        )
-
-
 @pytest.fixture
 def issuer() -> Iterator[AuthorizationServer]:
-    authorization_server = AuthorizationServer()
-    with authorization_server.server:
+    with AuthorizationServer(audience=RESOURCE, scope="mcp:tools") as authorization_server:
         yield authorization_server
 
 
@@ -244,7 +168,7 @@ def test_oauth2_challenges(upstream: RecordingUpstream, issuer: AuthorizationSer
             "wrong audience": issuer.token(aud="https://other.example.com/mcp"),
             "wrong issuer": issuer.token(iss="https://evil.example.com"),
             "no expiry": issuer.token(exp=None),
-            "foreign key": issuer.token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+            "foreign key": issuer.token(key=other_key()),
             "garbage": "not.a.jwt",
         }
         for case, token in refused.items():
@@ -305,9 +229,9 @@ def test_oauth2_keys_are_cached_and_tokens_remembered(
 
 def test_oauth2_openid_configuration_and_es256(upstream: RecordingUpstream) -> None:
     authorization_server = AuthorizationServer(
-        metadata_path="/.well-known/openid-configuration", algorithm="ES256"
+        RESOURCE, "mcp:tools", metadata_path="/.well-known/openid-configuration", algorithm="ES256"
     )
-    with authorization_server.server, serve(upstream, oauth(authorization_server)) as server:
+    with authorization_server, serve(upstream, oauth(authorization_server)) as server:
         assert ping(server.url, bearer(authorization_server.token())).status_code == 200
 
 

@@ -22,7 +22,7 @@ USER, PASSWORD = "ada", "pa:ss wörd"
 # issues nonces the server accepts.
 make_nonce = DigestGuard(Secret(USER), Secret(PASSWORD)).make_nonce
 ENV = {"REST_TOKEN": TOKEN, "REST_USER": USER, "REST_PASSWORD": PASSWORD}
-EXPOSES = ["bearer", "apikey-header", "apikey-query", "basic", "digest", "broken", "oauth2"]
+EXPOSES = ["bearer", "apikey-header", "apikey-query", "basic", "digest", "broken", "unsupported"]
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +163,9 @@ def test_an_unresolvable_credential_refuses_everyone(servers: dict[str, RestServ
 
 
 def test_an_unsupported_scheme_is_501(servers: dict[str, RestServer]) -> None:
-    with client(servers, "oauth2") as api:
+    with client(servers, "unsupported") as api:
         answer = api.get("/ping", headers={"Authorization": "Bearer anything"})
 
     assert answer.status_code == 501
     assert answer.headers["content-type"] == "application/problem+json"
+    assert "hawk" in answer.json()["detail"]

@@ -15,7 +15,7 @@ from .conftest import CAPABILITIES, SkillServer, make_skill_dir, place_capabilit
 TOKEN = "skill-token-8c2f"
 USER, PASSWORD = "ada", "pa:ss wörd"
 ENV = {"SKILL_TOKEN": TOKEN, "SKILL_USER": USER, "SKILL_PASSWORD": PASSWORD}
-EXPOSES = ["bearer", "apikey-header", "apikey-query", "basic", "broken", "oauth2"]
+EXPOSES = ["bearer", "apikey-header", "apikey-query", "basic", "broken", "unsupported"]
 ROUTES = [
     "/skills",
     "/skills/guide",
@@ -100,8 +100,8 @@ def test_a_credential_naming_no_bind_accepts_nobody(servers: dict[str, SkillServ
 
 
 def test_unsupported_authentication_fails_closed(servers: dict[str, SkillServer]) -> None:
-    with servers["oauth2"].client() as client:
+    with servers["unsupported"].client() as client:
         answer = client.get("/skills", headers={"Authorization": f"Bearer {TOKEN}"})
         assert answer.status_code == 501
         assert answer.headers["content-type"] == "application/problem+json"
-        assert "oauth2" in answer.json()["detail"]
+        assert "hawk" in answer.json()["detail"]

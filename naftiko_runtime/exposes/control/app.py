@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from ...observability import Metrics
 from ...spec.models import ControlExpose
-from ..auth import GuardMiddleware, build_guard
+from ..auth import GuardMiddleware, build_guard, close_at_shutdown
 
 
 def build_control_app(
@@ -76,7 +76,8 @@ def build_control_app(
     if management.scripting is not None:
         routes.append(Route("/scripting", scripting_config))
     guard = build_guard(expose.authentication, binds or {}, expose.namespace, "control")
-    return Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)] if guard else [])
+    app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)] if guard else [])
+    return close_at_shutdown(app, guard)
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Inbound checks of the HTTP transport: the Origin allow-list and static credentials.
+"""Inbound checks of the HTTP transport: the Origin allow-list, static credentials and OAuth 2.
 
 Static credentials (bearer, API key, basic) are checked by the guards all HTTP adapters share,
-in constant time; this module turns their refusal into the MCP endpoint's. A refusal never echoes
-what the caller sent. OAuth 2 lives in :mod:`.oauth`.
+in constant time, and OAuth 2 access tokens by the resource server they share
+(:mod:`naftiko_runtime.exposes.oauth`); this module turns their refusals into the MCP endpoint's.
+A refusal never echoes what the caller sent.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import httpx
+
 from ...binds import Secret
 from .. import auth as shared
-from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, Credential
+from ..oauth import ResourceServer
+from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, Credential, OAuth2Auth
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -43,17 +47,6 @@ def reveal(value: Credential) -> str:
     return value if isinstance(value, str) else value.reveal()
 
 
-def bearer_token(headers: Mapping[str, str]) -> str | None:
-    """The token of an ``Authorization: Bearer`` header (scheme case-insensitive), else ``None``."""
-    value = headers.get("authorization")
-    if not value:
-        return None
-    scheme, _, token = value.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
 _ERRORS = {"bearer": "invalid_token", "apikey": "invalid_api_key", "basic": "invalid_credentials"}
 
 
@@ -72,7 +65,7 @@ class StaticGuard:
 
     async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
         raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-        problem = self._guard.check("POST", b"/mcp?" + query if query else b"/mcp", raw)
+        problem = await self._guard.check("POST", b"/mcp?" + query if query else b"/mcp", raw)
         if problem is None:
             return None
         challenge = {name.decode("latin-1"): value.decode("latin-1") for name, value in problem.headers}
@@ -81,6 +74,24 @@ class StaticGuard:
 
 def _secret(value: Credential) -> Secret:
     return Secret(reveal(value))
+
+
+class OAuth2Guard:
+    """The endpoint as an OAuth 2.1 resource server (MCP authorization spec, RFC 9728, RFC 6750):
+    the :class:`~naftiko_runtime.exposes.oauth.ResourceServer` every HTTP adapter shares."""
+
+    def __init__(self, config: OAuth2Auth, client: httpx.AsyncClient | None = None) -> None:
+        self.server = ResourceServer(config, client)
+
+    async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
+        refusal = await self.server.authorize(headers.get("authorization"))
+        if refusal is None:
+            return None
+        challenge = {"www-authenticate": refusal.challenge} if refusal.challenge else {}
+        return Denial(refusal.status, refusal.error, refusal.description, challenge)
+
+    async def aclose(self) -> None:
+        await self.server.aclose()
 
 
 # --- Origin (DNS rebinding) ----------------------------------------------------------------------

@@ -15,6 +15,8 @@ from typing import Literal, Protocol
 
 from naftiko_runtime.engine.contract import Hints, Invocable
 
+from ..oauth import OAuth2Auth  # the resource-server settings every HTTP adapter shares
+
 
 class SecretLike(Protocol):
     """A resolved bind value whose ``repr`` is masked; ``reveal()`` is the only way to the text."""
@@ -147,24 +149,6 @@ class BasicAuth:
     username: Credential
     password: Credential
     kind: Literal["basic"] = "basic"
-
-
-@dataclass(frozen=True, slots=True)
-class OAuth2Auth:
-    """The adapter as an OAuth 2.1 resource server (MCP authorization, RFC 9728).
-
-    Tokens are JWTs checked against the authorization server's JWKS: signature (RS*/ES*/PS*),
-    issuer, audience (``audience`` or else ``resource``), expiry, and every scope in ``scopes``.
-    """
-
-    authorization_server_uri: str
-    resource: str
-    audience: str | None = None
-    scopes: Sequence[str] = ()
-    token_validation: Literal["jwks", "introspection"] = "jwks"
-    jwks_cache_seconds: float = 600.0
-    leeway_seconds: float = 30.0
-    kind: Literal["oauth2"] = "oauth2"
 
 
 AuthConfig = BearerAuth | ApiKeyAuth | BasicAuth | OAuth2Auth

@@ -26,10 +26,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .auth import Denial, Guard, OriginPolicy, StaticGuard
+from ..oauth import WELL_KNOWN_PREFIX
+from .auth import Denial, Guard, OAuth2Guard, OriginPolicy, StaticGuard
 from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, McpCatalog, McpSecurity, OAuth2Auth
 from .jsonrpc import HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, RpcError, encode, error_message
-from .oauth import WELL_KNOWN_PREFIX, OAuth2Guard
 from .protocol import McpProtocol
 
 logger = logging.getLogger("naftiko.mcp")
@@ -279,15 +279,12 @@ class _McpApp(Starlette):
 
 
 def _metadata_routes(guard: OAuth2Guard) -> list[Route]:
-    document = guard.protected_resource_metadata()
+    document = guard.server.protected_resource_metadata()
 
     async def metadata(request: Request) -> Response:
         return JSONResponse(
             document, headers={"access-control-allow-origin": "*", "cache-control": "max-age=300"}
         )
 
-    paths: dict[str, None] = dict.fromkeys([WELL_KNOWN_PREFIX, WELL_KNOWN_PREFIX + "/mcp"])
-    resource_path = guard.metadata_url.split(WELL_KNOWN_PREFIX, 1)[1]
-    if resource_path:
-        paths[WELL_KNOWN_PREFIX + resource_path] = None
+    paths = dict.fromkeys([*guard.server.metadata_paths(), WELL_KNOWN_PREFIX + "/mcp"])
     return [Route(path, metadata, methods=["GET"]) for path in paths]

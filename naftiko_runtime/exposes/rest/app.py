@@ -4,7 +4,9 @@
 :class:`~.arguments.RequestReader` per operation and a :class:`~naftiko_runtime.consumes.forward.Forwarder`
 per ``forward`` resource, and returns a Starlette application. A request then goes:
 
-    authentication (if the expose declares one) → route match on the raw path
+    authentication (if the expose declares one; ``oauth2`` also answers its RFC 9728 metadata
+      document, without credentials, at ``/.well-known/oauth-protected-resource[/<resource path>]``)
+      → route match on the raw path
       → operation: arguments from path, query, headers, cookies, body → ``unit.invoke`` → JSON
       → forward: streamed to the target namespace and back
       → ``GET /openapi.json``: the adapter's OpenAPI 3.1 description
@@ -33,7 +35,7 @@ from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
 from ...runtime.core import RestForward, RestPlan, RestRoute, Runtime
-from ..auth import Guard, build_guard
+from ..auth import Guard, answer_public, build_guard, close_at_shutdown
 from .arguments import ClientGone, Reject, RequestReader
 from .problems import (
     Problem,
@@ -246,6 +248,7 @@ class RestAdapter:
         self.guard: Guard | None = build_guard(
             plan.expose.authentication, runtime.bind_context, self.namespace
         )
+        self._public = self.guard.public if self.guard is not None else {}
         entries: dict[str, _PathEntry] = {}
         for route in plan.routes:
             template = parse_template(route.path)
@@ -287,6 +290,8 @@ class RestAdapter:
         if kind != "http":
             if kind == "lifespan":
                 await _lifespan(receive, send)
+                if self.guard is not None:
+                    await self.guard.aclose()
             return
         try:
             await self._dispatch(scope, receive, send)
@@ -303,9 +308,12 @@ class RestAdapter:
             path = path[len(root) :]
         method = scope["method"]
         if self.guard is not None:
+            if self._public and path in self._public and method in ("GET", "HEAD"):
+                await answer_public(send, self._public[path], method == "HEAD")
+                return
             query = scope.get("query_string")
             target = raw + b"?" + query if query else raw  # as the client wrote it (digest signs it)
-            denied = self.guard.check(method, target, scope["headers"])
+            denied = await self.guard.check(method, target, scope["headers"])
             if denied is not None:
                 await _problem(send, denied, method == "HEAD")
                 return
@@ -408,7 +416,9 @@ def build_rest_app(
 
     ``plan`` is one of ``runtime.rest``; ``starlette_options`` go to :class:`Starlette` (``lifespan``,
     ``debug``...). The app does not own the runtime: whoever serves it closes ``runtime`` (its
-    upstream connection pools) at shutdown. ``app.adapter`` is the :class:`RestAdapter` (routes,
-    guard, OpenAPI document).
+    upstream connection pools) at shutdown; the app's lifespan closes what its own guard holds
+    (the OAuth 2 guard's HTTP client). ``app.adapter`` is the :class:`RestAdapter` (routes, guard,
+    OpenAPI document).
     """
-    return RestApplication(RestAdapter(plan, runtime, options), **starlette_options)
+    adapter = RestAdapter(plan, runtime, options)
+    return close_at_shutdown(RestApplication(adapter, **starlette_options), adapter.guard)

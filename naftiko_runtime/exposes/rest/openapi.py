@@ -20,7 +20,7 @@ from ...engine.contract import InputSpec
 from ...engine.units import MockExecutor
 from ...expressions import canonical
 from ...runtime.core import RestPlan, RestRoute, Runtime
-from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication
+from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication, AuthOAuth2
 from .routing import PathTemplate, parse_template
 
 OPENAPI_VERSION = "3.1.0"
@@ -102,7 +102,8 @@ def build_openapi(plan: RestPlan, runtime: Runtime, *, server: str | None = None
     if auth is not None:
         name, scheme = auth
         out["components"]["securitySchemes"] = {name: scheme}
-        out["security"] = [{name: []}]
+        flows = scheme.get("flows", {}).get("clientCredentials", {})
+        out["security"] = [{name: list(flows.get("scopes", ()))}]
     return out
 
 
@@ -127,6 +128,16 @@ def _security_scheme(spec: Authentication | None) -> tuple[str, dict[str, Any]] 
     if isinstance(spec, AuthApiKey):
         where = "query" if spec.placement == "query" else "header"
         return "apiKeyAuth", {"type": "apiKey", "in": where, "name": spec.key or "X-API-Key"}
+    if isinstance(spec, AuthOAuth2):
+        # As the spec says of `tokenEndpoint`: the client-credentials token URL, else the issuer's.
+        flow: dict[str, Any] = {
+            "tokenUrl": spec.token_endpoint or spec.authorization_server_uri or "",
+            "scopes": dict.fromkeys(spec.scopes, ""),
+        }
+        scheme: dict[str, Any] = {"type": "oauth2", "flows": {"clientCredentials": flow}}
+        if not spec.token_endpoint:
+            scheme["description"] = "No `tokenEndpoint` is declared: tokenUrl is the authorization server."
+        return "oauth2Auth", scheme
     declared = getattr(spec, "declared", None) or getattr(spec, "type", "unknown")
     return "unsupportedAuth", {
         "type": "http",

@@ -12,7 +12,8 @@ Routes (GET and HEAD; anything else is 405):
     /skills/{name}/download            the directory as a zip, streamed (application/zip)
 
 Errors are ``application/problem+json`` (RFC 9457). The expose's ``authentication`` (bearer, apikey,
-basic, digest) guards every route, before routing, with the REST adapter's constant-time guards.
+basic, digest, oauth2) guards every route, before routing, with the REST adapter's guards; with
+oauth2 the RFC 9728 metadata document is served without credentials at its well-known path.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from starlette.routing import Route
 
 from ...runtime.core import Runtime
 from ...spec.models import SkillExpose
-from ..auth import GuardMiddleware, build_guard
+from ..auth import Guard, GuardMiddleware, build_guard, close_at_shutdown
 from ..problem import Problem
 from .catalog import Skill, build_catalog
 from .files import (
@@ -57,6 +58,7 @@ def build_skill_app(runtime: Runtime, expose: SkillExpose) -> Starlette:
     """The ASGI app of one skill expose; its catalog is ``app.state.catalog`` (a :class:`SkillCatalog`)."""
     catalog = build_catalog(runtime, expose)
     listing = orjson.dumps(catalog.listing())
+    guard = _guard(expose, runtime)
 
     def skill_of(request: Request) -> Skill:
         name = request.path_params["name"]
@@ -119,7 +121,7 @@ def build_skill_app(runtime: Runtime, expose: SkillExpose) -> Starlette:
             Route("/skills/{name}/contents/{path:path}", file, methods=["GET"]),
             Route("/skills/{name}/download", download, methods=["GET"]),
         ],
-        middleware=_middleware(expose, runtime),
+        middleware=[] if guard is None else [Middleware(GuardMiddleware, guard=guard)],
         exception_handlers={
             _Refused: _refused,
             HTTPException: _http_error,
@@ -127,7 +129,7 @@ def build_skill_app(runtime: Runtime, expose: SkillExpose) -> Starlette:
         },
     )
     app.state.catalog = catalog
-    return app
+    return close_at_shutdown(app, guard)
 
 
 def _has_instructions(root: Path) -> bool:
@@ -201,9 +203,8 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 # -- authentication --------------------------------------------------------------------------------
 
 
-def _middleware(expose: SkillExpose, runtime: Runtime) -> list[Middleware]:
-    guard = build_guard(expose.authentication, runtime.bind_context, expose.namespace, "skill")
-    return [] if guard is None else [Middleware(GuardMiddleware, guard=guard)]
+def _guard(expose: SkillExpose, runtime: Runtime) -> Guard | None:
+    return build_guard(expose.authentication, runtime.bind_context, expose.namespace, "skill")
 
 
 __all__ = ["build_skill_app"]

@@ -1,10 +1,19 @@
-"""The MCP endpoint as an OAuth 2.1 resource server (MCP authorization spec, RFC 9728, RFC 6750).
+"""An adapter as an OAuth 2.1 resource server (RFC 9728, RFC 6750, MCP authorization): one
+implementation for every HTTP adapter.
+
+The MCP endpoint (:mod:`.mcp.auth`) and the REST, skill and control adapters (:mod:`.auth`) wrap
+:class:`ResourceServer` and turn its :class:`Refusal` into their own error shape; the checks, the
+challenges and the protected-resource metadata document are the same everywhere.
 
 Access tokens are JWTs signed by the authorization server. Its metadata is discovered once
 (RFC 8414 ``oauth-authorization-server``, then OpenID ``openid-configuration``), its JWKS is cached
 and refetched when a token names an unknown key (at most every ``_MIN_REFRESH_SECONDS``). Verified
-tokens are remembered until they expire, so a busy agent costs one signature check per token, not
-one per call.
+tokens are remembered until they expire, so a busy client costs one signature check per token, not
+one per call. ``tokenValidation: introspection`` asks the authorization server instead (RFC 7662).
+
+The HTTP client that talks to the authorization server belongs to the :class:`ResourceServer`
+(made on first use, on the serving loop); whoever serves the adapter calls :meth:`aclose` at
+shutdown (the adapters' lifespans do).
 """
 
 from __future__ import annotations
@@ -12,22 +21,86 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import jwt
 
-from .auth import Denial, bearer_token
-from .catalog import OAuth2Auth
+from ..expressions import compile_template
+from ..spec.models import AuthOAuth2
 
-logger = logging.getLogger("naftiko.mcp")
+logger = logging.getLogger("naftiko.oauth")
 
 _ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"})
 _MIN_REFRESH_SECONDS = 30.0
 _TOKEN_CACHE_SIZE = 4096
 WELL_KNOWN_PREFIX = "/.well-known/oauth-protected-resource"
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth2Auth:
+    """The adapter as an OAuth 2.1 resource server (MCP authorization, RFC 9728).
+
+    Tokens are JWTs checked against the authorization server's JWKS: signature (RS*/ES*/PS*),
+    issuer, audience (``audience`` or else ``resource``), expiry, and every scope in ``scopes``.
+    """
+
+    authorization_server_uri: str
+    resource: str
+    audience: str | None = None
+    scopes: Sequence[str] = ()
+    token_validation: Literal["jwks", "introspection"] = "jwks"
+    jwks_cache_seconds: float = 600.0
+    leeway_seconds: float = 30.0
+    kind: Literal["oauth2"] = "oauth2"
+
+
+def oauth2_config(spec: AuthOAuth2, binds: Mapping[str, Any] | None = None) -> OAuth2Auth:
+    """The resource-server settings of an expose's ``authentication: {type: oauth2}``, with
+    ``{{VAR}}`` placeholders filled from ``binds``.
+
+    ``ValueError`` (naming the missing fields) when ``authorizationServerUri`` or ``resource`` is
+    absent: without them no token can be checked and no metadata document written.
+    """
+
+    def filled(text: str | None) -> str | None:
+        return compile_template(text).render(binds) if text and binds is not None else text
+
+    spec = spec.model_copy(
+        update={
+            "authorization_server_uri": filled(spec.authorization_server_uri),
+            "resource": filled(spec.resource),
+            "audience": filled(spec.audience),
+        }
+    )
+    fields = (("authorizationServerUri", spec.authorization_server_uri), ("resource", spec.resource))
+    missing = [name for name, value in fields if not value]
+    if missing:
+        raise ValueError("oauth2 needs " + " and ".join(f"`{name}`" for name in missing))
+    validation: Literal["jwks", "introspection"] = (
+        "introspection" if spec.token_validation == "introspection" else "jwks"
+    )
+    return OAuth2Auth(
+        spec.authorization_server_uri,  # type: ignore[arg-type]
+        spec.resource,  # type: ignore[arg-type]
+        spec.audience,
+        tuple(spec.scopes),
+        validation,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request is refused: status, OAuth error code, a caller-safe description, and the
+    ``WWW-Authenticate`` value to send (None: no challenge, the refusal is not the caller's fault)."""
+
+    status: int
+    error: str
+    description: str
+    challenge: str | None = None
 
 
 class TokenUnverifiable(Exception):
@@ -57,6 +130,16 @@ def resource_metadata_url(resource: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, WELL_KNOWN_PREFIX + parts.path.rstrip("/"), "", ""))
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` value (scheme case-insensitive), else ``None``."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 def _scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
     raw = claims.get("scope", claims.get("scp"))
     if isinstance(raw, str):
@@ -66,7 +149,9 @@ def _scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
     return frozenset()
 
 
-class OAuth2Guard:
+class ResourceServer:
+    """Checks access tokens for one adapter, and describes it (RFC 9728) to clients."""
+
     def __init__(self, config: OAuth2Auth, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.audience = config.audience or config.resource
@@ -92,7 +177,13 @@ class OAuth2Guard:
             document["scopes_supported"] = list(self.config.scopes)
         return document
 
-    def _challenge(self, error: str | None = None, description: str | None = None) -> dict[str, str]:
+    def metadata_paths(self) -> list[str]:
+        """Where the adapter serves :meth:`protected_resource_metadata`, unauthenticated: the
+        well-known path of ``resource`` (the one challenges point at) and the bare well-known path."""
+        resource_path = self.metadata_url.split(WELL_KNOWN_PREFIX, 1)[1]
+        return list(dict.fromkeys([WELL_KNOWN_PREFIX, WELL_KNOWN_PREFIX + resource_path]))
+
+    def challenge(self, error: str | None = None, description: str | None = None) -> str:
         params = []
         if error:
             params.append(f'error="{error}"')
@@ -101,27 +192,28 @@ class OAuth2Guard:
         if self.config.scopes:
             params.append(f'scope="{" ".join(self.config.scopes)}"')
         params.append(f'resource_metadata="{self.metadata_url}"')
-        return {"www-authenticate": "Bearer " + ", ".join(params)}
+        return "Bearer " + ", ".join(params)
 
     # --- the check -------------------------------------------------------------------------------
 
-    async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
-        token = bearer_token(headers)
+    async def authorize(self, authorization: str | None) -> Refusal | None:
+        """None when the ``Authorization`` header value carries a valid token with every scope."""
+        token = bearer_token(authorization)
         if token is None:
-            return Denial(401, "invalid_request", "an access token is required", self._challenge())
+            # RFC 6750 §3.1: no error code when the request carried no credentials.
+            return Refusal(401, "invalid_request", "an access token is required", self.challenge())
         try:
             scopes = await self._verify(token)
         except TokenUnverifiable as exc:
             logger.warning("oauth2: cannot verify tokens: %s", exc)
-            return Denial(503, "temporarily_unavailable", "the authorization server cannot be reached")
+            return Refusal(503, "temporarily_unavailable", "the authorization server cannot be reached")
         except (jwt.InvalidTokenError, ValueError) as exc:
             description = _describe(exc)
-            return Denial(401, "invalid_token", description, self._challenge("invalid_token", description))
-        missing = self.required_scopes - scopes
-        if missing:
+            return Refusal(401, "invalid_token", description, self.challenge("invalid_token", description))
+        if self.required_scopes - scopes:
             description = "the access token lacks a required scope"
-            return Denial(
-                403, "insufficient_scope", description, self._challenge("insufficient_scope", description)
+            return Refusal(
+                403, "insufficient_scope", description, self.challenge("insufficient_scope", description)
             )
         return None
 
@@ -189,9 +281,10 @@ class OAuth2Guard:
         return self._client
 
     async def aclose(self) -> None:
+        """Close the HTTP client this resource server made (a client it was given is the giver's)."""
         if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+            client, self._client = self._client, None
+            await client.aclose()
 
     async def _get_json(self, url: str) -> Any:
         response = await self._http().get(url, headers={"accept": "application/json"})
