@@ -27,6 +27,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
+from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
 from .auth import Authenticator, PreparedRequest, build_authenticator
@@ -35,7 +36,6 @@ from .decoding import decode
 from .encoding import UnsafeValue, cookie_header, header_value, join_url, path_segment, query_pairs
 from .transport import HttpClient, UpstreamResponse
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
 # RFC 3986 reserved and unreserved characters, and "%" (the text may be encoded already).
 _URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"
 _URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
@@ -333,33 +333,6 @@ def _media_type(header: str | None) -> str | None:
     return found
 
 
-_CANONICAL: dict[str, str] = {}
-_CANONICAL_LIMIT = 4096  # argument names come from callers: remember a bounded number of them
-
-
-def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> Mapping[str, Any]:
-    """``values`` keyed by :func:`canonical` name (read-only); of two spellings of one name the last
-    given wins (``first_wins``: the first). Memoised: the same few names come on every request, and
-    when they are all spelled canonically already, ``values`` itself is the index."""
-    known = _CANONICAL
-    for name in values:
-        if known.get(name) != name:
-            break
-    else:
-        return values
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        key = known.get(name)
-        if key is None:
-            key = canonical(name)
-            if len(known) < _CANONICAL_LIMIT:
-                known[name] = key
-        if first_wins and key in out:
-            continue
-        out[key] = value
-    return out
-
-
 _REDACTORS: dict[frozenset[Secret], Redactor] = {}
 
 
@@ -461,7 +434,7 @@ def _compile_url(
     parts: list[tuple[str, str]] = []
     variables: list[str] = []
     position = 0
-    for match in _PLACEHOLDER.finditer(template):
+    for match in PATH_PLACEHOLDER.finditer(template):
         parts.append(("literal", _literal(template[position : match.start()])))
         name = (match.group(1) or match.group(2)).strip()
         bound = _bind_value(name, binds)

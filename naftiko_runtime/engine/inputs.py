@@ -17,9 +17,10 @@ from typing import Any
 
 import orjson
 
-from ..consumes.operation import ConsumedCall, ParamPlan, canonical_index
+from ..consumes.operation import ConsumedCall, ParamPlan
 from ..errors import InputError, InputProblem
 from ..expressions import canonical, compile_template
+from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..spec.models import (
     ExposedInputParameter,
     InputRef,
@@ -30,12 +31,10 @@ from ..spec.models import (
 )
 from .contract import InputSpec
 
-_ROUTE_PARAM = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
-
 
 def route_params(path: str) -> tuple[str, ...]:
     """Placeholder names of a REST path, in either ``{x}`` or ``{{x}}`` form."""
-    return tuple((m.group(1) or m.group(2)).strip() for m in _ROUTE_PARAM.finditer(path))
+    return tuple((m.group(1) or m.group(2)).strip() for m in PATH_PLACEHOLDER.finditer(path))
 
 
 def from_exposed(params: Iterable[ExposedInputParameter]) -> list[InputSpec]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..consumes.operation import canonical_index
 from ..expressions import canonical, compile_path, compile_template
+from ..expressions.names import canonical_index
 from ..spec.models import InputRef, PathRef, StaticValue, TemplateValue, WithValue
 
 Resolver = Callable[[Mapping[str, Any]], Any]

@@ -9,12 +9,16 @@ spelling the document used (so errors and upstream requests show the original ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 V = TypeVar("V")
 
-__all__ = ["NameIndex", "canonical"]
+__all__ = ["PATH_PLACEHOLDER", "NameIndex", "canonical", "canonical_index"]
+
+PATH_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
+"""A ``{x}`` or ``{{x}}`` placeholder in a consumed or exposed path; the name is group 1 or 2."""
 
 
 def canonical(name: str) -> str:
@@ -78,3 +82,30 @@ class NameIndex(Mapping[str, V]):
 
     def __repr__(self) -> str:
         return f"NameIndex({self._data!r})"
+
+
+_CANONICAL: dict[str, str] = {}
+_CANONICAL_LIMIT = 4096  # argument names come from callers: remember a bounded number of them
+
+
+def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> Mapping[str, Any]:
+    """``values`` keyed by :func:`canonical` name (read-only); of two spellings of one name the last
+    given wins (``first_wins``: the first). Memoised: the same few names come on every request, and
+    when they are all spelled canonically already, ``values`` itself is the index."""
+    known = _CANONICAL
+    for name in values:
+        if known.get(name) != name:
+            break
+    else:
+        return values
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        key = known.get(name)
+        if key is None:
+            key = canonical(name)
+            if len(known) < _CANONICAL_LIMIT:
+                known[name] = key
+        if first_wins and key in out:
+            continue
+        out[key] = value
+    return out

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
+from ...expressions.names import PATH_PLACEHOLDER
+
 # What may stay unencoded in a literal path: RFC 3986 pchar, plus the separator.
 _LITERAL_SAFE = "/-._~!$&'()*+,;=:@%"
 
@@ -78,7 +79,7 @@ def parse_template(path: str) -> PathTemplate:
     """``/ships/{{imo}}/crew`` or ``/ships/{imo}/crew`` → literal and placeholder parts."""
     parts: list[tuple[str, str]] = []
     position = 0
-    for match in _PLACEHOLDER.finditer(path):
+    for match in PATH_PLACEHOLDER.finditer(path):
         if match.start() > position:
             parts.append(("literal", path[position : match.start()]))
         parts.append(("param", (match.group(1) or match.group(2)).strip()))
