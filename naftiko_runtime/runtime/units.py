@@ -83,10 +83,7 @@ class UnitFactory:
 
     def tool(self, namespace: str, tool: McpTool) -> Unit:
         fields, function = self._merged(tool)
-        declared = from_tool(tool.input_parameters) or (
-            from_tool(function.input_parameters) if function else []
-        )
-        inputs = declared or self._inferred(fields, function)
+        inputs = from_tool(tool.input_parameters) or self._inferred(fields, function)
         hints = _hints(tool.hints, function.semantics if function else None)
         name = fields.name or (function.name if function else "tool")
         return self._unit(
@@ -145,16 +142,9 @@ class UnitFactory:
     def consumed(self, qualified: str) -> Unit:
         """A consumed operation called directly (``naftiko call FILE ns.op``), taking its own parameters."""
         call = self.calls[qualified]
-        return Unit(
-            name=qualified,
-            kind="operation",
-            executor=CallExecutor(call, WithPlan({}, self.binds)),
-            shaper=Shaper(()),
-            inputs=infer_for_call(call, {}, self.binds),
-            description=call.description,
-            deadline_s=self.deadline_s,
-            qualified=qualified,
-        )
+        fields = UnitFields(name=qualified, call=qualified, description=call.description)
+        inputs = infer_for_call(call, {}, self.binds)
+        return self._unit(fields, inputs, kind="operation", name=qualified, qualified=qualified)
 
     # -- shared ------------------------------------------------------------------------------------
 
