@@ -29,6 +29,7 @@ from ..spec.models import (
     AuthDigest,
     Authentication,
     AuthOAuth2,
+    ConsumesHttp,
 )
 from .encoding import encode_query
 from .transport import HttpClient, UpstreamResponse
@@ -341,3 +342,17 @@ def build_authenticator(
     if isinstance(spec, AuthOAuth2):
         return OAuth2ClientCredentials(spec, binds, namespace)
     return Authenticator()
+
+
+def shared_authenticator(
+    client: HttpClient, consumes: ConsumesHttp, binds: Mapping[str, Any]
+) -> Authenticator:
+    """One authenticator per consumed namespace, kept with its client, so every operation of the
+    namespace shares the OAuth2 token cache and the digest challenge (and its nonce count)."""
+    cache = client.authenticators
+    found = cache.get(consumes.namespace)
+    if found is None:
+        found = cache[consumes.namespace] = build_authenticator(
+            consumes.authentication, binds, consumes.namespace
+        )
+    return found

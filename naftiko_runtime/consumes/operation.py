@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import orjson
 
-from ..binds import Secret
 from ..binds.redact import Redactor
 from ..errors import (
     InputError,
@@ -30,7 +29,7 @@ from ..expressions import Template, canonical, compile_path, compile_template
 from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
-from .auth import Authenticator, PreparedRequest, build_authenticator
+from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
 from .decoding import decode
 from .encoding import UnsafeValue, cookie_header, header_value, join_url, path_segment, query_pairs
@@ -90,6 +89,7 @@ class ConsumedCall:
         authenticator: Authenticator | None = None,
         base_uri: str | None = None,
         schema_dir: Path | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.namespace = consumes.namespace
         self.name = operation.name
@@ -101,7 +101,7 @@ class ConsumedCall:
         self.schema_dir = schema_dir
         self.client = client
         self.binds = binds
-        self.auth = authenticator or _shared_authenticator(client, consumes, binds)
+        self.auth = authenticator or shared_authenticator(client, consumes, binds)
         self.params = _merge_params(
             consumes.input_parameters, resource.input_parameters, operation.input_parameters
         )
@@ -126,7 +126,7 @@ class ConsumedCall:
         self._projection = tuple(
             (o.name, compile_path(o.value)) for o in operation.output_parameters if o.name
         )
-        self._redactor = _redactor_for(binds)
+        self._redactor = redactor
         # What prepare() needs per call, worked out once: the parameters that are sent (credentials
         # the authenticator supplies win over a caller's value for the same key, so those are
         # dropped here), and whether any template needs the bind values in its context.
@@ -333,26 +333,6 @@ def _media_type(header: str | None) -> str | None:
     return found
 
 
-_REDACTORS: dict[frozenset[Secret], Redactor] = {}
-
-
-def _redactor_for(binds: Mapping[str, Any]) -> Redactor:
-    """The scrubber of this runtime's bind values (one per set of values, shared by operations)."""
-    found: set[Secret] = set()
-    stack: list[Any] = [binds]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Secret):
-            found.add(node)
-        elif isinstance(node, Mapping):
-            stack.extend(node.values())
-    key = frozenset(found)
-    redactor = _REDACTORS.get(key)
-    if redactor is None:
-        redactor = _REDACTORS[key] = Redactor(found)
-    return redactor
-
-
 def _scrub(exc: InvocationError, redactor: Redactor) -> None:
     """Mask bind values in an error's message and in the upstream answer it carries."""
     exc.args = tuple(_scrubbed(arg, redactor) for arg in exc.args)
@@ -370,22 +350,6 @@ def _scrubbed(value: Any, redactor: Redactor) -> Any:
     if isinstance(value, list):
         return [_scrubbed(item, redactor) for item in value]
     return value
-
-
-def _shared_authenticator(
-    client: HttpClient, consumes: ConsumesHttp, binds: Mapping[str, Any]
-) -> Authenticator:
-    """One authenticator per consumed namespace, kept with its client, so every operation of the
-    namespace shares the OAuth2 token cache and the digest challenge (and its nonce count)."""
-    cache: dict[str, Authenticator] | None = getattr(client, "authenticators", None)
-    if cache is None:
-        return build_authenticator(consumes.authentication, binds, consumes.namespace)
-    found = cache.get(consumes.namespace)
-    if found is None:
-        found = cache[consumes.namespace] = build_authenticator(
-            consumes.authentication, binds, consumes.namespace
-        )
-    return found
 
 
 def _merge_params(*levels: tuple[ConsumedInputParameter, ...]) -> tuple[ParamPlan, ...]:

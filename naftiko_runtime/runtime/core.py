@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..binds import BindValues, resolve_binds
+from ..binds import BindValues, Redactor, resolve_binds
 from ..consumes.operation import ConsumedCall
 from ..consumes.transport import ClientPool, TransportSettings
 from ..engine.contract import Result
@@ -62,7 +62,6 @@ class RestForward:
     path: str
     forward: ForwardConfig
     base_uri: str
-    call_namespace: str
 
 
 @dataclass
@@ -112,6 +111,7 @@ class Runtime:
         self.pool = ClientPool(options.transport)
         context = binds.as_context()
         self.bind_context: Mapping[str, Any] = context
+        redactor = Redactor(binds.secrets())  # an upstream may echo a credential in its error
         self.calls: dict[str, ConsumedCall] = {}
         for consumes in document.all_consumes:
             override = options.base_uris.get(consumes.namespace)
@@ -126,13 +126,16 @@ class Runtime:
                         client=client,
                         base_uri=override,
                         schema_dir=self.base_dir,
+                        redactor=redactor,
                     )
         capability = document.capability
         functions: dict[str, AggregateFunction] = {}
         for aggregate in capability.aggregates if capability else ():
             for function in aggregate.functions:
                 functions[f"{aggregate.namespace}.{function.name}"] = function
-        self.scripting = _script_settings(document, self.base_dir, options.environ)
+        exposes = capability.exposes if capability else ()
+        self.control: ControlExpose | None = next((e for e in exposes if isinstance(e, ControlExpose)), None)
+        self.scripting = _script_settings(self.control, self.base_dir, options.environ)
         self.factory = UnitFactory(
             self.calls, functions, context, deadline_s=options.unit_deadline_s, scripting=self.scripting
         )
@@ -140,16 +143,13 @@ class Runtime:
         self.rest: list[RestPlan] = []
         self.mcp: list[McpPlan] = []
         self.skills: list[SkillExpose] = []
-        self.control: ControlExpose | None = None
-        for expose in capability.exposes if capability else ():
+        for expose in exposes:
             if isinstance(expose, RestExpose):
                 self.rest.append(self._rest(expose))
             elif isinstance(expose, McpExpose):
                 self.mcp.append(self._mcp(expose))
             elif isinstance(expose, SkillExpose):
                 self.skills.append(expose)
-            elif isinstance(expose, ControlExpose):
-                self.control = expose
         self._consumed_units: dict[str, Unit] = {}
 
     @classmethod
@@ -180,9 +180,7 @@ class Runtime:
                 base = self.options.base_uris.get(resource.forward.target_namespace) or (
                     target.base_uri if target else ""
                 )
-                plan.forwards.append(
-                    RestForward(resource.path, resource.forward, base, resource.forward.target_namespace)
-                )
+                plan.forwards.append(RestForward(resource.path, resource.forward, base))
         return plan
 
     def _mcp(self, expose: McpExpose) -> McpPlan:
@@ -283,11 +281,9 @@ class Runtime:
         await self.aclose()
 
 
-def _script_settings(document: Document, base_dir: Path, environ: Mapping[str, str] | None) -> ScriptSettings:
-    capability = document.capability
-    control = (
-        next((e for e in capability.exposes if isinstance(e, ControlExpose)), None) if capability else None
-    )
+def _script_settings(
+    control: ControlExpose | None, base_dir: Path, environ: Mapping[str, str] | None
+) -> ScriptSettings:
     scripting = control.management.scripting if control else None
     # The switch may come from the process or from the environment handed to the runtime.
     switches = (os.environ.get("NAFTIKO_SCRIPTING", ""), (environ or {}).get("NAFTIKO_SCRIPTING", ""))

@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
 from starlette.routing import Mount
 
+from ...consumes.auth import shared_authenticator
 from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
@@ -372,18 +373,19 @@ async def _lifespan(receive: Any, send: Any) -> None:
 
 
 def _forwarder(forward: RestForward, runtime: Runtime, namespace: str) -> Forwarder:
-    target = forward.call_namespace
+    target = forward.forward.target_namespace
     consumes = runtime.document.find_consumes(target)
-    # Share the authenticator of the namespace's compiled calls (one OAuth2 token cache, one digest state).
-    authenticator = next((call.auth for call in runtime.calls.values() if call.namespace == target), None)
+    client = runtime.pool.client(target)
     return Forwarder(
         operation=f"{namespace}.forward {forward.path}",
         base_uri=forward.base_uri,
         trusted_headers=forward.forward.trusted_headers,
-        client=runtime.pool.client(target),
+        client=client,
         binds=runtime.bind_context,
         consumes=consumes,
-        authenticator=authenticator,
+        # The namespace's one authenticator, shared with its operations (one OAuth2 token cache,
+        # one digest state).
+        authenticator=shared_authenticator(client, consumes, runtime.bind_context) if consumes else None,
     )
 
 
