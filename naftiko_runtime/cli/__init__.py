@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ..version import runtime_version
 from . import call_cmd, export_cmd, inspect_cmd, serve_cmd, validate_cmd
 
 _COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd)
@@ -13,7 +14,7 @@ _COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="naftiko", description="Run and check Naftiko capabilities.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {runtime_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:
         module.register(commands)
@@ -31,15 +32,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `naftiko inspect x | head` must not print a traceback
         sys.stderr.close()
         return 0
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("naftiko-runtime")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0+source"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -128,7 +128,6 @@ def run(args: argparse.Namespace) -> int:
                 sockets,
                 runtimes,
                 shutdown_timeout=args.shutdown_timeout,
-                metrics=metrics,
                 ready_file=ready_file,
                 skipped=plan.skipped,
                 freeze_gc=True,

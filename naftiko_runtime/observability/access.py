@@ -39,12 +39,7 @@ class AccessLog:
     def __init__(self, app: ASGIApp, adapter: str, metrics: Metrics | None = None) -> None:
         self.app = app
         self.adapter = adapter
-        self.metrics = metrics
         self.recorder: AdapterMetrics | None = metrics.for_adapter(adapter) if metrics is not None else None
-
-    @property
-    def enabled(self) -> bool:
-        return ACCESS.isEnabledFor(_INFO)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

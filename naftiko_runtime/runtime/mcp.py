@@ -26,6 +26,7 @@ from ..exposes.oauth import oauth2_config
 from ..expressions import compile_template
 from ..locations import LocationError, resolve_location
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, Authentication, AuthOAuth2
+from ..version import runtime_version
 from .core import McpPlan, Runtime
 
 
@@ -76,7 +77,7 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
     ]
     return McpCatalog(
         server_name=expose.namespace,
-        server_version=_version(),
+        server_version=runtime_version(),
         title=runtime.document.title,
         instructions=expose.description,
         tools=tools,
@@ -154,12 +155,3 @@ def _prompt_file(location: str | None, base_dir: Path) -> str:
         return _directory(location, base_dir).read_text(encoding="utf-8")
     except OSError as exc:
         raise AdapterConfigError(f"prompt file {location}: {exc.strerror}") from None
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("naftiko-runtime")
-    except PackageNotFoundError:
-        return "0.0.0+source"

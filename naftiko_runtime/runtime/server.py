@@ -17,7 +17,7 @@ import json
 import logging
 import signal
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,9 +70,6 @@ class Skipped:
 class ServePlan:
     listeners: list[Listener] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-AppBuilder = Callable[[Runtime, Any, Metrics], tuple[Any, str, str]]
 
 
 def plan(
@@ -193,8 +190,6 @@ async def run(
     runtimes: Sequence[Runtime],
     *,
     shutdown_timeout: float = 10.0,
-    ready: asyncio.Event | None = None,
-    metrics: Metrics | None = None,
     ready_file: Path | None = None,
     skipped: Sequence[Skipped] = (),
     freeze_gc: bool = False,
@@ -239,8 +234,6 @@ async def run(
             write_ready_file(ready_file, listeners, skipped)
         if freeze_gc:
             gc.freeze()  # uvicorn's protocol modules and state, imported and built as servers started
-        if ready is not None:
-            ready.set()
     await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down: finishing in-flight requests (up to %.0f s)", shutdown_timeout)
     for listener in listeners:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,6 +18,7 @@ from starlette.routing import Route
 
 from ...observability import Metrics
 from ...spec.models import ControlExpose
+from ...version import runtime_version
 from ..auth import GuardMiddleware, build_guard, close_at_shutdown
 
 
@@ -52,7 +52,7 @@ def build_control_app(
                 "capability": {"label": label, "specVersion": spec_version},
                 "engine": {
                     "name": "naftiko-runtime",
-                    "version": _version(),
+                    "version": runtime_version(),
                     "python": platform.python_version(),
                 },
                 "uptime": f"PT{int(time.time() - started)}S",
@@ -83,10 +83,3 @@ def build_control_app(
 def _public(state: dict[str, Any]) -> dict[str, Any]:
     """An adapter's record without the server-side file path of its capability."""
     return {key: value for key, value in state.items() if key != "source"}
-
-
-def _version() -> str:
-    try:
-        return version("naftiko-runtime")
-    except PackageNotFoundError:
-        return "0.0.0+source"
