@@ -104,6 +104,7 @@ def infer_for_steps(
     """Inputs an orchestration needs: what its call steps reference and do not get from earlier steps."""
     inputs: dict[str, InputSpec] = {}
     step_names = {step.name for step in steps}
+    step_keys = {canonical(name) for name in step_names}
     scope = {**known, **dict.fromkeys(step_names)}
     for step in steps:
         if not isinstance(step, StepCall):
@@ -112,7 +113,7 @@ def infer_for_steps(
         if call is None:
             continue
         for spec in infer_for_call(call, step.with_, scope):
-            if canonical(spec.name) not in {canonical(s) for s in step_names}:
+            if canonical(spec.name) not in step_keys:
                 _add(inputs, spec if spec.location == "path" else _optional(spec))
     return list(inputs.values())
 

@@ -186,12 +186,8 @@ class Orchestration:
 
         return target, with_fallback
 
-    @property
-    def step_names(self) -> list[str]:
-        return [s.name for s in self._steps]
-
     def dependencies(self, name: str) -> list[str]:
-        """The names of the steps ``name`` waits for (for tests and ``naftiko inspect``)."""
+        """The names of the steps ``name`` waits for (what the scheduler derived; tests read it)."""
         step = next(s for s in self._steps if s.name == name)
         return [s.name for s in self._steps if s.index in step.deps]
 

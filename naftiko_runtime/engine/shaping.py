@@ -38,11 +38,6 @@ class Shaper:
         self._keys = _keys(self.outputs)
         self.passthrough = not self.outputs or _is_root(self.outputs)
 
-    @property
-    def is_mock(self) -> bool:
-        """Every output is a static value or template: the unit answers without an upstream."""
-        return bool(self.outputs) and all(_is_static(o) for o in self.outputs)
-
     def shape(self, data: Any, inputs: Mapping[str, Any]) -> Any:
         if self.passthrough:
             return data
