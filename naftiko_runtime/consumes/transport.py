@@ -45,11 +45,6 @@ class UpstreamResponse:
     body: bytes
     elapsed_ms: float
 
-    @property
-    def content_type(self) -> str | None:
-        value = self.headers.get("Content-Type")
-        return value.split(";", 1)[0].strip().lower() if value else None
-
 
 class HttpClient:
     """A pooled client for one consumed namespace. Create it inside the event loop that uses it."""
