@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import mimetypes
 import os
 import re
 from collections.abc import Sequence
@@ -19,31 +18,14 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from naftiko_runtime.errors import InputError
+from naftiko_runtime.exposes.media_types import media_type
 
 from .catalog import DynamicResourceEntry, ResourceEntry, StaticResourceEntry
 from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, RpcError, dumps
 from .tools import describe_failure
 
-_BY_EXTENSION = {
-    ".md": "text/markdown",
-    ".markdown": "text/markdown",
-    ".json": "application/json",
-    ".yaml": "application/yaml",
-    ".yml": "application/yaml",
-    ".txt": "text/plain",
-    ".xml": "application/xml",
-    ".csv": "text/csv",
-}
 _TEXTUAL_APPLICATION = ("json", "xml", "yaml", "javascript", "ecmascript", "x-sh", "sql", "graphql", "toml")
 _TEMPLATE_VAR = re.compile(r"\{([A-Za-z0-9_]+)\}")
-
-
-def mime_for(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in _BY_EXTENSION:
-        return _BY_EXTENSION[suffix]
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
 
 
 def is_textual(mime: str) -> bool:
@@ -124,7 +106,7 @@ class ResourceIndex:
             # thread so that a large tree does not stall other requests.
             for relative, path in await asyncio.to_thread(_walk, entry.directory):
                 uri = entry.uri.rstrip("/") + "/" + "/".join(quote(part) for part in relative)
-                item = _describe(uri, "/".join(relative), entry, entry.mime_type or mime_for(path))
+                item = _describe(uri, "/".join(relative), entry, entry.mime_type or media_type(path.name))
                 out.append(item)
         return out
 
@@ -205,7 +187,7 @@ async def _read_static(entry: StaticResourceEntry, uri: str, relative: str) -> d
         data = await asyncio.to_thread(resolved.read_bytes)
     except OSError as exc:
         raise RpcError(INTERNAL_ERROR, f"Resource could not be read: {uri} ({exc.strerror})") from None
-    return {"contents": [contents(uri, entry.mime_type or mime_for(resolved), data)]}
+    return {"contents": [contents(uri, entry.mime_type or media_type(resolved.name), data)]}
 
 
 async def _read_dynamic(entry: DynamicResourceEntry, uri: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ resolved again on every request, so a location created after startup is served w
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import stat
 import zipfile
@@ -21,42 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from naftiko_runtime.exposes.media_types import media_type
+
 SKILL_FILE = "SKILL.md"
 """The Agent Skills entry point: frontmatter and the skill's instructions."""
 
 _CHUNK = 64 * 1024
-
-# Explicit types for what skills usually hold: mimetypes depends on the host's /etc/mime.types and
-# gets some of these wrong (``.ts`` is MPEG transport stream there, ``.md`` is often unknown).
-_MEDIA_TYPES = {
-    ".md": "text/markdown",
-    ".markdown": "text/markdown",
-    ".txt": "text/plain",
-    ".text": "text/plain",
-    ".json": "application/json",
-    ".yaml": "application/yaml",
-    ".yml": "application/yaml",
-    ".toml": "application/toml",
-    ".xml": "application/xml",
-    ".csv": "text/csv",
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".ts": "text/x-typescript",
-    ".py": "text/x-python",
-    ".sh": "text/x-shellscript",
-    ".sql": "application/sql",
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".zip": "application/zip",
-}
 
 
 class FileProblem(Exception):
@@ -88,16 +57,6 @@ class PublishedFile:
 
     def listing(self) -> dict[str, object]:
         return {"path": self.path, "size": self.size, "type": self.media_type}
-
-
-def media_type(name: str) -> str:
-    """The media type of a file name, by extension (``application/octet-stream`` when unknown)."""
-    suffix = os.path.splitext(name)[1].lower()
-    known = _MEDIA_TYPES.get(suffix)
-    if known is not None:
-        return known
-    guessed, _ = mimetypes.guess_type(name, strict=False)
-    return guessed or "application/octet-stream"
 
 
 def real_directory(root: Path) -> str | None:
