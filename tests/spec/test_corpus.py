@@ -141,9 +141,10 @@ EXPECTED_REFUSALS: dict[str, str | frozenset[str]] = {
 
 
 def _documents() -> list[Path]:
+    # The Ikanos 1.0.0-beta5 conformance folder is a different spec, not yet accepted (issue #14).
     return sorted(
         path
-        for folder in (CORPUS, CONFORMANCE)
+        for folder in (CORPUS, CONFORMANCE / "naftiko-framework-1.0.0-alpha2")
         for path in folder.rglob("*")
         if path.suffix in (".yaml", ".yml") and path.is_file()
     )
