@@ -60,6 +60,11 @@ class SpecError(NaftikoError):
         return [p for p in self.problems if p.severity == "error"]
 
 
+class AdapterConfigError(NaftikoError):
+    """An adapter cannot be served as declared (an inbound credential renders empty, a scheme the
+    adapter cannot enforce...). The adapter is not started; the message names it and the field."""
+
+
 class BindError(NaftikoError):
     """A bind variable has no value on this machine. Names the variable and the bind, never a value."""
 

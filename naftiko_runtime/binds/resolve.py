@@ -3,7 +3,9 @@
 Spec §3.19–3.20: each bind maps ``SCREAMING_SNAKE`` variables to keys of a provider; templates use
 ``{{VAR}}`` or the qualified ``{{namespace.VAR}}``. The Java engine resolves binds and then never
 injects them anywhere (notes §2, [BUG]); here :func:`resolve_binds` returns a :class:`BindValues`
-whose :meth:`~BindValues.as_context` is meant to be the lowest layer of every template context.
+that the engine fixes into every template's bind slots when it compiles them
+(:func:`naftiko_runtime.spec.variables.fix_binds`): a bind slot is never looked up in a request's
+values, so no caller can fill one.
 
 Resolution fails fast and completely: every missing value is collected, and one
 :class:`BindResolutionError` (a :class:`~naftiko_runtime.errors.BindError`) names each variable, its
@@ -163,24 +165,6 @@ class BindValues(_NameIndex[Secret]):
     def secrets(self) -> tuple[Secret, ...]:
         """Every value, once each — what a redaction filter must scrub."""
         return tuple(dict.fromkeys(secret for _, _, secret in self._entries))
-
-    def as_context(self) -> dict[str, Secret | dict[str, Secret]]:
-        """A template context: ``VAR`` -> Secret and ``namespace`` -> {VAR: Secret}.
-
-        Both ``{{LABEL_STUDIO_API_KEY}}`` and ``{{env.LABEL_STUDIO_API_KEY}}`` resolve from it.
-        Values stay :class:`Secret`: the renderer calls :meth:`Secret.reveal` when it writes one
-        into a request. Plain dicts, built fresh on each call, so any renderer's ``isinstance(x,
-        dict)`` walk works and a caller that layers it under request values cannot change this
-        object. Should a namespace be spelled exactly like a variable, the variable wins
-        (``{{VAR}}`` is the spec's primary form); :meth:`get` still reaches ``namespace.VAR``.
-        """
-        context: dict[str, Secret | dict[str, Secret]] = {}
-        for (namespace, variable), secret in self._qualified.items():
-            nested = context.setdefault(namespace, {})
-            assert isinstance(nested, dict)
-            nested[variable] = secret
-        context.update(self._plain)
-        return context
 
     def __repr__(self) -> str:
         return f"BindValues({', '.join(self.qualified_names)})"

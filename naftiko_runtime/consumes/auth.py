@@ -1,8 +1,9 @@
 """Credentials a capability sends upstream: apikey, bearer, basic, digest, OAuth2 client credentials.
 
 Credentials belong to the capability: when authentication supplies a header or query key, a value a
-caller passed for the same key is dropped. Values come from binds (resolved once, held as
-:class:`~naftiko_runtime.binds.Secret`) or, rarely, from templates over the request's values.
+caller passed for the same key is dropped. Values come from binds only (resolved once, held as
+:class:`~naftiko_runtime.binds.Secret`): a credential template is rendered when the runtime is built,
+and no request value can ever fill one of its placeholders.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import orjson
 
 from ..binds import Secret
 from ..errors import UpstreamError
-from ..expressions import compile_template
 from ..spec.models import (
     AuthApiKey,
     AuthBasic,
@@ -31,6 +31,7 @@ from ..spec.models import (
     AuthOAuth2,
     ConsumesHttp,
 )
+from ..spec.variables import BindNames, bind_text
 from .encoding import encode_query
 from .transport import HttpClient, UpstreamResponse
 
@@ -67,21 +68,11 @@ class PreparedRequest:
         self.query.append((name, value))
 
 
-def compile_value(text: str | None, binds: Mapping[str, Any]) -> ValueFn:
-    """A credential value: constant when every placeholder is a bind variable, else rendered per call."""
-    template = compile_template(text or "")
-    if all(_resolvable(name, binds) for name in template.variables):
-        reveal = Secret(template.render(binds)).reveal
-        return lambda _context: reveal()
-    return lambda context: template.render({**binds, **context})
-
-
-def _resolvable(name: str, binds: Mapping[str, Any]) -> bool:
-    head, _, rest = name.partition(".")
-    if name in binds:
-        return True
-    inner = binds.get(head)
-    return bool(rest) and isinstance(inner, Mapping) and rest in inner
+def compile_value(text: str | None, binds: BindNames) -> ValueFn:
+    """A credential value, from bind variables only (else :class:`MissingVariable`, which validation
+    reports first); the same value for every request."""
+    reveal = Secret(bind_text(text, binds)).reveal
+    return lambda _context: reveal()
 
 
 async def _send(client: HttpClient, request: PreparedRequest, time_left: float | None) -> UpstreamResponse:
@@ -116,7 +107,7 @@ class Authenticator:
 
 
 class ApiKeyAuth(Authenticator):
-    def __init__(self, spec: AuthApiKey, binds: Mapping[str, Any]) -> None:
+    def __init__(self, spec: AuthApiKey, binds: BindNames) -> None:
         self.key = spec.key or "X-API-Key"
         self.placement = spec.placement
         self.value = compile_value(spec.value, binds)
@@ -143,7 +134,7 @@ class ApiKeyAuth(Authenticator):
 class BearerAuth(Authenticator):
     supplied_headers = frozenset({"authorization"})
 
-    def __init__(self, spec: AuthBearer, binds: Mapping[str, Any]) -> None:
+    def __init__(self, spec: AuthBearer, binds: BindNames) -> None:
         self.token = compile_value(spec.token, binds)
 
     def apply(self, request: PreparedRequest, context: Mapping[str, Any]) -> None:
@@ -153,7 +144,7 @@ class BearerAuth(Authenticator):
 class BasicAuth(Authenticator):
     supplied_headers = frozenset({"authorization"})
 
-    def __init__(self, spec: AuthBasic, binds: Mapping[str, Any]) -> None:
+    def __init__(self, spec: AuthBasic, binds: BindNames) -> None:
         self.username = compile_value(spec.username, binds)
         self.password = compile_value(spec.password, binds)
 
@@ -170,7 +161,7 @@ class DigestAuth(Authenticator):
 
     supplied_headers = frozenset({"authorization"})
 
-    def __init__(self, spec: AuthDigest, binds: Mapping[str, Any]) -> None:
+    def __init__(self, spec: AuthDigest, binds: BindNames) -> None:
         self.username = compile_value(spec.username, binds)
         self.password = compile_value(spec.password, binds)
         self._challenge: dict[str, str] | None = None
@@ -245,7 +236,7 @@ class OAuth2ClientCredentials(Authenticator):
     supplied_headers = frozenset({"authorization"})
     _EARLY_REFRESH_S = 30.0
 
-    def __init__(self, spec: AuthOAuth2, binds: Mapping[str, Any], operation_prefix: str) -> None:
+    def __init__(self, spec: AuthOAuth2, binds: BindNames, operation_prefix: str) -> None:
         endpoint = spec.token_endpoint or (
             (spec.authorization_server_uri or "").rstrip("/") + "/token"
             if spec.authorization_server_uri
@@ -327,9 +318,7 @@ def _json_or_none(body: bytes) -> Any:
         return None
 
 
-def build_authenticator(
-    spec: Authentication | None, binds: Mapping[str, Any], namespace: str
-) -> Authenticator:
+def build_authenticator(spec: Authentication | None, binds: BindNames, namespace: str) -> Authenticator:
     """The authenticator for a consumed namespace (unsupported schemes send no credentials)."""
     if isinstance(spec, AuthApiKey):
         return ApiKeyAuth(spec, binds)
@@ -344,9 +333,7 @@ def build_authenticator(
     return Authenticator()
 
 
-def shared_authenticator(
-    client: HttpClient, consumes: ConsumesHttp, binds: Mapping[str, Any]
-) -> Authenticator:
+def shared_authenticator(client: HttpClient, consumes: ConsumesHttp, binds: BindNames) -> Authenticator:
     """One authenticator per consumed namespace, kept with its client, so every operation of the
     namespace shares the OAuth2 token cache and the digest challenge (and its nonce count)."""
     cache = client.authenticators

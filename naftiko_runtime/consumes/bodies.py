@@ -1,20 +1,32 @@
 """Request bodies, compiled once per consumed operation and rendered per call by content type.
 
-A value inserted into JSON is JSON (``"crewIds": {{crewIds}}`` becomes an array, a quote inside a
-string stays escaped); text, XML and SPARQL bodies are text; form bodies are URL-encoded; multipart
-bodies are real multipart.
+A body is built as data and serialised by its content type, so that no value can change its
+structure: a value inserted into JSON is JSON (``"crewIds": {{crewIds}}`` becomes an array, a quote
+inside a string stays escaped); an XML body is parsed once into its elements, attributes and text,
+and a value is always character data, escaped (``<`` or ``&`` in a value never makes markup); a
+form body's values are URL-encoded one by one (an ``&`` in a value adds no field); multipart bodies
+are real multipart, filenames rendered too. Text and SPARQL bodies are text.
+
+Bind variables are fixed when the body is compiled (:func:`~naftiko_runtime.spec.variables.fix_binds`):
+the context a body renders over holds the caller's values only.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote_plus
+from xml.dom import Node, minidom
+from xml.parsers.expat import ExpatError
 
 import orjson
 
-from ..expressions import compile_template
+from ..errors import NaftikoError
+from ..expressions import Template, compile_template
 from ..spec.models import BodyForm, BodyJson, BodyMultipart, BodyRaw, BodyText, RequestBody
+from ..spec.variables import BindNames, fix_binds
 from .encoding import encode_query, scalar_text
 
 RenderedBody = tuple[bytes, str]
@@ -28,50 +40,62 @@ _TEXT_TYPES = {
 _JSON = "application/json"
 
 
-def compile_body(spec: RequestBody) -> BodyRenderer:
+class BodyTemplateError(NaftikoError):
+    """A body that cannot be compiled (an XML body that is not well-formed XML)."""
+
+
+def compile_body(spec: RequestBody, binds: BindNames) -> BodyRenderer:
     """A function from the request's template context to ``(bytes, content type)``."""
+
+    def template(text: str) -> Template:
+        return fix_binds(compile_template(text), binds)
+
     if isinstance(spec, BodyJson):
         if isinstance(spec.data, str):
-            return _json_text(spec.data)
-        structure = _compile_structure(spec.data)
+            return _json_text(template(spec.data))
+        structure = _compile_structure(spec.data, template)
         return lambda context: (orjson.dumps(structure(context)), _JSON)
     if isinstance(spec, BodyRaw):
         # "Interpreted as JSON by default": a raw body that reads as JSON is rendered JSON-aware;
         # any other text (a greeting, a query) is sent as text, values inserted as written.
         if spec.data.lstrip()[:1] in ("{", "["):
-            return _json_text(spec.data)
-        template = compile_template(spec.data)
-        return lambda context: (template.render(context).encode(), _TEXT_TYPES["text"])
+            return _json_text(template(spec.data))
+        text = template(spec.data)
+        return lambda context: (text.render(context).encode(), _TEXT_TYPES["text"])
     if isinstance(spec, BodyText):
-        template = compile_template(spec.data)
+        if spec.type == "xml":
+            return _xml(spec.data, template)
+        text = template(spec.data)
         media = _TEXT_TYPES[spec.type]
-        return lambda context: (template.render(context).encode(), media)
+        return lambda context: (text.render(context).encode(), media)
     if isinstance(spec, BodyForm):
-        return _form(spec.data)
+        return _form(spec.data, template)
     if isinstance(spec, BodyMultipart):
-        return _multipart(spec)
+        return _multipart(spec, template)
     raise TypeError(f"unknown body kind {spec!r}")  # pragma: no cover - the models are a closed union
 
 
-def _json_text(text: str) -> BodyRenderer:
-    template = compile_template(text)
+Compile = Callable[[str], Template]
+
+
+def _json_text(template: Template) -> BodyRenderer:
     return lambda context: (template.render_json(context).encode(), _JSON)
 
 
-def _compile_structure(data: Any) -> Callable[[Mapping[str, Any]], Any]:
+def _compile_structure(data: Any, template: Compile) -> Callable[[Mapping[str, Any]], Any]:
     """Objects and arrays keep their shape; a string that is one placeholder keeps the value's type."""
     if isinstance(data, str):
-        template = compile_template(data)
-        if template.is_literal:
+        compiled = template(data)
+        if compiled.is_literal:
             return lambda _context: data
-        if template.single_variable is not None:
-            return lambda context: _reveal(template.render_value(context))
-        return template.render
+        if compiled.single_variable is not None:
+            return lambda context: _reveal(compiled.render_value(context))
+        return compiled.render
     if isinstance(data, dict):
-        fields = [(key, _compile_structure(value)) for key, value in data.items()]
+        fields = [(key, _compile_structure(value, template)) for key, value in data.items()]
         return lambda context: {key: build(context) for key, build in fields}
     if isinstance(data, list):
-        items = [_compile_structure(value) for value in data]
+        items = [_compile_structure(value, template) for value in data]
         return lambda context: [build(context) for build in items]
     return lambda _context: data
 
@@ -81,12 +105,13 @@ def _reveal(value: Any) -> Any:
     return reveal() if callable(reveal) else value
 
 
-def _form(data: str | dict[str, Any]) -> BodyRenderer:
+def _form(data: str | dict[str, Any], template: Compile) -> BodyRenderer:
     media = "application/x-www-form-urlencoded"
     if isinstance(data, str):
-        template = compile_template(data)
-        return lambda context: (template.render(context).encode(), media)
-    fields = [(str(key), _compile_structure(value)) for key, value in data.items()]
+        # `a=1&b={{b}}`: the fields are the document's; each value is encoded on its own.
+        pairs = (pair.partition("=") for pair in data.strip().split("&") if pair)
+        data = {unquote_plus(key): unquote_plus(value) for key, _, value in pairs}
+    fields = [(str(key), _compile_structure(value, template)) for key, value in data.items()]
 
     def render(context: Mapping[str, Any]) -> RenderedBody:
         pairs = []
@@ -101,18 +126,21 @@ def _form(data: str | dict[str, Any]) -> BodyRenderer:
     return render
 
 
-def _multipart(spec: BodyMultipart) -> BodyRenderer:
-    parts = [(part, _compile_structure(part.value)) for part in spec.data]
+def _multipart(spec: BodyMultipart, template: Compile) -> BodyRenderer:
+    parts = [
+        (part, _compile_structure(part.value, template), template(part.filename) if part.filename else None)
+        for part in spec.data
+    ]
 
     def render(context: Mapping[str, Any]) -> RenderedBody:
         boundary = "naftiko-" + os.urandom(12).hex()
         chunks: list[bytes] = []
-        for part, build in parts:
+        for part, build, filename in parts:
             value = build(context)
             content = value if isinstance(value, bytes) else scalar_text(value).encode()
             disposition = f'form-data; name="{_quote(part.name)}"'
-            if part.filename:
-                disposition += f'; filename="{_quote(part.filename)}"'
+            if filename is not None:
+                disposition += f'; filename="{_quote(filename.render(context))}"'
             head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
             if part.content_type or part.filename:
                 head += f"Content-Type: {part.content_type or 'application/octet-stream'}\r\n"
@@ -125,3 +153,91 @@ def _multipart(spec: BodyMultipart) -> BodyRenderer:
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
+
+
+# -- XML ---------------------------------------------------------------------------------------------
+
+# Characters XML 1.0 cannot carry at all (not even escaped): replaced, so a value cannot break the body.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+)
+_DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
+
+
+def xml_body_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an XML body (not well-formed XML), or None."""
+    try:
+        minidom.parseString(text.encode("utf-8"))
+    except ExpatError as exc:
+        return f"the XML body is not well-formed XML: {exc}"
+    return None
+
+
+def _escape_text(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text).translate(_TEXT_ESCAPES)
+
+
+def _escape_attribute(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text).translate(_ATTRIBUTE_ESCAPES)
+
+
+def _escape_cdata(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+def _xml(text: str, template: Compile) -> BodyRenderer:
+    """The document's XML parsed once into markup and value slots; a value is always character data."""
+    try:
+        document = minidom.parseString(text.encode("utf-8"))
+    except ExpatError as exc:
+        raise BodyTemplateError(f"the XML body is not well-formed XML: {exc}") from None
+    pieces: list[str | tuple[Template, Callable[[str], str]]] = []
+    declaration = _DECLARATION.match(text)
+    if declaration:
+        pieces.append(declaration.group(0).strip())
+
+    def data(value: str, escape: Callable[[str], str]) -> None:
+        compiled = template(value)
+        pieces.append(escape(value) if compiled.is_literal else (compiled, escape))
+
+    def emit(node: Any) -> None:
+        kind = node.nodeType
+        if kind == Node.ELEMENT_NODE:
+            pieces.append("<" + node.tagName)
+            for name, value in node.attributes.items():
+                pieces.append(f' {name}="')
+                data(value, _escape_attribute)
+                pieces.append('"')
+            if not node.childNodes:
+                pieces.append("/>")
+                return
+            pieces.append(">")
+            for child in node.childNodes:
+                emit(child)
+            pieces.append(f"</{node.tagName}>")
+        elif kind == Node.TEXT_NODE:
+            data(node.data, _escape_text)
+        elif kind == Node.CDATA_SECTION_NODE:
+            pieces.append("<![CDATA[")
+            data(node.data, _escape_cdata)
+            pieces.append("]]>")
+        else:  # comments, processing instructions, doctype: markup of the document's own
+            pieces.append(node.toxml())
+
+    for child in document.childNodes:
+        emit(child)
+    plan: list[str | tuple[Template, Callable[[str], str]]] = []
+    for piece in pieces:  # adjacent markup joined once
+        if isinstance(piece, str) and plan and isinstance(plan[-1], str):
+            plan[-1] += piece
+        else:
+            plan.append(piece)
+    media = _TEXT_TYPES["xml"]
+
+    def render(context: Mapping[str, Any]) -> RenderedBody:
+        out = [piece if isinstance(piece, str) else piece[1](piece[0].render(context)) for piece in plan]
+        return "".join(out).encode("utf-8"), media
+
+    return render

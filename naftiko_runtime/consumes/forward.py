@@ -28,8 +28,9 @@ from urllib.parse import quote, unquote, unquote_plus
 
 from multidict import CIMultiDict
 
-from ..expressions import MissingVariable, compile_template
+from ..expressions import MissingVariable
 from ..spec.models import ConsumesHttp
+from ..spec.variables import BindNames, bind_text
 from .auth import Authenticator, PreparedRequest, build_authenticator
 from .encoding import encode_query
 from .transport import HttpClient, UpstreamResponse
@@ -102,7 +103,7 @@ class Forwarder:
         base_uri: str,
         trusted_headers: Iterable[str],
         client: HttpClient,
-        binds: Mapping[str, Any],
+        binds: BindNames,
         consumes: ConsumesHttp | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
@@ -204,15 +205,15 @@ def _buffered(response: UpstreamResponse) -> ForwardedResponse:
     return ForwardedResponse(response.status, headers, once())
 
 
-def _render_base(base_uri: str, binds: Mapping[str, Any]) -> str:
+def _render_base(base_uri: str, binds: BindNames) -> str:
     try:
-        return compile_template(base_uri.strip()).render(binds, strict=True)
+        return bind_text(base_uri.strip(), binds)
     except MissingVariable:
         return base_uri.strip()
 
 
 def _static_params(
-    consumes: ConsumesHttp | None, binds: Mapping[str, Any]
+    consumes: ConsumesHttp | None, binds: BindNames
 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """The consumer-level header and query parameters with a fixed value (binds allowed)."""
     headers: list[tuple[str, str]] = []
@@ -224,7 +225,7 @@ def _static_params(
         if not isinstance(text, str):
             text = str(text).lower() if isinstance(text, bool) else str(text)
         try:
-            value = compile_template(text).render(binds, strict=True)
+            value = bind_text(text, binds)
         except MissingVariable:
             continue  # a value computed from a request's parameters: a forward has none
         if "\r" in value or "\n" in value:

@@ -29,6 +29,7 @@ from ..expressions import Template, canonical, compile_path, compile_template
 from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
+from ..spec.variables import BindNames, fix_binds
 from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
 from .decoding import decode
@@ -84,7 +85,7 @@ class ConsumedCall:
         resource: ConsumedResource,
         operation: ConsumedOperation,
         *,
-        binds: Mapping[str, Any],
+        binds: BindNames,
         client: HttpClient,
         authenticator: Authenticator | None = None,
         base_uri: str | None = None,
@@ -100,10 +101,9 @@ class ConsumedCall:
         self.output_schema = operation.output_schema
         self.schema_dir = schema_dir
         self.client = client
-        self.binds = binds
         self.auth = authenticator or shared_authenticator(client, consumes, binds)
         self.params = _merge_params(
-            consumes.input_parameters, resource.input_parameters, operation.input_parameters
+            binds, consumes.input_parameters, resource.input_parameters, operation.input_parameters
         )
         path = resource.path + (operation.path or "")
         url_parts, self.path_variables = _compile_url(base_uri or consumes.base_uri, path, binds)
@@ -120,8 +120,17 @@ class ConsumedCall:
         self._url_format = "%s".join(literal.replace("%", "%%") for literal in literals)
         declared = {p.key for p in self.params}
         self.implicit_path_params = tuple(v for v in self.path_variables if canonical(v) not in declared)
-        self._body: BodyRenderer | None = compile_body(operation.body) if operation.body is not None else None
-        self.body_template_variables = _body_variables(operation)
+        self._body: BodyRenderer | None = (
+            compile_body(operation.body, binds) if operation.body is not None else None
+        )
+        # Names the caller's values fill in templates (bind variables are fixed already): a body's,
+        # and parameter values such as `q: "{{userId}}"` that read a value passed through by name.
+        self.body_template_variables = _body_variables(operation, binds)
+        self.param_template_variables = tuple(
+            dict.fromkeys(
+                name for p in self.params if p.static is not None for name in p.static.free_variables
+            )
+        )
         self._accept = _ACCEPT.get(self.raw_format)
         self._projection = tuple(
             (o.name, compile_path(o.value)) for o in operation.output_parameters if o.name
@@ -129,7 +138,7 @@ class ConsumedCall:
         self._redactor = redactor
         # What prepare() needs per call, worked out once: the parameters that are sent (credentials
         # the authenticator supplies win over a caller's value for the same key, so those are
-        # dropped here), and whether any template needs the bind values in its context.
+        # dropped here).
         self._sent = tuple(
             p
             for p in self.params
@@ -141,9 +150,6 @@ class ConsumedCall:
         # When the caller gave none of the optional parameters, only the fixed ones are sent.
         self._static_plan = tuple(step for step in self._plan if step[0] is not None)
         self._dynamic_keys = frozenset(step[1] for step in self._plan if step[0] is None)
-        self._templated = self._body is not None or any(
-            p.static is not None and not p.static.is_literal for p in self.params
-        )
         self._plain_auth = type(self.auth).send is Authenticator.send
         self._json = self.raw_format == "json"
         header_names = {p.name.lower() for p in self._sent if p.location == "header"}
@@ -155,7 +161,8 @@ class ConsumedCall:
     def prepare(self, values: Mapping[str, Any]) -> tuple[PreparedRequest, Mapping[str, Any]]:
         """The request for ``values`` (keys in any spelling) and the template context used."""
         by_key = canonical_index(values)
-        context: Mapping[str, Any] = {**self.binds, **values} if self._templated else values
+        # Bind variables are fixed in every template: the context holds the caller's values only.
+        context = values
         query: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
         cookies: dict[str, Any] | None = None
@@ -352,15 +359,18 @@ def _scrubbed(value: Any, redactor: Redactor) -> Any:
     return value
 
 
-def _merge_params(*levels: tuple[ConsumedInputParameter, ...]) -> tuple[ParamPlan, ...]:
+def _merge_params(binds: BindNames, *levels: tuple[ConsumedInputParameter, ...]) -> tuple[ParamPlan, ...]:
     merged: dict[tuple[str, str], ParamPlan] = {}
     for level in levels:
         for param in level:
             static_text = param.value if param.value is not None else param.template
             static = None
             if static_text is not None:
-                static = compile_template(
-                    static_text if isinstance(static_text, str) else orjson.dumps(static_text).decode()
+                static = fix_binds(
+                    compile_template(
+                        static_text if isinstance(static_text, str) else orjson.dumps(static_text).decode()
+                    ),
+                    binds,
                 )
                 if isinstance(static_text, (dict, list, int, float, bool)):
                     static = _constant(static_text)
@@ -386,9 +396,7 @@ def _constant(value: Any) -> Template:
     return _ConstantTemplate(value)
 
 
-def _compile_url(
-    base: str, path: str, binds: Mapping[str, Any]
-) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+def _compile_url(base: str, path: str, binds: BindNames) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
     """Split ``baseUri + path`` into literal text and per-request path variables.
 
     Bind placeholders (``{{VAR}}``, ``{{ns.VAR}}``) are filled now, verbatim: they are trusted
@@ -418,18 +426,17 @@ def _literal(text: str) -> str:
     return quote(text, safe=_URL_SAFE) if _URL_UNSAFE.search(text) else text
 
 
-def _bind_value(name: str, binds: Mapping[str, Any]) -> str | None:
-    value = binds.get(name)
-    if value is None and "." in name:
-        namespace, _, variable = name.partition(".")
-        inner = binds.get(namespace)
-        value = inner.get(variable) if isinstance(inner, Mapping) else None
+def _bind_value(name: str, binds: BindNames) -> str | None:
+    """The value of bind variable ``name`` (the resolver's rule: ``VAR`` or ``ns.VAR``), or None."""
+    if name not in binds:
+        return None
+    value = binds.get(name)  # type: ignore[attr-defined]
     reveal = getattr(value, "reveal", None)
     return reveal() if callable(reveal) else None
 
 
-def _body_variables(operation: ConsumedOperation) -> tuple[str, ...]:
-    """Names a body template refers to: inputs the caller must be able to give."""
+def _body_variables(operation: ConsumedOperation, binds: BindNames) -> tuple[str, ...]:
+    """Names a body template refers to, bind variables aside: inputs the caller must be able to give."""
     body = operation.body
     if body is None:
         return ()
@@ -437,7 +444,7 @@ def _body_variables(operation: ConsumedOperation) -> tuple[str, ...]:
 
     def scan(node: Any) -> None:
         if isinstance(node, str):
-            found.extend(compile_template(node).variables)
+            found.extend(name for name in compile_template(node).variables if name not in binds)
         elif isinstance(node, dict):
             for item in node.values():
                 scan(item)

@@ -26,9 +26,11 @@ from ..spec.models import (
     InputRef,
     McpToolInputParameter,
     StepCall,
+    StepLookup,
     TemplateValue,
     WithValue,
 )
+from ..spec.variables import Reference, Scope
 from .contract import InputSpec
 
 
@@ -61,12 +63,10 @@ def from_tool(params: Iterable[McpToolInputParameter]) -> list[InputSpec]:
     return [InputSpec(p.name, p.type, p.required, p.description) for p in params]
 
 
-def infer_for_call(
-    call: ConsumedCall, with_: Mapping[str, WithValue], known: Mapping[str, Any]
-) -> list[InputSpec]:
+def infer_for_call(call: ConsumedCall, with_: Mapping[str, WithValue], scope: Scope) -> list[InputSpec]:
     """Inputs implied by ``with`` references and the consumed operation's parameters.
 
-    ``known`` holds names that are not caller inputs (bind variables, step names).
+    ``scope`` (the resolver's) tells which template names are inputs, not bind variables or steps.
     """
     targets = {p.key: p for p in _askable(call)}
     supplied = _auth_supplied(call)
@@ -83,7 +83,7 @@ def infer_for_call(
         elif isinstance(value, TemplateValue):
             template = compile_template(value.template)
             for name in template.variables:
-                if not _is_known(name, known):
+                if _is_input(name, scope):
                     if template.single_variable:  # a lone {{x}} passes x on with its own type
                         _add(inputs, _spec(name, target, required=False))
                     else:  # x is written into text
@@ -92,22 +92,29 @@ def infer_for_call(
         if key not in mapped:
             _add(inputs, _spec(param.name, param))
     for name in call.body_template_variables:
-        if canonical(name) not in mapped and not _is_known(name, known):
+        if canonical(name) not in mapped and _is_input(name, scope):
             # A body template may insert any JSON value ("crew": {{crew}}); nothing declares its type.
             _add(inputs, InputSpec(name, None, False, None, "body"))
+    for name in call.param_template_variables:
+        if canonical(name) not in mapped and _is_input(name, scope):
+            # A parameter value reading a name the caller passes (`q: "{{userId}}"`).
+            _add(inputs, InputSpec(name, "string", False))
     return list(inputs.values())
 
 
-def infer_for_steps(
-    steps: Sequence[Any], calls: Mapping[str, ConsumedCall], known: Mapping[str, Any]
-) -> list[InputSpec]:
-    """Inputs an orchestration needs: what its call steps reference and do not get from earlier steps."""
+def infer_for_steps(steps: Sequence[Any], calls: Mapping[str, ConsumedCall], scope: Scope) -> list[InputSpec]:
+    """Inputs an orchestration needs: what its steps reference and do not get from earlier steps
+    (``scope`` knows the unit's step names)."""
     inputs: dict[str, InputSpec] = {}
-    step_names = {step.name for step in steps}
-    step_keys = {canonical(name) for name in step_names}
-    scope = {**known, **dict.fromkeys(step_names)}
+    step_keys = {canonical(step.name) for step in steps}
     for step in steps:
+        if isinstance(step, StepLookup):
+            for name in lookup_inputs(step.lookup_value, scope):
+                _add(inputs, InputSpec(name, None, False))
         if not isinstance(step, StepCall):
+            for value in getattr(step, "with_", {}).values():
+                for name in _with_inputs(value, scope):
+                    _add(inputs, InputSpec(name, None, False))
             continue
         call = calls.get(step.call)
         if call is None:
@@ -118,12 +125,38 @@ def infer_for_steps(
     return list(inputs.values())
 
 
-def infer_from_templates(texts: Iterable[str], known: Mapping[str, Any]) -> list[InputSpec]:
+def lookup_inputs(text: str, scope: Scope) -> list[str]:
+    """The inputs a lookup's ``lookupValue`` reads (``{{x}}``, ``$.x``, ``ns.x``), for inference."""
+    stripped = text.strip()
+    if stripped.startswith("$"):
+        return [name for name in (_first_name(stripped),) if name and _is_input(name, scope)]
+    if "{{" in stripped:
+        return [name for name in compile_template(stripped).variables if _is_input(name, scope)]
+    head, dot, rest = stripped.partition(".")
+    if dot and rest and "." not in rest and " " not in stripped and canonical(head) not in scope.steps:
+        return [rest]
+    return []
+
+
+def _with_inputs(value: WithValue, scope: Scope) -> list[str]:
+    if isinstance(value, InputRef):
+        return [value.name]
+    if isinstance(value, TemplateValue):
+        return [n for n in compile_template(value.template).variables if _is_input(n, scope)]
+    return []
+
+
+def _first_name(path: str) -> str | None:
+    match = re.match(r"\$\.\s*([A-Za-z0-9_-]+)", path)
+    return match.group(1) if match else None
+
+
+def infer_from_templates(texts: Iterable[str], scope: Scope) -> list[InputSpec]:
     """Inputs of a mock unit: the variables its static output templates use."""
     inputs: dict[str, InputSpec] = {}
     for text in texts:
         for name in compile_template(text).variables:
-            if not _is_known(name, known):
+            if _is_input(name, scope):
                 _add(inputs, InputSpec(name, "string", False))
     return list(inputs.values())
 
@@ -411,6 +444,7 @@ def _replace(spec: InputSpec, **changes: Any) -> InputSpec:
     return replace(spec, **changes)
 
 
-def _is_known(name: str, known: Mapping[str, Any]) -> bool:
-    head = name.split(".", 1)[0]
-    return name in known or head in known or head.startswith("$")
+def _is_input(name: str, scope: Scope) -> bool:
+    """Whether a template name is the caller's to give (the resolver's reading, as validation's)."""
+    found = scope.resolve(name)
+    return isinstance(found, Reference) and found.kind == "input"

@@ -44,6 +44,7 @@ from ..spec.models import (
     StepScript,
     TemplateValue,
 )
+from ..spec.variables import BindNames, fix_binds
 from .units import Outcome
 from .wiring import WithPlan
 
@@ -99,7 +100,7 @@ class Orchestration:
         mappings: Sequence[StepOutputMapping],
         outputs: Sequence[OutputParameter],
         calls: Mapping[str, ConsumedCall],
-        binds: Mapping[str, Any],
+        binds: BindNames,
         *,
         scripting: ScriptSettings,
         unit: str,
@@ -147,7 +148,7 @@ class Orchestration:
                 used=frozenset(used | {canonical(k) for k in step.with_}),
             )
         if isinstance(step, StepLookup):
-            wanted, names = _lookup_value(step.lookup_value, set(by_name))
+            wanted, names = _lookup_value(step.lookup_value, set(by_name), self.binds)
             deps = refers(names if names is _ALL else {*names, step.index})
             return _Step(index, step.name, "lookup", step, deps, wanted=wanted)
         if isinstance(step, StepScript):
@@ -169,7 +170,7 @@ class Orchestration:
         target = tuple(part for part in mapping.target_name.split(".") if part) or (mapping.target_name,)
         text = mapping.value.strip()
         if "{{" in text:  # text around placeholders (a lone `{{$.x}}` was unwrapped by the loader)
-            template = compile_template(text)
+            template = fix_binds(compile_template(text), self.binds)
             return target, lambda context, _current: template.render_value(context)
         path = compile_path(text)
         if path.is_root:
@@ -268,7 +269,7 @@ class Orchestration:
         spec: StepLookup = step.spec
         assert step.wanted is not None
         rows = _rows(results.get(spec.index), spec.match)
-        wanted = step.wanted({**self.binds, **arguments, **results}, arguments)
+        wanted = step.wanted({**arguments, **results}, arguments)
         fields = spec.output_parameters
 
         def find(value: Any) -> dict[str, Any] | None:
@@ -306,18 +307,8 @@ class Orchestration:
     def _given(self, step: _Step, values: Mapping[str, Any]) -> dict[str, Any]:
         """What a failed call step was given, for its error: the values its operation reads, except
         any drawn from binds (a ``with`` that reads one, or a bind value itself)."""
-        spec: StepCall = step.spec
-        hidden: set[str] = set()
-        for key, value in spec.with_.items():
-            if isinstance(value, TemplateValue):
-                names = compile_template(value.template).variables
-            elif isinstance(value, PathRef):
-                first = compile_path(value.path).first_segment
-                names = (first,) if first else ()
-            else:
-                continue
-            if any(n.split(".", 1)[0] in self.binds for n in names):
-                hidden.add(key)
+        assert step.plan is not None
+        hidden = step.plan.from_binds
         return {
             key: value
             for key, value in values.items()
@@ -394,7 +385,9 @@ def _with_references(entries: Mapping[str, Any]) -> set[str] | None:
     return names
 
 
-def _lookup_value(text: str, steps: set[str]) -> tuple[Callable[[Context, Context], Any], set[str] | None]:
+def _lookup_value(
+    text: str, steps: set[str], binds: BindNames
+) -> tuple[Callable[[Context, Context], Any], set[str] | None]:
     """``$.step.field`` / ``{{$.step.field}}`` (JSONPath), ``{{x}}`` (template), ``step.field`` (a
     step's result), ``ns.x`` (the input ``x``), or a literal; with the names it reads."""
     stripped = text.strip()
@@ -403,8 +396,8 @@ def _lookup_value(text: str, steps: set[str]) -> tuple[Callable[[Context, Contex
         first = path.first_segment
         return (lambda context, _arguments: path.find(context)), ({first} if first else _ALL)
     if "{{" in stripped:
-        template = compile_template(stripped)
-        names = {v.split(".", 1)[0] for v in template.variables}
+        template = fix_binds(compile_template(stripped), binds)
+        names = {v.split(".", 1)[0] for v in template.free_variables}
         return (lambda context, _arguments: template.render_value(context)), names
     prefix, dot, rest = stripped.partition(".")
     if dot and rest and canonical(prefix) in steps:

@@ -6,8 +6,10 @@ see :mod:`.mcp.auth`.)
 The expected credentials are templates over binds (``token: "{{REST_TOKEN}}"``), rendered once when
 the app is built and held as :class:`~naftiko_runtime.binds.Secret` values. Every comparison is
 constant-time (:meth:`Secret.matches`), and basic/digest check user and password both, always, so
-the time taken says nothing about which half was wrong. A credential whose template cannot be
-rendered (an undeclared variable) or renders empty accepts nobody: the adapter fails closed.
+the time taken says nothing about which half was wrong. One policy for every adapter (REST, MCP,
+skill, control), :func:`adapter_credential`: a credential that is absent, uses a variable no bind
+declares, or renders empty stops the adapter from starting, with the adapter and the field named
+(an empty expected token would otherwise match ``Authorization: Bearer ``).
 
 Digest (RFC 7616) is stateless, so any replica can verify any request: the nonce is a timestamp and
 an HMAC of it under a key derived from the expected credentials, which every replica serving the
@@ -43,8 +45,10 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ..binds import Secret
-from ..expressions import MissingVariable, compile_template
+from ..errors import AdapterConfigError
+from ..expressions import MissingVariable
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication, AuthOAuth2
+from ..spec.variables import BindNames, bind_text
 from .oauth import OAuth2Auth, ResourceServer, oauth2_config
 from .problem import Problem
 
@@ -76,59 +80,60 @@ class Guard:
 
 
 def build_guard(
-    spec: Authentication | None, binds: Mapping[str, Any], namespace: str, kind: str = "REST"
+    spec: Authentication | None, binds: BindNames, namespace: str, kind: str = "REST"
 ) -> Guard | None:
-    """The guard of an expose's ``authentication`` (None: the adapter is open)."""
+    """The guard of an expose's ``authentication`` (None: the adapter is open).
+
+    Raises :class:`~naftiko_runtime.errors.AdapterConfigError` when a credential cannot be enforced.
+    """
     where = f"{kind} adapter {namespace}"
     if spec is None:
         return None
     if isinstance(spec, AuthBearer):
-        return BearerGuard(_secret(spec.token, binds, where, "token"))
+        return BearerGuard(adapter_credential(spec.token, binds, where, "token"))
     if isinstance(spec, AuthApiKey):
         key = spec.key or "X-API-Key"
-        return ApiKeyGuard(key, spec.placement, _secret(spec.value, binds, where, "value"))
+        return ApiKeyGuard(key, spec.placement, adapter_credential(spec.value, binds, where, "value"))
     if isinstance(spec, AuthBasic):
         return BasicGuard(
-            _secret(spec.username, binds, where, "username"),
-            _secret(spec.password, binds, where, "password"),
+            adapter_credential(spec.username, binds, where, "username"),
+            adapter_credential(spec.password, binds, where, "password"),
         )
     if isinstance(spec, AuthDigest):
         return DigestGuard(
-            _secret(spec.username, binds, where, "username"),
-            _secret(spec.password, binds, where, "password"),
+            adapter_credential(spec.username, binds, where, "username"),
+            adapter_credential(spec.password, binds, where, "password"),
         )
     if isinstance(spec, AuthOAuth2):
         try:
             return OAuth2Guard(oauth2_config(spec, binds))
         except ValueError as exc:
-            log.error("%s: authentication %s; every request will be refused", where, exc)
-            return BearerGuard(None)
+            raise AdapterConfigError(f"{where}: authentication {exc}") from None
     declared = getattr(spec, "declared", None) or getattr(spec, "type", "?")
     log.error("%s: authentication type %r is not supported; every request gets 501", where, declared)
     return UnsupportedGuard(str(declared), kind)
 
 
-def _secret(template: str | None, binds: Mapping[str, Any], where: str, field: str) -> Secret | None:
-    if not template:
-        log.error("%s: authentication %s is empty; every request will be refused", where, field)
-        return None
+def adapter_credential(template: str | None, binds: BindNames, where: str, field: str) -> Secret:
+    """An inbound credential an adapter checks, rendered from binds once.
+
+    The one policy of every adapter: absent, undeclared or empty stops the adapter from starting
+    (:class:`~naftiko_runtime.errors.AdapterConfigError` naming ``where`` and ``field``). Never the value.
+    """
+    if not template or not template.strip():
+        raise AdapterConfigError(f"{where}: authentication {field} is not set; the adapter cannot start")
     try:
-        value = compile_template(template).render(binds, strict=True)
+        value = bind_text(template, binds)
     except MissingVariable as exc:
-        log.error(
-            "%s: authentication %s refers to %s, which no bind declares; every request will be refused",
-            where,
-            field,
-            exc,
+        names = ", ".join(exc.names)
+        raise AdapterConfigError(
+            f"{where}: authentication {field} uses {names}, which no bind declares; the adapter cannot start"
+        ) from None
+    if not value.strip():
+        raise AdapterConfigError(
+            f"{where}: authentication {field} renders empty (its bind value is empty); "
+            "the adapter cannot start"
         )
-        return None
-    if not value:
-        log.error(
-            "%s: authentication %s renders empty; every request will be refused",
-            where,
-            field,
-        )
-        return None
     return Secret(value)
 
 

@@ -29,8 +29,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import jwt
 
-from ..expressions import compile_template
+from ..expressions import MissingVariable
 from ..spec.models import AuthOAuth2
+from ..spec.variables import BindNames, bind_text
 
 logger = logging.getLogger("naftiko.oauth")
 
@@ -58,7 +59,7 @@ class OAuth2Auth:
     kind: Literal["oauth2"] = "oauth2"
 
 
-def oauth2_config(spec: AuthOAuth2, binds: Mapping[str, Any] | None = None) -> OAuth2Auth:
+def oauth2_config(spec: AuthOAuth2, binds: BindNames | None = None) -> OAuth2Auth:
     """The resource-server settings of an expose's ``authentication: {type: oauth2}``, with
     ``{{VAR}}`` placeholders filled from ``binds``.
 
@@ -67,7 +68,12 @@ def oauth2_config(spec: AuthOAuth2, binds: Mapping[str, Any] | None = None) -> O
     """
 
     def filled(text: str | None) -> str | None:
-        return compile_template(text).render(binds) if text and binds is not None else text
+        if not text or binds is None:
+            return text
+        try:
+            return bind_text(text, binds)
+        except MissingVariable as exc:
+            raise ValueError(f"uses {', '.join(exc.names)}, which no bind declares") from None
 
     spec = spec.model_copy(
         update={

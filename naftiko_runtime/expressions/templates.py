@@ -75,6 +75,7 @@ class _Missing:
 
 
 _MISSING: Final = _Missing()
+_FREE: Final = _Missing()  # a slot whose value comes from the render's context
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,13 +196,18 @@ def _walk(value: Any, steps: tuple[_Step, ...]) -> Any:
 
 
 class _Slot:
-    """One placeholder occurrence, with everything its lookup needs precomputed."""
+    """One placeholder occurrence, with everything its lookup needs precomputed.
 
-    __slots__ = ("canonical_head", "canonical_name", "in_json_string", "name", "splits")
+    ``fixed`` is the slot's value when it was fixed at compile time (:meth:`Template.fixing`), and
+    ``_FREE`` when it is looked up in each render's context.
+    """
 
-    def __init__(self, name: str, in_json_string: bool) -> None:
+    __slots__ = ("canonical_head", "canonical_name", "fixed", "in_json_string", "name", "splits")
+
+    def __init__(self, name: str, in_json_string: bool, fixed: Any = _FREE) -> None:
         self.name = name
         self.in_json_string = in_json_string
+        self.fixed = fixed
         segments = name.split(".")
         # (prefix key, steps of the rest), longest prefix first: `a.b.c` -> ("a.b", c), ("a", b.c)
         self.splits: tuple[tuple[str, tuple[_Step, ...]], ...] = tuple(
@@ -279,11 +285,21 @@ class Template:
     ``_literals`` has one more item than ``_slots``; rendering interleaves them.
     """
 
-    __slots__ = ("_literals", "_slots", "is_literal", "single_variable", "text", "variables")
+    __slots__ = (
+        "_literals",
+        "_slots",
+        "free_variables",
+        "is_literal",
+        "single_variable",
+        "text",
+        "variables",
+    )
 
     text: str
     variables: tuple[str, ...]
     """Every name referenced, in first-use order, without repeats."""
+    free_variables: tuple[str, ...]
+    """The names a render looks up in its context: :attr:`variables` less the fixed ones."""
     is_literal: bool
     """True when the text holds no placeholder: rendering returns it unchanged."""
     single_variable: str | None
@@ -309,6 +325,7 @@ class Template:
         self._literals = tuple(literals)
         self._slots = tuple(slots)
         self.variables = tuple(dict.fromkeys(slot.name for slot in slots))
+        self.free_variables = self.variables
         self.is_literal = not slots
         whole = len(slots) == 1 and literals[0] == "" and literals[1] == ""
         self.single_variable = slots[0].name if whole else None
@@ -316,12 +333,38 @@ class Template:
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
 
+    def fixing(self, values: Mapping[str, Any]) -> Template:
+        """A copy whose placeholders named in ``values`` always render those values.
+
+        A fixed slot never consults the render's context, so no request value can stand in for it:
+        this is how bind variables are filled (``{{API_KEY}}`` is the bind's value whatever
+        arguments a caller sends). Returns ``self`` when ``values`` names none of the variables.
+        """
+        if not any(name in values for name in self.variables):
+            return self
+        copy = object.__new__(Template)
+        copy.text = self.text
+        copy._literals = self._literals
+        copy._slots = tuple(
+            _Slot(slot.name, slot.in_json_string, values[slot.name]) if slot.name in values else slot
+            for slot in self._slots
+        )
+        copy.variables = self.variables
+        copy.free_variables = tuple(name for name in self.variables if name not in values)
+        copy.is_literal = False
+        copy.single_variable = self.single_variable
+        return copy
+
     def _values(self, context: Mapping[str, Any], strict: bool) -> list[Any]:
         """The value of every slot (``_MISSING`` where none); raises when strict and any missed."""
         values: list[Any] = []
         resolver: _Resolver | None = None
         missing = False
         for slot in self._slots:
+            value = slot.fixed
+            if value is not _FREE:
+                values.append(value)
+                continue
             value = context.get(slot.name, _MISSING)
             if value is _MISSING:
                 if resolver is None:
@@ -382,6 +425,8 @@ class Template:
         if self.single_variable is None:
             return self.render(context, strict=strict)
         slot = self._slots[0]
+        if slot.fixed is not _FREE:
+            return slot.fixed
         value = context.get(slot.name, _MISSING)
         if value is _MISSING:
             value = _Resolver(context).resolve(slot)

@@ -45,7 +45,7 @@ def build_adapter(
                 metrics,
                 label=runtime.document.title,
                 spec_version=runtime.document.naftiko,
-                binds=runtime.bind_context,
+                binds=runtime.binds,
                 scripting={
                     "enabled": scripting.enabled,
                     "timeout": scripting.timeout_ms,

@@ -109,8 +109,6 @@ class Runtime:
         self.options = options
         self.base_dir = Path(document.source_file).parent if document.source_file else Path.cwd()
         self.pool = ClientPool(options.transport)
-        context = binds.as_context()
-        self.bind_context: Mapping[str, Any] = context
         redactor = Redactor(binds.secrets())  # an upstream may echo a credential in its error
         self.calls: dict[str, ConsumedCall] = {}
         for consumes in document.all_consumes:
@@ -122,7 +120,7 @@ class Runtime:
                         consumes,
                         resource,
                         operation,
-                        binds=context,
+                        binds=binds,
                         client=client,
                         base_uri=override,
                         schema_dir=self.base_dir,
@@ -137,7 +135,7 @@ class Runtime:
         self.control: ControlExpose | None = next((e for e in exposes if isinstance(e, ControlExpose)), None)
         self.scripting = _script_settings(self.control, self.base_dir, options.environ)
         self.factory = UnitFactory(
-            self.calls, functions, context, deadline_s=options.unit_deadline_s, scripting=self.scripting
+            self.calls, functions, binds, deadline_s=options.unit_deadline_s, scripting=self.scripting
         )
         self.functions = {ref: self.factory.function(ref.split(".", 1)[0], f) for ref, f in functions.items()}
         self.rest: list[RestPlan] = []

@@ -8,7 +8,8 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from ..binds import Secret
-from ..errors import NaftikoError
+from ..errors import AdapterConfigError
+from ..exposes.auth import adapter_credential
 from ..exposes.mcp.catalog import (
     ApiKeyAuth,
     BasicAuth,
@@ -23,15 +24,10 @@ from ..exposes.mcp.catalog import (
     ToolEntry,
 )
 from ..exposes.oauth import oauth2_config
-from ..expressions import compile_template
 from ..locations import LocationError, resolve_location
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, Authentication, AuthOAuth2
 from ..version import runtime_version
 from .core import McpPlan, Runtime
-
-
-class AdapterConfigError(NaftikoError):
-    """An adapter cannot be served as declared (its authentication cannot be enforced)."""
 
 
 def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
@@ -86,24 +82,32 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
     )
 
 
-def security(runtime: Runtime, auth: Authentication | None) -> McpSecurity:
-    """Adapter authentication with its secrets rendered from binds, once."""
-    context = runtime.bind_context
+def security(runtime: Runtime, auth: Authentication | None, namespace: str = "mcp") -> McpSecurity:
+    """Adapter authentication with its secrets rendered from binds, once, by the policy every adapter
+    shares (:func:`~naftiko_runtime.exposes.auth.adapter_credential`: empty refuses to start)."""
+    binds = runtime.binds
+    where = f"MCP adapter {namespace}"
+
+    def secret(template: str | None, field: str) -> Secret:
+        return adapter_credential(template, binds, where, field)
+
     if auth is None:
         return McpSecurity()
     if isinstance(auth, AuthBearer):
-        return McpSecurity(auth=BearerAuth(_secret(auth.token, context)))
+        return McpSecurity(auth=BearerAuth(secret(auth.token, "token")))
     if isinstance(auth, AuthApiKey):
         return McpSecurity(
-            auth=ApiKeyAuth(auth.key or "X-API-Key", _secret(auth.value, context), auth.placement)
+            auth=ApiKeyAuth(auth.key or "X-API-Key", secret(auth.value, "value"), auth.placement)
         )
     if isinstance(auth, AuthBasic):
-        return McpSecurity(auth=BasicAuth(_secret(auth.username, context), _secret(auth.password, context)))
+        return McpSecurity(
+            auth=BasicAuth(secret(auth.username, "username"), secret(auth.password, "password"))
+        )
     if isinstance(auth, AuthOAuth2):
         try:
-            return McpSecurity(auth=oauth2_config(auth, context))
+            return McpSecurity(auth=oauth2_config(auth, binds))
         except ValueError as exc:
-            raise AdapterConfigError(f"{exc} on an MCP adapter") from None
+            raise AdapterConfigError(f"{where}: authentication {exc}") from None
     raise AdapterConfigError(
         f"{auth.type} authentication is not supported on MCP adapters (bearer, apikey, basic and oauth2 are)"
     )
@@ -112,7 +116,8 @@ def security(runtime: Runtime, auth: Authentication | None) -> McpSecurity:
 def mcp_app(runtime: Runtime, plan: McpPlan) -> ASGIApp:
     from ..exposes.mcp.http import build_mcp_app
 
-    return build_mcp_app(catalog(runtime, plan), security(runtime, plan.expose.authentication))
+    expose = plan.expose
+    return build_mcp_app(catalog(runtime, plan), security(runtime, expose.authentication, expose.namespace))
 
 
 async def serve_stdio(runtime: Runtime, plan: McpPlan) -> None:
@@ -123,22 +128,6 @@ async def serve_stdio(runtime: Runtime, plan: McpPlan) -> None:
         await serve(catalog(runtime, plan))
     finally:
         await runtime.aclose()
-
-
-def _secret(text: str | None, context: Any) -> Secret:
-    template = compile_template(text or "")
-    missing = [name for name in template.variables if _lookup(name, context) is None]
-    if missing:
-        raise AdapterConfigError(f"adapter credential uses {', '.join(missing)}, which no bind declares")
-    return Secret(template.render(context))
-
-
-def _lookup(name: str, context: Any) -> Any:
-    if name in context:
-        return context[name]
-    head, _, rest = name.partition(".")
-    inner = context.get(head)
-    return inner.get(rest) if rest and hasattr(inner, "get") else None
 
 
 def _directory(location: str, base_dir: Path) -> Path:

@@ -34,6 +34,7 @@ from ..spec.models import (
     StepOutputMapping,
     UnitFields,
 )
+from ..spec.variables import BindNames, Scope
 
 
 class UnitFactory:
@@ -43,7 +44,7 @@ class UnitFactory:
         self,
         calls: Mapping[str, ConsumedCall],
         functions: Mapping[str, AggregateFunction],
-        binds: Mapping[str, Any],
+        binds: BindNames,
         *,
         deadline_s: float,
         scripting: ScriptSettings,
@@ -143,7 +144,7 @@ class UnitFactory:
         """A consumed operation called directly (``naftiko call FILE ns.op``), taking its own parameters."""
         call = self.calls[qualified]
         fields = UnitFields(name=qualified, call=qualified, description=call.description)
-        inputs = infer_for_call(call, {}, self.binds)
+        inputs = infer_for_call(call, {}, self._scope(fields))
         return self._unit(fields, inputs, kind="operation", name=qualified, qualified=qualified)
 
     # -- shared ------------------------------------------------------------------------------------
@@ -164,12 +165,18 @@ class UnitFactory:
     def _inferred(self, fields: UnitFields, function: AggregateFunction | None) -> list[InputSpec]:
         if function is not None and function.input_parameters:
             return from_tool(function.input_parameters)
+        scope = self._scope(fields)
         if fields.call:
-            return infer_for_call(self.calls[fields.call], fields.with_, self.binds)
+            return infer_for_call(self.calls[fields.call], fields.with_, scope)
         if fields.steps:
-            return infer_for_steps(fields.steps, self.calls, self.binds)
+            return infer_for_steps(fields.steps, self.calls, scope)
         texts = _static_texts(fields.output_parameters)
-        return infer_from_templates(texts, self.binds)
+        return infer_from_templates(texts, scope)
+
+    def _scope(self, fields: UnitFields) -> Scope:
+        """The resolver's scope of a unit that declares no inputs: every name that is neither a bind
+        variable nor one of its steps is an input (as ``naftiko validate`` reads it)."""
+        return Scope(self.binds, steps=[step.name for step in fields.steps], open_inputs=True)
 
     def _unit(
         self,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..binds import declared_variables
 from .models import (
     ControlExpose,
     Document,
@@ -24,11 +25,11 @@ from .models import (
 )
 from .models.mcp import McpPromptMessage, McpResource
 from .source import DocPath
+from .variables import VariableChecker
 
 Report = Callable[[DocPath, str, str], None]
 
 _CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_QUALIFIED_VAR = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\s*\}\}")
 SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
 _SCHEMA_FORMATS = frozenset({"avro"})  # outputRawFormat values that cannot decode without outputSchema
 # Declarations only: JavaScript also needs the mini-racer package (an embedded V8) on the machine that
@@ -179,21 +180,8 @@ class Checker:
     # -- binds -------------------------------------------------------------------------------------
 
     def _bind_variables(self) -> None:
-        declared = {b.namespace: set(b.keys) for b in self.doc.all_binds}
-        if not declared:
-            return
-        for path, text in _templates(self.data):
-            for match in _QUALIFIED_VAR.finditer(text):
-                namespace, variable = match.groups()
-                keys = declared.get(namespace)
-                if keys is not None and variable not in keys:
-                    listing = ", ".join(sorted(keys)) or "none"
-                    self.error(
-                        path,
-                        f"{match.group(0)}: bind {namespace!r} declares no variable {variable!r} "
-                        f"(it declares: {listing})",
-                        "undeclared-bind-variable",
-                    )
+        """Every ``{{name}}`` resolves to a bind, an input or a step (:mod:`.variables`)."""
+        VariableChecker(self.doc, self.data, declared_variables(self.doc.all_binds), self.error).run()
 
     # -- exposes and units -------------------------------------------------------------------------
 
@@ -456,30 +444,3 @@ def check_document(
 ) -> None:
     """Run every semantic rule, reporting through ``error(path, message, rule)`` / ``warn(...)``."""
     Checker(document, data, error, warn, locate).run()
-
-
-def _templates(data: Any) -> list[tuple[DocPath, str]]:
-    """Every string holding ``{{``, with its path, in document order.
-
-    One pass over the whole document on every load: the path is kept on one list and made a tuple
-    only for the few strings that match (nested generators cost a frame per level per string).
-    """
-    found: list[tuple[DocPath, str]] = []
-    trail: list[str | int] = []
-
-    def walk(node: Any) -> None:
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            if isinstance(value, str):
-                if "{{" in value:
-                    found.append(((*trail, key), value))
-            elif isinstance(value, (dict, list)):
-                trail.append(key)
-                walk(value)
-                trail.pop()
-
-    if isinstance(data, (dict, list)):
-        walk(data)
-    elif isinstance(data, str) and "{{" in data:
-        found.append(((), data))
-    return found

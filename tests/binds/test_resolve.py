@@ -377,40 +377,20 @@ def test_ambiguous_plain_variable_resolves_to_the_first_bind_and_is_reported() -
     assert values["github.TOKEN"].reveal() == "github-token"
     assert values.ambiguous_variables() == {"TOKEN": ("notion", "github")}
     assert values.namespace_of("TOKEN") == "notion"
-    context = values.as_context()
-    assert context["TOKEN"].reveal() == "notion-token"  # type: ignore[union-attr]
-    assert context["github"]["TOKEN"].reveal() == "github-token"  # type: ignore[index]
-
-
-def test_as_context_serves_both_template_forms_and_is_a_copy() -> None:
-    values = resolve_binds(
-        [Bind("env", {"LABEL_STUDIO_API_KEY": "LABEL_STUDIO_API_KEY"})],
-        None,
-        environ={"LABEL_STUDIO_API_KEY": "Token abc123"},
-    )
-    context = values.as_context()
-    assert set(context) == {"env", "LABEL_STUDIO_API_KEY"}
-    plain = context["LABEL_STUDIO_API_KEY"]
-    qualified = context["env"]["LABEL_STUDIO_API_KEY"]  # type: ignore[index]
-    assert isinstance(plain, Secret) and plain.reveal() == "Token abc123"
-    assert qualified == plain
-    assert isinstance(context["env"], dict)  # plain dicts: any renderer can walk them
-    context["X"] = Secret("y")
-    context["env"]["X"] = Secret("y")  # type: ignore[index]
-    assert "X" not in values and "env.X" not in values  # a fresh copy each call
-    assert "Token abc123" not in repr(context)
+    assert values.get("TOKEN").reveal() == "notion-token"  # type: ignore[union-attr]
+    assert values.get("github.TOKEN").reveal() == "github-token"  # type: ignore[union-attr]
 
 
 def test_printing_bind_values_shows_names_only() -> None:
     values = BindValues.from_mapping({"env": {"API_KEY": SECRET}})
     assert repr(values) == "BindValues(env.API_KEY)"
-    assert SECRET not in str(values) and SECRET not in repr(values.as_context())
+    assert SECRET not in str(values)
     assert values.secrets() == (Secret(SECRET),)
 
 
 def test_empty_binds() -> None:
     values = resolve_binds([], None)
-    assert len(values) == 0 and dict(values.as_context()) == {}
+    assert len(values) == 0 and list(values) == []
     # keys-less binds are a declaration error for validation, not a resolution error
     assert len(resolve_binds([Bind("empty", {})], None)) == 0
 

@@ -108,7 +108,6 @@ data:
     ("kind", "media"),
     [
         ("text", "text/plain; charset=utf-8"),
-        ("xml", "application/xml"),
         ("sparql", "application/sparql-query"),
     ],
 )

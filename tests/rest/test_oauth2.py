@@ -8,7 +8,6 @@ only then calls the upstream. The checks are the MCP adapter's (one shared resou
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
+from naftiko_runtime.errors import AdapterConfigError
 from tests.support.oauth import AuthorizationServer, other_key
 from tests.support.servers import free_port
 from tests.support.upstream import RecordingUpstream
@@ -261,18 +261,15 @@ def test_an_unreachable_authorization_server_is_503(
     assert upstream.requests == []
 
 
-def test_oauth2_without_resource_refuses_everyone(
-    capability: Path, issuer: AuthorizationServer, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_oauth2_without_resource_does_not_start(capability: Path, issuer: AuthorizationServer) -> None:
+    # The one inbound-credential policy of every adapter: what cannot be enforced is not served.
     with (
-        caplog.at_level(logging.ERROR, "naftiko.auth"),
-        serve_rest(capability, expose=MISCONFIGURED) as server,
-        server.client() as client,
+        pytest.raises(
+            AdapterConfigError, match=r"REST adapter misconfigured-api: authentication .*`resource`"
+        ),
+        serve_rest(capability, expose=MISCONFIGURED),
     ):
-        answer = client.get("/orders/1", headers=bearer(issuer.token(aud="api://orders")))
-        assert answer.status_code == 401
-        assert client.get("/.well-known/oauth-protected-resource").status_code == 401
-    assert "misconfigured-api" in caplog.text and "`resource`" in caplog.text
+        pass
 
 
 def test_the_authorization_server_client_is_closed_at_shutdown(

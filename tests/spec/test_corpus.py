@@ -123,8 +123,13 @@ EXPECTED_REFUSALS: dict[str, str | frozenset[str]] = {
     _FRAMEWORK + "src/test/resources/aggregates/aggregate-invalid-ref.yaml": "unknown-ref",
     # Calls `github.search-swagger`...: those are resource names; each resource's operation is `search`.
     "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml": "unknown-call",
-    # Calls `zeebe.*` while the only consumes namespace is `api`.
-    _INDEX + "zeebe--process-orchestration.yaml": "unknown-call",
+    # Calls `zeebe.*` while the only consumes namespace is `api`; and its bearer token is
+    # `{{TOKEN}}`, which no bind declares (it would go out as `Bearer `).
+    _INDEX + "zeebe--process-orchestration.yaml": frozenset({"unknown-call", "undeclared-bind-variable"}),
+    # A bearer token `{{KUBERNETES_TOKEN}}` / `{{ORION_TOKEN}}` in a file that declares no binds: every
+    # request would go out as `Authorization: Bearer `.
+    _INDEX + "kubernetes--kubernetes-capability.yaml": "undeclared-bind-variable",
+    _INDEX + "orion--orion-capability.yaml": "undeclared-bind-variable",
     # Calls `pro-hcm.*`, which only a non-spec root `imports:` of a file not in the corpus would declare.
     _INDEX + "ukg--hr-administration.yaml": "unknown-call",
     # A `workers-kv` consumes entry and calls into an invented `orchestration:` section.
@@ -201,7 +206,8 @@ def test_corpus_is_large_and_mostly_loads() -> None:
         (_EMPTY_BASE_URI[0], 19, "baseUri"),
         (_UNDECLARED_BIND_VARIABLE[1], 52, "{{env.NUTANIX_USER}}"),
         ("corpus/api-evangelist-naftiko/github-artifact-scanner.yaml", 185, "github.search-swagger"),
-        (_INDEX + "zeebe--process-orchestration.yaml", 189, "zeebe.get-topology"),
+        (_INDEX + "zeebe--process-orchestration.yaml", 175, "{{TOKEN}}"),
+        (_INDEX + "kubernetes--kubernetes-capability.yaml", 22, "{{KUBERNETES_TOKEN}}"),
         (
             "corpus/api-evangelist-providers/cloudflare/cloudflare-agent-onboarding.yaml",
             90,

@@ -269,7 +269,8 @@ def test_unknown_body_type_is_sent_as_json_with_a_warning() -> None:
     ],
 )
 def test_authentication_schemes(auth: str, kind: type, fields: dict) -> None:
-    doc = load_doc(document(consumes=consumes_with(extra=f"authentication: {auth}")))
+    binds = "- namespace: env\n  keys: {T: T}\n"
+    doc = load_doc(document(binds=binds, consumes=consumes_with(extra=f"authentication: {auth}")))
     loaded = doc.capability.consumes[0].authentication
     assert isinstance(loaded, kind)
     for name, value in fields.items():

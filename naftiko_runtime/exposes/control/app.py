@@ -75,7 +75,9 @@ def build_control_app(
         routes.append(Route("/metrics", prometheus))
     if management.scripting is not None:
         routes.append(Route("/scripting", scripting_config))
-    guard = build_guard(expose.authentication, binds or {}, expose.namespace, "control")
+    guard = build_guard(
+        expose.authentication, binds if binds is not None else {}, expose.namespace, "control"
+    )
     app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)] if guard else [])
     return close_at_shutdown(app, guard)
 

@@ -246,9 +246,7 @@ class RestAdapter:
         self.runtime = runtime
         self.options = options = options or RestOptions()
         self.namespace = plan.expose.namespace
-        self.guard: Guard | None = build_guard(
-            plan.expose.authentication, runtime.bind_context, self.namespace
-        )
+        self.guard: Guard | None = build_guard(plan.expose.authentication, runtime.binds, self.namespace)
         self._public = self.guard.public if self.guard is not None else {}
         entries: dict[str, _PathEntry] = {}
         for route in plan.routes:
@@ -381,11 +379,11 @@ def _forwarder(forward: RestForward, runtime: Runtime, namespace: str) -> Forwar
         base_uri=forward.base_uri,
         trusted_headers=forward.forward.trusted_headers,
         client=client,
-        binds=runtime.bind_context,
+        binds=runtime.binds,
         consumes=consumes,
         # The namespace's one authenticator, shared with its operations (one OAuth2 token cache,
         # one digest state).
-        authenticator=shared_authenticator(client, consumes, runtime.bind_context) if consumes else None,
+        authenticator=shared_authenticator(client, consumes, runtime.binds) if consumes else None,
     )
 
 

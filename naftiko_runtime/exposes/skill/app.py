@@ -204,7 +204,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def _guard(expose: SkillExpose, runtime: Runtime) -> Guard | None:
-    return build_guard(expose.authentication, runtime.bind_context, expose.namespace, "skill")
+    return build_guard(expose.authentication, runtime.binds, expose.namespace, "skill")
 
 
 __all__ = ["build_skill_app"]
