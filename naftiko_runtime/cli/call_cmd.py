@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ..consumes.transport import TransportSettings
+from ..engine.inputs import unknown_arguments
 from ..errors import InputError, InvocationError, NaftikoError, StepError
 from ..runtime import Runtime, RuntimeOptions
 from .files import load_or_report
@@ -34,6 +35,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("path", metavar="FILE", help="capability file")
     parser.add_argument("target", metavar="TARGET", help="unit to invoke")
     parser.add_argument("arguments", nargs="*", metavar="NAME=VALUE", help="arguments")
+    parser.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="drop arguments the unit does not take (named on stderr) instead of refusing them",
+    )
     add_runtime_options(parser)
     parser.set_defaults(run=run)
 
@@ -70,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
         unit = runtime.find(args.target)
     except NaftikoError as exc:  # a missing bind, an unknown target, a script language unavailable here
         return _fail(str(exc), EXIT_INPUT)
+    if args.allow_unknown:
+        unknown = unknown_arguments(unit.inputs, arguments)
+        if unknown:
+            print(f"note: {unit.qualified} does not take {', '.join(unknown)}; dropped", file=sys.stderr)
+            arguments = {name: value for name, value in arguments.items() if name not in unknown}
     return asyncio.run(_invoke(runtime, unit, arguments))
 
 
@@ -79,6 +90,8 @@ async def _invoke(runtime: Runtime, unit: Any, arguments: dict[str, Any]) -> int
     except InputError as exc:
         for problem in exc.problems:
             print(f"error: {unit.qualified}: input {problem.name!r}: {problem.message}", file=sys.stderr)
+        if any(problem.message.startswith("unknown argument") for problem in exc.problems):
+            print("hint: --allow-unknown drops the arguments a unit does not take", file=sys.stderr)
         return EXIT_INPUT
     except StepError as exc:
         code = EXIT_INPUT if isinstance(exc.cause, InputError) else EXIT_UPSTREAM

@@ -63,6 +63,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="once every adapter accepts requests, write where each one listens as JSON",
     )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin every HTTP adapter admits, e.g. https://app.example.com or "
+        "http://intranet:* (repeatable; '*' admits all). Default: same-origin and loopback pages only",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="a host name the adapters answer for (repeatable). Default: any on a public address; "
+        "loopback names and IP addresses only on a loopback one (DNS-rebinding protection)",
+    )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-format", default="text", choices=("text", "json"))
     parser.add_argument(
@@ -86,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         base_uris=base_uris,
         unit_deadline_s=args.deadline,
         transport=TransportSettings(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout),
+        allowed_origins=tuple(args.allow_origin) if args.allow_origin else None,
+        allowed_hosts=tuple(args.allow_host) if args.allow_host else None,
     )
     if args.stdio:
         return _serve_stdio(Path(args.stdio), options, args)

@@ -30,7 +30,7 @@ from ..spec.models import (
     TemplateValue,
     WithValue,
 )
-from ..spec.variables import Reference, Scope
+from ..spec.variables import Reference, Scope, closest_name
 from .contract import InputSpec
 
 
@@ -206,8 +206,28 @@ def json_schema(inputs: Sequence[InputSpec]) -> dict[str, Any]:
     return out
 
 
+def unknown_arguments(inputs: Sequence[InputSpec], names: Iterable[str]) -> list[str]:
+    """The argument names no input of the unit takes (spellings matched by :func:`canonical`)."""
+    declared = {spec.name for spec in inputs}
+    keys = {canonical(spec.name) for spec in inputs}
+    return [name for name in names if name not in declared and canonical(name) not in keys]
+
+
+def unknown_problem(name: str, inputs: Sequence[InputSpec], location: str | None = None) -> InputProblem:
+    """The input problem of an argument the unit does not take: its inputs listed, the closest named."""
+    names = [spec.name for spec in inputs]
+    close = closest_name(name, names)
+    hint = f" (did you mean {close!r}?)" if close else ""
+    listing = ", ".join(names) if names else "no arguments"
+    return InputProblem(name, f"unknown argument; this unit takes {listing}{hint}", location)
+
+
 class Coercer:
-    """Validates and converts arguments by the declared types, naming every bad one at once."""
+    """Validates and converts arguments by the declared types, naming every bad one at once.
+
+    The unit's inputs (declared or inferred) are its whole contract, on every adapter: an argument
+    none of them takes is an input error naming it, never a value passed on.
+    """
 
     def __init__(self, inputs: Sequence[InputSpec], operation: str) -> None:
         self.inputs = tuple(inputs)
@@ -288,12 +308,13 @@ class Coercer:
                 problems.append(InputProblem(spec.name, problem, spec.location))
             else:
                 values[spec.name] = converted
+        if not exact:
+            names, keys = self._names, self._keys
+            for key in arguments:
+                if key not in names and canonical(key) not in keys:
+                    problems.append(unknown_problem(key, self.inputs))
         if problems:
             raise InputError(problems, self.operation)
-        names, keys = self._names, self._keys
-        for key, value in arguments.items():
-            if value is not None and key not in names and canonical(key) not in keys:
-                values[key] = value  # undeclared arguments pass through to templates and params
         return values
 
 

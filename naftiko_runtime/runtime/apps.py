@@ -46,6 +46,7 @@ def build_adapter(
                 label=runtime.document.title,
                 spec_version=runtime.document.naftiko,
                 binds=runtime.binds,
+                browsers=runtime.options.browser_policy(),
                 scripting={
                     "enabled": scripting.enabled,
                     "timeout": scripting.timeout_ms,

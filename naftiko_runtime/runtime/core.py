@@ -22,6 +22,7 @@ from ..engine.inputs import route_params
 from ..engine.orchestration import ScriptSettings
 from ..engine.units import Unit
 from ..errors import NaftikoError
+from ..exposes.origin import BrowserPolicy
 from ..spec import Document
 from ..spec.models import (
     AggregateFunction,
@@ -47,6 +48,12 @@ class RuntimeOptions:
     environ: Mapping[str, str] | None = None  # for environment binds; default os.environ
     transport: TransportSettings = field(default_factory=TransportSettings)
     unit_deadline_s: float = 60.0
+    # Browsers every HTTP adapter admits (exposes/origin.py): None is the default policy.
+    allowed_origins: tuple[str, ...] | None = None
+    allowed_hosts: tuple[str, ...] | None = None
+
+    def browser_policy(self) -> BrowserPolicy:
+        return BrowserPolicy(self.allowed_origins, self.allowed_hosts)
 
 
 @dataclass(frozen=True)

@@ -87,25 +87,27 @@ def security(runtime: Runtime, auth: Authentication | None, namespace: str = "mc
     shares (:func:`~naftiko_runtime.exposes.auth.adapter_credential`: empty refuses to start)."""
     binds = runtime.binds
     where = f"MCP adapter {namespace}"
+    browsers = {
+        "allowed_origins": runtime.options.allowed_origins,
+        "allowed_hosts": runtime.options.allowed_hosts,
+    }
 
     def secret(template: str | None, field: str) -> Secret:
         return adapter_credential(template, binds, where, field)
 
     if auth is None:
-        return McpSecurity()
+        return McpSecurity(**browsers)
     if isinstance(auth, AuthBearer):
-        return McpSecurity(auth=BearerAuth(secret(auth.token, "token")))
+        return McpSecurity(auth=BearerAuth(secret(auth.token, "token")), **browsers)
     if isinstance(auth, AuthApiKey):
-        return McpSecurity(
-            auth=ApiKeyAuth(auth.key or "X-API-Key", secret(auth.value, "value"), auth.placement)
-        )
+        key = auth.key or "X-API-Key"
+        return McpSecurity(auth=ApiKeyAuth(key, secret(auth.value, "value"), auth.placement), **browsers)
     if isinstance(auth, AuthBasic):
-        return McpSecurity(
-            auth=BasicAuth(secret(auth.username, "username"), secret(auth.password, "password"))
-        )
+        credentials = BasicAuth(secret(auth.username, "username"), secret(auth.password, "password"))
+        return McpSecurity(auth=credentials, **browsers)
     if isinstance(auth, AuthOAuth2):
         try:
-            return McpSecurity(auth=oauth2_config(auth, binds))
+            return McpSecurity(auth=oauth2_config(auth, binds), **browsers)
         except ValueError as exc:
             raise AdapterConfigError(f"{where}: authentication {exc}") from None
     raise AdapterConfigError(

@@ -23,6 +23,7 @@ from ..engine.orchestration import Orchestration, ScriptSettings, orchestrated_o
 from ..engine.shaping import Shaper
 from ..engine.units import CallExecutor, Executor, MockExecutor, Unit
 from ..engine.wiring import WithPlan
+from ..expressions import canonical
 from ..spec.models import (
     AggregateFunction,
     ExposedInputParameter,
@@ -167,11 +168,15 @@ class UnitFactory:
             return from_tool(function.input_parameters)
         scope = self._scope(fields)
         if fields.call:
-            return infer_for_call(self.calls[fields.call], fields.with_, scope)
-        if fields.steps:
-            return infer_for_steps(fields.steps, self.calls, scope)
-        texts = _static_texts(fields.output_parameters)
-        return infer_from_templates(texts, scope)
+            inputs = infer_for_call(self.calls[fields.call], fields.with_, scope)
+        elif fields.steps:
+            inputs = infer_for_steps(fields.steps, self.calls, scope)
+        else:
+            inputs = []
+        # Output values are templates over the inputs too (`value: "Hello, {{who}}!"`).
+        named = {canonical(spec.name) for spec in inputs}
+        extra = infer_from_templates(_static_texts(fields.output_parameters), scope)
+        return inputs + [spec for spec in extra if canonical(spec.name) not in named]
 
     def _scope(self, fields: UnitFields) -> Scope:
         """The resolver's scope of a unit that declares no inputs: every name that is neither a bind

@@ -58,6 +58,7 @@ __all__ = [
     "Undeclared",
     "VariableChecker",
     "bind_text",
+    "closest_name",
     "fix_binds",
     "looks_like_bind",
     "unclosed_placeholder",
@@ -165,7 +166,7 @@ class Scope:
         head, dot, rest = name.partition(".")
         if dot and head in self.binds.namespaces and canonical(head) not in self.steps:
             variables = [q.partition(".")[2] for q in self.binds.qualified_names if q.startswith(head + ".")]
-            close = _closest(rest, variables)
+            close = closest_name(rest, variables)
             listing = ", ".join(sorted(variables)) or "none"
             return Undeclared(
                 name,
@@ -189,7 +190,7 @@ class Scope:
                 name, f"no bind declares {name}", self._suggest(name), "undeclared-bind-variable"
             )
         if self.open_inputs:
-            near = _closest(head, self.steps.values()) if dot and self.steps else None
+            near = closest_name(head, self.steps.values()) if dot and self.steps else None
             if near is not None:
                 return Undeclared(name, f"no step is named {head!r}", f"{near}.{rest}")
             return Reference("input", name)
@@ -210,7 +211,7 @@ class Scope:
             known += [*self.binds.variables, *self.binds.qualified_names]
         if not binds_only:
             known += [*self.inputs.values(), *self.steps.values()]
-        return _closest(name, known)
+        return closest_name(name, known)
 
     def problems(self, text: str) -> list[Undeclared]:
         """Every undeclared name of the template ``text``, and an unclosed ``{{``."""
@@ -267,7 +268,8 @@ def _names_a_bind(name: str) -> bool:
     return looks_like_bind(name.rpartition(".")[2])
 
 
-def _closest(name: str, candidates: Iterable[str]) -> str | None:
+def closest_name(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``name`` most likely misspells (another spelling of it first), or None."""
     pool = list(dict.fromkeys(c for c in candidates if c))
     if not pool:
         return None
@@ -419,7 +421,7 @@ class VariableChecker:
                 if operation.path and name in _placeholders(operation.path)
                 else (*rpath, "path")
             )
-            suggestion = _closest(name, orphans) or orphans[0]
+            suggestion = closest_name(name, orphans) or orphans[0]
             self.error(
                 where,
                 f"path placeholder {{{{{name}}}}} is fed by no parameter, while the `in: path` "
@@ -535,7 +537,7 @@ class VariableChecker:
             elif isinstance(value, InputRef) and not unit.open_inputs:
                 self.covered.add(where)
                 if canonical(value.name) not in scope.inputs:
-                    close = _closest(value.name, unit.inputs)
+                    close = closest_name(value.name, unit.inputs)
                     hint = f" (did you mean {close!r}?)" if close else ""
                     listing = ", ".join(unit.inputs) or "none"
                     self.error(
@@ -554,7 +556,7 @@ class VariableChecker:
         head, dot, rest = text.partition(".")
         if not dot or not rest or canonical(head) in scope.steps:
             return
-        near = _closest(head, scope.steps.values())
+        near = closest_name(head, scope.steps.values())
         if near is not None and head not in scope.inputs:
             self.error(
                 path,
@@ -573,7 +575,7 @@ class VariableChecker:
             return
         # `$.field` with no such step reads the last call step's answer (the spec's `$.dbName`); only a
         # near miss of a step name is surely a typo.
-        near = _closest(first, scope.steps.values())
+        near = closest_name(first, scope.steps.values())
         if near is not None and canonical(near) != canonical(first):
             self.error(
                 path,
@@ -603,7 +605,7 @@ class VariableChecker:
                 for name in _PROMPT_VARIABLE.findall(message.content or ""):
                     self.covered.add(where)
                     if canonical(name) not in arguments:
-                        close = _closest(name, arguments.values())
+                        close = closest_name(name, arguments.values())
                         undeclared = Undeclared(
                             name, f"prompt {prompt.name!r} declares no argument {name!r}", close
                         )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from naftiko_runtime.errors import UpstreamError
+from naftiko_runtime.errors import InputError, UpstreamError
 from tests.support.upstream import HandlerResult, RecordedRequest, RecordingUpstream
 
 from .helpers import call, doc, failure, running
@@ -116,7 +116,7 @@ def test_static_credentials_without_binds(upstream: RecordingUpstream) -> None:
     ],
     ids=["apikey-header", "bearer", "apikey-query"],
 )
-def test_credentials_win_over_a_caller_value_for_the_same_key(
+def test_a_caller_value_for_a_credential_key_is_refused_before_any_call(
     upstream: RecordingUpstream,
     authentication: str,
     params: str,
@@ -124,13 +124,19 @@ def test_credentials_win_over_a_caller_value_for_the_same_key(
     where: str,
     expected: str,
 ) -> None:
-    call(secured(authentication, params), upstream.url, "up.list", arguments, environ=ENV)
+    # The key the authentication supplies is not an input: the caller's value is an unknown argument.
+    error = failure(
+        InputError, secured(authentication, params), upstream.url, "up.list", arguments, environ=ENV
+    )
+    assert [p.name for p in error.problems] == list(arguments)
+    assert "unknown argument" in error.problems[0].message
+    assert upstream.requests == []
+    call(secured(authentication, params), upstream.url, "up.list", environ=ENV)
     got = upstream.last
     if where == "header":
         assert got.headers.getlist("authorization") == [expected]
     else:
         assert got.query["api_key"] == [expected]
-    assert "caller-value" not in got.target + str(got.headers.items())
 
 
 def test_the_seed_does_not_ask_the_caller_for_the_credential(upstream: RecordingUpstream) -> None:

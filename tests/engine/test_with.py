@@ -86,10 +86,13 @@ def test_a_missing_reference_leaves_the_parameter_unset(upstream: RecordingUpstr
     assert upstream.last.body == b""  # no body field was given: no body at all
 
 
-def test_an_unmapped_argument_with_the_parameter_name_is_kept(upstream: RecordingUpstream) -> None:
+def test_an_argument_named_like_a_mapped_parameter_is_not_an_input(upstream: RecordingUpstream) -> None:
+    # `label` is fed by `with` from the input `name`; the unit does not take `label` itself.
     text = wired("prompt_id: tools.pid\nlabel: tools.name")
-    call(text, upstream.url, "t", {"pid": 1, "label": "direct"}, environ=ENV)
-    assert upstream.last.json == {"label": "direct"}  # the reference was unset; the argument stands
+    error = failure(InputError, text, upstream.url, "t", {"pid": 1, "label": "direct"}, environ=ENV)
+    assert [p.name for p in error.problems] == ["label"]
+    assert "unknown argument" in error.problems[0].message
+    assert upstream.requests == []
 
 
 def test_templates_over_arguments_and_binds(upstream: RecordingUpstream) -> None:
@@ -171,9 +174,11 @@ def test_unmapped_arguments_pass_through_to_parameters_and_templates(upstream: R
     assert got.json == {"count": 2, "label": "T"}
 
 
-def test_with_wins_over_a_same_named_argument(upstream: RecordingUpstream) -> None:
+def test_a_parameter_fixed_by_with_cannot_be_given(upstream: RecordingUpstream) -> None:
     text = wired("prompt_id: tools.pid\nq: fixed")
-    call(text, upstream.url, "t", {"pid": 3, "q": "caller"}, environ=ENV)
+    error = failure(InputError, text, upstream.url, "t", {"pid": 3, "q": "caller"}, environ=ENV)
+    assert [p.name for p in error.problems] == ["q"]
+    call(text, upstream.url, "t", {"pid": 3}, environ=ENV)
     assert upstream.last.raw_query == "q=fixed"
 
 

@@ -238,13 +238,17 @@ def call(url: str, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[
 
 def test_agent_credentials_are_never_forwarded(mcp_url: str, upstream: RecordingUpstream) -> None:
     agent = {"authorization": "Bearer agent-own-token", "cookie": "session=agent", "x-api-key": "agent"}
-    # Nor as an argument: the bind supplies the header, so the tool does not take it.
-    arguments = {"prompt_id": 1, "version_id": 2, "Authorization": "Token agent-own-token"}
-    result = call(mcp_url, "get-inference-run-info", arguments, headers=agent)
+    result = call(mcp_url, "get-inference-run-info", {"prompt_id": 1, "version_id": 2}, headers=agent)
     assert result["isError"] is False
     seen = upstream.last.headers
     assert seen["authorization"] == "Token seed-secret-123"
     assert "cookie" not in seen and "x-api-key" not in seen
+    # Nor as an argument: the bind supplies the header, so the tool does not take it.
+    arguments = {"prompt_id": 1, "version_id": 2, "Authorization": "Token agent-own-token"}
+    refused = call(mcp_url, "get-inference-run-info", arguments)
+    assert refused["isError"] is True
+    assert "Authorization: unknown argument" in refused["content"][0]["text"]
+    assert len(upstream.requests) == 1
 
 
 def test_invalid_arguments_name_the_argument_and_call_nothing(

@@ -45,7 +45,7 @@ def problem_errors(answer: httpx.Response) -> list[tuple[str, str | None]]:
 def test_every_location_reaches_the_upstream(api: httpx.Client, upstream: RecordingUpstream) -> None:
     answer = api.get(
         "/items/abc-1",
-        params=[("limit", "5"), ("tags", "red"), ("tags", "blue green"), ("ignored", "x")],
+        params=[("limit", "5"), ("tags", "red"), ("tags", "blue green")],
         headers={"X-Trace": "t-1", "X-Other": "not declared", "Cookie": "other=x; session=a%20b"},
     )
 
@@ -97,17 +97,18 @@ def test_first_value_wins_for_a_repeated_scalar_and_json_arrays_are_accepted(
 
 
 def test_body_fields_are_read_from_a_json_object(api: httpx.Client, upstream: RecordingUpstream) -> None:
-    answer = api.post("/items", json={"name": "bolt", "count": "3", "labels": ["m6"], "extra": True})
+    answer = api.post("/items", json={"name": "bolt", "count": "3", "labels": ["m6"]})
 
     assert answer.status_code == 200
     assert upstream.last.json == {"name": "bolt", "count": 3, "labels": ["m6"]}
 
 
-def test_form_bodies_are_accepted(api: httpx.Client, upstream: RecordingUpstream) -> None:
+def test_form_bodies_are_415_never_sent_on_as_json(api: httpx.Client, upstream: RecordingUpstream) -> None:
     answer = api.post("/items", data={"name": "nut", "count": "2"})
 
-    assert answer.status_code == 200
-    assert upstream.last.json == {"name": "nut", "count": 2}
+    assert answer.status_code == 415
+    assert answer.headers["accept-post"] == "application/json"
+    assert upstream.requests == []
 
 
 def test_json_path_extraction_from_the_body(api: httpx.Client, upstream: RecordingUpstream) -> None:
@@ -201,12 +202,13 @@ def test_required_whole_body_missing(api: httpx.Client, upstream: RecordingUpstr
     assert problem_errors(answer) == [("body", "body")]
 
 
-def test_get_bodies_are_not_read(api: httpx.Client, upstream: RecordingUpstream) -> None:
+def test_a_text_body_is_415_whatever_the_method(api: httpx.Client, upstream: RecordingUpstream) -> None:
     answer = api.request(
         "GET", "/items/x?limit=1", content=b"{not json", headers={"Content-Type": "text/plain"}
     )
 
-    assert answer.status_code == 200
+    assert answer.status_code == 415
+    assert upstream.requests == []
 
 
 # -- mocks ---------------------------------------------------------------------------------------
@@ -243,7 +245,9 @@ def raw_request(server: RestServer, request: bytes) -> bytes:
 def test_dot_segments_are_not_normalised_into_another_route(
     api_server: RestServer, upstream: RecordingUpstream
 ) -> None:
-    answer = raw_request(api_server, b"GET /items/../hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = raw_request(
+        api_server, b"GET /items/../hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
 
     assert answer.startswith(b"HTTP/1.1 404")
     assert upstream.requests == []

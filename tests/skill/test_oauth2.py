@@ -97,7 +97,7 @@ def test_skill_guard_client_is_closed_at_shutdown(tmp_path: Path, issuer: Author
     with serve_skill(capability) as server:
         with httpx.Client(base_url=server.url) as client:
             assert client.get("/skills", headers=bearer(issuer.token())).status_code == 200
-        guard = next(m.kwargs["guard"] for m in server.server.app.user_middleware)
+        guard = next(m.kwargs["guard"] for m in server.server.app.user_middleware if "guard" in m.kwargs)
         http = guard.server._client
         assert http is not None and not http.is_closed
     assert http.is_closed

@@ -20,6 +20,7 @@ from ...observability import Metrics
 from ...spec.models import ControlExpose
 from ...version import runtime_version
 from ..auth import GuardMiddleware, build_guard, close_at_shutdown
+from ..origin import BrowserGuardMiddleware, BrowserPolicy
 
 
 def build_control_app(
@@ -30,6 +31,7 @@ def build_control_app(
     spec_version: str | None,
     scripting: dict[str, Any] | None = None,
     binds: Any = None,
+    browsers: BrowserPolicy | None = None,
 ) -> Starlette:
     management = expose.management
     observability = expose.observability
@@ -78,7 +80,10 @@ def build_control_app(
     guard = build_guard(
         expose.authentication, binds if binds is not None else {}, expose.namespace, "control"
     )
-    app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)] if guard else [])
+    middleware = [Middleware(BrowserGuardMiddleware, policy=browsers or BrowserPolicy())]
+    if guard is not None:
+        middleware.append(Middleware(GuardMiddleware, guard=guard))
+    app = Starlette(routes=routes, middleware=middleware)
     return close_at_shutdown(app, guard)
 
 

@@ -1,4 +1,5 @@
-"""Inbound checks of the HTTP transport: the Origin allow-list, static credentials and OAuth 2.
+"""Inbound checks of the HTTP transport: static credentials and OAuth 2 (the Host and Origin checks
+are every adapter's, :mod:`naftiko_runtime.exposes.origin`).
 
 Static credentials (bearer, API key, basic) are checked by the guards all HTTP adapters share,
 in constant time, and OAuth 2 access tokens by the resource server they share
@@ -8,11 +9,9 @@ A refusal never echoes what the caller sent.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -92,49 +91,3 @@ class OAuth2Guard:
 
     async def aclose(self) -> None:
         await self.server.aclose()
-
-
-# --- Origin (DNS rebinding) ----------------------------------------------------------------------
-
-
-class OriginPolicy:
-    """Which browser origins may call the endpoint.
-
-    Default (``allowed=None``): loopback origins only, whatever address the server is bound to. A
-    page from another site (including one whose DNS was rebound to this host) is refused; a web
-    client served from elsewhere must be listed explicitly. Requests without ``Origin`` come from
-    non-browser clients and are allowed.
-    """
-
-    def __init__(self, allowed: Sequence[str] | None) -> None:
-        self._any = allowed is not None and "*" in allowed
-        self._exact = frozenset(o.rstrip("/").lower() for o in allowed or () if not o.endswith(":*"))
-        self._any_port = frozenset(o[:-2].lower() for o in allowed or () if o.endswith(":*"))
-        self._default = allowed is None
-
-    def allows(self, origin: str | None) -> bool:
-        if origin is None or self._any:
-            return True
-        normalized = origin.strip().rstrip("/").lower()
-        if self._default:
-            return is_loopback_origin(normalized)
-        if normalized in self._exact:
-            return True
-        scheme_host = normalized.rsplit(":", 1)[0] if normalized.count(":") >= 2 else normalized
-        return scheme_host in self._any_port
-
-
-def is_loopback_origin(origin: str) -> bool:
-    try:
-        parts = urlsplit(origin)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

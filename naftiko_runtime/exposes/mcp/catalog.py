@@ -158,12 +158,11 @@ AuthConfig = BearerAuth | ApiKeyAuth | BasicAuth | OAuth2Auth
 class McpSecurity:
     """Inbound protection of the HTTP transport.
 
-    ``allowed_origins``: ``None`` means the default policy: a request that reached a loopback
-    address may only carry a loopback ``Origin`` (DNS-rebinding protection); elsewhere an
-    ``Origin`` must match the request's own ``Host``. A request without ``Origin`` (any non-browser
-    client) is allowed. An explicit tuple replaces the policy; ``"*"`` allows every origin.
+    ``allowed_origins`` / ``allowed_hosts``: the Host and Origin checks every HTTP adapter shares
+    (:class:`~naftiko_runtime.exposes.origin.BrowserPolicy`); ``None`` is its default policy.
     """
 
     auth: AuthConfig | None = None
     allowed_origins: Sequence[str] | None = None
+    allowed_hosts: Sequence[str] | None = None
     max_body_bytes: int = 4 * 1024 * 1024

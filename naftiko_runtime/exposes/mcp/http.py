@@ -27,7 +27,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..oauth import WELL_KNOWN_PREFIX
-from .auth import Denial, Guard, OAuth2Guard, OriginPolicy, StaticGuard
+from ..origin import BrowserPolicy, cors_headers
+from .auth import Denial, Guard, OAuth2Guard, StaticGuard
 from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, McpCatalog, McpSecurity, OAuth2Auth
 from .jsonrpc import HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, RpcError, encode, error_message
 from .protocol import McpProtocol
@@ -37,6 +38,7 @@ logger = logging.getLogger("naftiko.mcp")
 _JSON = [(b"content-type", b"application/json")]
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache, no-transform")]
 _MCP_PATHS = frozenset({"/mcp", "/"})
+_CORS_EXPOSE = b"mcp-session-id, www-authenticate"
 _CORS_ALLOW_HEADERS = (
     b"content-type, accept, authorization, last-event-id, "
     b"mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
@@ -47,24 +49,30 @@ class McpEndpoint:
     """The ASGI app answering at ``/mcp`` (and ``/``)."""
 
     def __init__(
-        self, protocol: McpProtocol, guard: Guard | None, origins: OriginPolicy, max_body: int
+        self, protocol: McpProtocol, guard: Guard | None, browsers: BrowserPolicy, max_body: int
     ) -> None:
         self.protocol = protocol
         self.guard = guard
-        self.origins = origins
+        self.browsers = browsers
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal, origin = self.browsers.admit(scope)
+        if refusal is not None:
+            await _deny(send, Denial(403, refusal.error, refusal.description), None)
+            return
         raw_headers = scope["headers"]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
-        origin = headers.get("origin")
-        if not self.origins.allows(origin):
-            await _deny(send, Denial(403, "forbidden_origin", "this Origin is not allowed"), None)
-            return
-        cors = _cors(origin)
+        cors = cors_headers(origin, _CORS_EXPOSE) if origin is not None else []
         method = scope["method"]
         if method == "OPTIONS":
-            await _preflight(send, cors)
+            preflight = [
+                *cors,
+                (b"access-control-allow-methods", b"POST, GET, DELETE, OPTIONS"),
+                (b"access-control-allow-headers", _CORS_ALLOW_HEADERS),
+                (b"access-control-max-age", b"600"),
+            ]
+            await _send(send, 204, preflight, b"")
             return
         if self.guard is not None:
             try:
@@ -200,27 +208,6 @@ async def _deny(send: Send, denial: Denial, cors: list[tuple[bytes, bytes]] | No
     await _send(send, denial.status, headers, encode(denial.body()))
 
 
-def _cors(origin: str | None) -> list[tuple[bytes, bytes]]:
-    """Browser clients on an allowed origin may read the answer (and the auth challenge)."""
-    if origin is None:
-        return []
-    return [
-        (b"access-control-allow-origin", origin.encode("latin-1")),
-        (b"access-control-expose-headers", b"mcp-session-id, www-authenticate"),
-        (b"vary", b"origin"),
-    ]
-
-
-async def _preflight(send: Send, cors: list[tuple[bytes, bytes]]) -> None:
-    headers = [
-        *cors,
-        (b"access-control-allow-methods", b"POST, GET, DELETE, OPTIONS"),
-        (b"access-control-allow-headers", _CORS_ALLOW_HEADERS),
-        (b"access-control-max-age", b"600"),
-    ]
-    await _send(send, 204, headers, b"")
-
-
 def _guard_for(security: McpSecurity | None) -> Guard | None:
     auth = security.auth if security is not None else None
     if auth is None:
@@ -241,7 +228,8 @@ def build_mcp_app(catalog: McpCatalog, security: McpSecurity | None = None) -> S
     security = security or McpSecurity()
     guard = _guard_for(security)
     protocol = McpProtocol(catalog, private=guard is not None)
-    endpoint = McpEndpoint(protocol, guard, OriginPolicy(security.allowed_origins), security.max_body_bytes)
+    browsers = BrowserPolicy(security.allowed_origins, security.allowed_hosts)
+    endpoint = McpEndpoint(protocol, guard, browsers, security.max_body_bytes)
     routes = [Route(path, endpoint) for path in sorted(_MCP_PATHS)]
     if isinstance(guard, OAuth2Guard):
         routes[:0] = _metadata_routes(guard)

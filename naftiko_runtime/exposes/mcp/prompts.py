@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from naftiko_runtime.engine.inputs import unknown_arguments
 from naftiko_runtime.errors import InputError
 from naftiko_runtime.expressions.templates import substitute
 
@@ -55,6 +56,14 @@ class PromptIndex:
             arguments = {}
         if not isinstance(arguments, dict):
             raise RpcError(INVALID_PARAMS, "Invalid params: arguments must be an object")
+        declared = {a.name for a in entry.arguments}
+        unknown = [name for name in arguments if name not in declared] if declared else []
+        if unknown:
+            raise RpcError(
+                INVALID_PARAMS,
+                f"Invalid params: unknown argument(s) for '{name}': {', '.join(unknown)} "
+                f"(it takes: {', '.join(declared)})",
+            )
         missing = [a.name for a in entry.arguments if a.required and arguments.get(a.name) is None]
         if missing:
             names = ", ".join(missing)
@@ -75,8 +84,10 @@ class PromptIndex:
 
 
 async def _dynamic_text(prompt: str, invocable: Any, arguments: dict[str, Any]) -> str:
+    # The prompt's arguments are its contract (checked above); each message reads those it uses.
+    unused = set(unknown_arguments(invocable.inputs, arguments))
     try:
-        result = await invocable.invoke(arguments)
+        result = await invocable.invoke({k: v for k, v in arguments.items() if k not in unused})
     except InputError as exc:
         raise RpcError(INVALID_PARAMS, describe_failure(exc, prompt)) from None
     except Exception as exc:

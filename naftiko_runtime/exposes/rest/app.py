@@ -4,7 +4,8 @@
 :class:`~.arguments.RequestReader` per operation and a :class:`~naftiko_runtime.consumes.forward.Forwarder`
 per ``forward`` resource, and returns a Starlette application. A request then goes:
 
-    authentication (if the expose declares one; ``oauth2`` also answers its RFC 9728 metadata
+    Host and Origin checks (:mod:`naftiko_runtime.exposes.origin`: a foreign page gets 403)
+      → authentication (if the expose declares one; ``oauth2`` also answers its RFC 9728 metadata
       document, without credentials, at ``/.well-known/oauth-protected-resource[/<resource path>]``)
       → route match on the raw path
       → operation: arguments from path, query, headers, cookies, body → ``unit.invoke`` → JSON
@@ -36,7 +37,9 @@ from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
 from ...runtime.core import RestForward, RestPlan, RestRoute, Runtime
+from ...spec.models import AuthApiKey
 from ..auth import Guard, answer_public, build_guard, close_at_shutdown
+from ..origin import cors_headers, is_preflight, preflight_headers, send_refusal, with_cors
 from .arguments import ClientGone, Reject, RequestReader
 from .problems import (
     Problem,
@@ -55,6 +58,7 @@ log = logging.getLogger("naftiko.rest")
 _JSON_HEADERS = (b"content-type", b"application/json")
 _NO_BODY = frozenset({204, 205, 304})
 _FORWARD_TAIL = "path"
+_PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
 @dataclass(frozen=True)
@@ -87,13 +91,19 @@ class OperationEndpoint:
 
     __slots__ = ("invoke", "operation", "reader", "route", "unit")
 
-    def __init__(self, route: RestRoute, template: PathTemplate, options: RestOptions) -> None:
+    def __init__(
+        self, route: RestRoute, template: PathTemplate, options: RestOptions, ignored_query: frozenset[str]
+    ) -> None:
         self.route = route
         self.unit = route.unit
         self.invoke = route.unit.invoke
         self.operation = route.unit.qualified
         self.reader = RequestReader(
-            route.unit.inputs, template.names, operation=self.operation, max_body=options.max_body_bytes
+            route.unit.inputs,
+            template.names,
+            operation=self.operation,
+            max_body=options.max_body_bytes,
+            ignored_query=ignored_query,
         )
 
     async def __call__(
@@ -246,8 +256,14 @@ class RestAdapter:
         self.runtime = runtime
         self.options = options = options or RestOptions()
         self.namespace = plan.expose.namespace
+        self.browsers = runtime.options.browser_policy()
         self.guard: Guard | None = build_guard(plan.expose.authentication, runtime.binds, self.namespace)
         self._public = self.guard.public if self.guard is not None else {}
+        auth = plan.expose.authentication
+        # The API key of a query-placed adapter credential is the guard's, not an unknown argument.
+        ignored_query = frozenset(
+            {auth.key or "X-API-Key"} if isinstance(auth, AuthApiKey) and auth.placement == "query" else ()
+        )
         entries: dict[str, _PathEntry] = {}
         for route in plan.routes:
             template = parse_template(route.path)
@@ -258,7 +274,7 @@ class RestAdapter:
                     "%s: %s %s is declared twice; the first wins", self.namespace, route.method, route.path
                 )
                 continue
-            entry.methods[route.method] = OperationEndpoint(route, template, options)
+            entry.methods[route.method] = OperationEndpoint(route, template, options, ignored_query)
         for entry in entries.values():
             methods = list(entry.methods)
             if "GET" in entry.methods and "HEAD" not in entry.methods:
@@ -300,6 +316,16 @@ class RestAdapter:
                 await _problem(send, internal_error(None))
 
     async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
+        refusal, origin = self.browsers.admit(scope)  # before anything else: a foreign page gets nothing
+        if refusal is not None:
+            await send_refusal(send, refusal)
+            return
+        if origin is not None:
+            if is_preflight(scope):
+                headers = preflight_headers(scope, origin, _PREFLIGHT_METHODS)
+                await _answer(send, 204, headers, b"", False)
+                return
+            send = with_cors(send, cors_headers(origin))
         raw = scope.get("raw_path") or quote(scope["path"], safe="/-._~!$&'()*+,;=:@%").encode()
         path = raw.decode("latin-1")
         root = scope.get("root_path")

@@ -6,25 +6,32 @@ names and cookie names to look for, and what to do with the body. A request then
 uses: a GET with only path inputs never looks at headers, the query string or the body.
 
 Values are passed on as the client sent them (strings, JSON values); the unit's coercion converts and
-validates them and names every bad one. Only what the unit cannot see is checked here: the body's
-size, media type and JSON syntax.
+validates them and names every bad one. Checked here, what the unit cannot see:
+
+* the body's size, media type and JSON syntax. A request body (or a ``Content-Type``) must be JSON:
+  an operation declares no other request media type, so a form or ``text/plain`` request (what a
+  browser sends cross-site without a preflight) is 415, never read;
+* unknown arguments: every query parameter must be an input of the operation (or the adapter's own
+  API-key parameter), and so must every member of a JSON object body whose fields are inputs; a body
+  sent to an operation that takes none is refused. Headers and cookies are read by name only:
+  browsers, proxies and tracers add their own, which are not arguments. A body taken whole (the
+  ``body`` input) or read by JSONPath (``value: $.user.id``) is a document, not a list of arguments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote, unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 import orjson
 
 from ...engine.contract import InputSpec
+from ...engine.inputs import unknown_problem
 from ...errors import InputProblem
 from ...expressions import canonical, compile_path
 from ...expressions.jsonpath import Path
 from .problems import Problem, invalid_input, payload_too_large, unsupported_media_type
-
-_FORM = "application/x-www-form-urlencoded"
 
 
 class Reject(Exception):
@@ -44,9 +51,12 @@ class RequestReader:
     __slots__ = (
         "body_extracts",
         "body_fields",
+        "body_members",
         "body_wholes",
         "cookies",
         "headers",
+        "ignored_query",
+        "inputs",
         "max_body",
         "needs_body",
         "operation",
@@ -63,9 +73,12 @@ class RequestReader:
         *,
         operation: str,
         max_body: int,
+        ignored_query: frozenset[str] = frozenset(),
     ) -> None:
         self.operation = operation
         self.max_body = max_body
+        self.inputs = tuple(inputs)
+        self.ignored_query = ignored_query  # the adapter's API key, read by its guard
         by_key = {canonical(spec.name): spec for spec in inputs}
         # Path: the n-th captured segment feeds the input of the same canonical name.
         self.path_names = tuple(
@@ -103,12 +116,14 @@ class RequestReader:
         self.body_extracts = tuple(extracts)
         self.body_fields = tuple(fields)
         self.needs_body = bool(wholes or extracts or fields)
-        # Headers this route reads at all: its header inputs, and the body's framing when it has one.
-        wanted = set(headers)
+        # A JSON object body's members are arguments unless the body is taken whole or read by path.
+        self.body_members = (
+            None if wholes or extracts else frozenset(alias for _, aliases in fields for alias in aliases)
+        )
+        # Headers this route reads: its header inputs, and the body's framing (every route checks it).
+        wanted = set(headers) | {b"content-type", b"content-length", b"transfer-encoding"}
         if cookies:
             wanted.add(b"cookie")
-        if self.needs_body:
-            wanted |= {b"content-type", b"content-length"}
         self.wanted_headers = frozenset(wanted)
 
     async def read(self, scope: dict[str, Any], receive: Any, values: Sequence[str]) -> dict[str, Any]:
@@ -116,12 +131,9 @@ class RequestReader:
         arguments: dict[str, Any] = {}
         for name, raw in zip(self.path_names, values, strict=False):
             arguments[name] = unquote(raw) if "%" in raw else raw
-        if self.query is not None:
-            query_string = scope.get("query_string")
-            if query_string:
-                self._read_query(query_string, arguments)
-        if not self.wanted_headers:
-            return arguments
+        query_string = scope.get("query_string")
+        if query_string:
+            self._read_query(query_string, arguments)
         found: dict[bytes, str] = {}
         wanted = self.wanted_headers
         for key, value in scope["headers"]:
@@ -136,20 +148,30 @@ class RequestReader:
                     arguments[name] = found[key]
         if self.cookies is not None and b"cookie" in found:
             self._read_cookies(found[b"cookie"], arguments)
-        if self.needs_body:
-            await self._read_body(found, receive, arguments)
+        media = found.get(b"content-type")
+        if media is not None:
+            media = media.partition(";")[0].strip().lower()
+            if not _is_json(media):
+                raise Reject(unsupported_media_type(media, self.operation))
+        length = found.get(b"content-length")
+        if b"transfer-encoding" in found or (length is not None and length.strip() not in ("", "0")):
+            await self._read_body(length, receive, arguments)
         return arguments
 
     def _read_query(self, query_string: bytes, arguments: dict[str, Any]) -> None:
         # Not parse_qsl: it decodes every pair; here only the names this route reads are decoded.
-        query = self.query
-        assert query is not None
+        query = self.query or {}
+        unknown: list[str] = []
         for part in query_string.decode("utf-8", "replace").split("&"):
+            if not part:
+                continue
             key, _, value = part.partition("=")
             if "%" in key or "+" in key:
                 key = unquote_plus(key)
             target = query.get(key)
             if target is None:
+                if key not in self.ignored_query and key not in unknown:
+                    unknown.append(key)
                 continue
             if "%" in value or "+" in value:
                 value = unquote_plus(value)
@@ -162,6 +184,12 @@ class RequestReader:
                     arguments[name] = _array(value)
             elif name not in arguments:
                 arguments[name] = value  # the first value wins, as a form would have it
+        if unknown:
+            self._unknown(unknown, "query")
+
+    def _unknown(self, names: Sequence[str], location: str) -> None:
+        problems = [unknown_problem(name, self.inputs, location) for name in names]
+        raise Reject(invalid_input(problems, self.operation))
 
     def _read_cookies(self, header: str, arguments: dict[str, Any]) -> None:
         cookies = self.cookies
@@ -175,24 +203,24 @@ class RequestReader:
                     value = value[1:-1]
                 arguments[name] = unquote(value)
 
-    async def _read_body(self, headers: dict[bytes, str], receive: Any, arguments: dict[str, Any]) -> None:
-        length = headers.get(b"content-length")
+    async def _read_body(self, length: str | None, receive: Any, arguments: dict[str, Any]) -> None:
         if length is not None and length.strip().isdigit() and int(length) > self.max_body:
             raise Reject(payload_too_large(self.max_body, self.operation))
         body = await read_body(receive, self.max_body, self.operation)
         if not body.strip():
             return
-        media = headers.get(b"content-type", "").partition(";")[0].strip().lower()
-        if media == _FORM:
-            data: Any = _form(body)
-        elif not media or media == "application/json" or media.endswith("+json") or media == "text/json":
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                problem = InputProblem("body", f"malformed JSON: {exc}", "body")
-                raise Reject(invalid_input([problem], self.operation)) from None
-        else:
-            raise Reject(unsupported_media_type(media, self.operation))
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            problem = InputProblem("body", f"malformed JSON: {exc}", "body")
+            raise Reject(invalid_input([problem], self.operation)) from None
+        if not self.needs_body:
+            if isinstance(data, dict) and data:
+                self._unknown(list(data), "body")
+            if not isinstance(data, dict):
+                problem = InputProblem("body", "this operation takes no request body", "body")
+                raise Reject(invalid_input([problem], self.operation))
+            return
         for name in self.body_wholes:
             arguments[name] = data
         for name, path in self.body_extracts:
@@ -208,6 +236,11 @@ class RequestReader:
                     if alias in data:
                         arguments.setdefault(name, data[alias])
                         break
+            members = self.body_members
+            if members is not None:
+                unknown = [key for key in data if key not in members]
+                if unknown:
+                    self._unknown(unknown, "body")
 
 
 async def read_body(receive: Any, limit: int, operation: str | None) -> bytes:
@@ -246,15 +279,8 @@ def _array(value: str) -> Any:
     return [value]
 
 
-def _form(body: bytes) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
-        if key in out:
-            existing = out[key]
-            out[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            out[key] = value
-    return out
+def _is_json(media: str) -> bool:
+    return media in ("application/json", "text/json") or media.endswith("+json")
 
 
 def _kind(value: Any) -> str:

@@ -62,11 +62,11 @@ def unsupported_media_type(content_type: str, operation: str | None) -> Problem:
     return Problem(
         415,
         "Unsupported Media Type",
-        f"the request body must be JSON (application/json) or a form, not {shown}",
+        f"the request body must be JSON (application/json), not {shown}",
         "about:blank",
         operation,
         [{"name": "body", "in": "body", "reason": f"unsupported media type {shown}"}],
-        headers=[(b"accept-post", b"application/json, application/x-www-form-urlencoded")],
+        headers=[(b"accept-post", b"application/json")],
     )
 
 

@@ -34,6 +34,7 @@ from starlette.routing import Route
 from ...runtime.core import Runtime
 from ...spec.models import SkillExpose
 from ..auth import Guard, GuardMiddleware, build_guard, close_at_shutdown
+from ..origin import BrowserGuardMiddleware
 from ..problem import Problem
 from .catalog import Skill, build_catalog
 from .files import (
@@ -121,7 +122,10 @@ def build_skill_app(runtime: Runtime, expose: SkillExpose) -> Starlette:
             Route("/skills/{name}/contents/{path:path}", file, methods=["GET"]),
             Route("/skills/{name}/download", download, methods=["GET"]),
         ],
-        middleware=[] if guard is None else [Middleware(GuardMiddleware, guard=guard)],
+        middleware=[
+            Middleware(BrowserGuardMiddleware, policy=runtime.options.browser_policy()),
+            *([] if guard is None else [Middleware(GuardMiddleware, guard=guard)]),
+        ],
         exception_handlers={
             _Refused: _refused,
             HTTPException: _http_error,
