@@ -8,6 +8,7 @@ bodies are kept only in decoded form for the caller who asked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -203,6 +204,15 @@ class UnitDeadlineExceeded(InvocationError):
         self.operation = operation
         self.deadline_s = deadline_s
         super().__init__(f"{operation}: deadline of {deadline_s:g} s exceeded")
+
+
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def without_urls(text: str) -> str:
+    """``text`` with every absolute URL replaced by ``<url>``: an upstream's address (and whatever its
+    query string holds) is for the server log, not for a client or an error message."""
+    return _URL.sub("<url>", text)
 
 
 def _short(value: Any) -> str:

@@ -7,13 +7,19 @@ exception message, an upstream echo or a debug dump. :func:`redact` and
 the mask wherever it appears.
 
 Values shorter than four characters are not scrubbed: masking ``"1"`` or ``"on"`` everywhere would
-destroy logs while protecting nothing (a real secret that short is not a secret). Besides the raw
-value, its URL-encoded and JSON-escaped spellings are scrubbed too, since that is how a value shows
-up in a logged URL or body.
+destroy logs while protecting nothing (a real secret that short is not a secret).
+
+A value is scrubbed in every spelling it can take on its way back: raw; without the scheme word a
+credential often carries (``Token abc123`` is also found as ``abc123``); percent-encoded (``%20`` or
+``+`` for a space, either case of hex digits); JSON-escaped; and base64 (standard and URL-safe, with
+or without padding). Basic credentials are scrubbed as their ``user:password`` pair too (the runtime
+adds each pair as a secret of its own), so ``Authorization: Basic <base64>`` echoed back is masked.
+Scrubbing runs on whole texts, before anything is cut to length: a cut secret is no longer found.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -26,11 +32,38 @@ from .secret import MASK, Secret
 MIN_REDACT_LENGTH = 4
 """Values shorter than this are left alone (see the module docstring)."""
 
+# The scheme word of an `Authorization`-style value; the bare rest is a secret of its own.
+_SCHEME = re.compile(r"(?i)(?:bearer|token|basic|digest|bot|apikey|api-key|key|ssws|sso-key)\s+(\S.*)")
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+
 
 def _spellings(value: str) -> set[str]:
-    """The ways ``value`` is likely to be written in a log: raw, URL-encoded, JSON-escaped."""
-    forms = {value, quote(value, safe=""), quote_plus(value, safe=""), json.dumps(value)[1:-1]}
+    """Every spelling of ``value`` the module docstring lists (the bare value's too)."""
+    values = {value}
+    scheme = _SCHEME.fullmatch(value)
+    if scheme:
+        values.add(scheme.group(1))
+    forms: set[str] = set()
+    for text in values:
+        raw = text.encode("utf-8", "surrogatepass")
+        encoded = [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
+        forms |= {text, quote(text, safe=""), quote(text), quote_plus(text, safe=""), json.dumps(text)[1:-1]}
+        forms |= {*encoded, *(form.rstrip("=") for form in encoded)}
     return {form for form in forms if len(form) >= MIN_REDACT_LENGTH}
+
+
+def _pattern(form: str) -> str:
+    """``form`` as a regular expression; its percent-escapes match in either case (``%2F``, ``%2f``)."""
+    out: list[str] = []
+    position = 0
+    for match in _PERCENT.finditer(form):
+        out.append(re.escape(form[position : match.start()]))
+        out.append(
+            "%" + "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in match.group(0)[1:])
+        )
+        position = match.end()
+    out.append(re.escape(form[position:]))
+    return "".join(out)
 
 
 class Redactor:
@@ -45,7 +78,7 @@ class Redactor:
         # Longest first, so a secret that contains another secret is masked whole.
         ordered = sorted(forms, key=lambda form: (-len(form), form))
         self._pattern: re.Pattern[str] | None = (
-            re.compile("|".join(re.escape(form) for form in ordered)) if ordered else None
+            re.compile("|".join(_pattern(form) for form in ordered)) if ordered else None
         )
 
     def __bool__(self) -> bool:

@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     runtimes = _build(files, options)
     if runtimes is None:
         return EXIT_CONFIG
-    configure(args.log_level, args.log_format, [s for r in runtimes for s in r.binds.secrets()])
+    configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
     metrics = Metrics()
     try:
         plan = serving.plan(runtimes, host=args.host, metrics=metrics, any_port=args.any_port)
@@ -221,7 +221,7 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
     runtime = runtimes[0]
     if not runtime.mcp:
         return _fail(f"{path}: declares no MCP adapter to serve over stdio")
-    configure(args.log_level, args.log_format, runtime.binds.secrets())
+    configure(args.log_level, args.log_format, runtime.secrets)
     from ..runtime.mcp import serve_stdio
 
     _run_loop(serve_stdio(runtime, runtime.mcp[0]))

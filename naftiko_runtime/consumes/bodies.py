@@ -166,15 +166,6 @@ _ATTRIBUTE_ESCAPES = str.maketrans(
 _DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
 
 
-def xml_body_problem(text: str) -> str | None:
-    """Why ``text`` cannot be an XML body (not well-formed XML), or None."""
-    try:
-        minidom.parseString(text.encode("utf-8"))
-    except ExpatError as exc:
-        return f"the XML body is not well-formed XML: {exc}"
-    return None
-
-
 def _escape_text(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text).translate(_TEXT_ESCAPES)
 

@@ -287,7 +287,7 @@ class ConsumedCall:
             raise UpstreamError(
                 self.qualified,
                 response.status,
-                _error_body(response.body, content_type),
+                _error_body(response.body, self._redactor),
                 content_type,
                 elapsed_ms,
             )
@@ -463,11 +463,17 @@ def _looks_json(text: str) -> bool:
     return stripped[:1] in ("{", "[")
 
 
-def _error_body(body: bytes, content_type: str | None) -> Any:
-    """Best-effort reading of an error answer, so the message can say what the upstream said."""
+def _error_body(body: bytes, redactor: Redactor | None) -> Any:
+    """Best-effort reading of an error answer, so the message can say what the upstream said.
+
+    Scrubbed whole, before it is parsed or cut: an upstream that echoes a credential (a query-placed
+    API key in a URL it quotes, the bare token, its base64) must not leave part of it behind."""
     if not body:
         return None
+    text = body.decode("utf-8", errors="replace")
+    if redactor and redactor.contains_secret(text):
+        text = redactor.redact(text)
     try:
-        return orjson.loads(body)
+        return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return body[:2000].decode("utf-8", errors="replace")
+        return text[:2000]

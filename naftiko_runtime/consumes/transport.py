@@ -23,7 +23,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ..errors import UpstreamTimeout, UpstreamUnavailable
+from ..errors import UpstreamTimeout, UpstreamUnavailable, without_urls
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -307,11 +307,16 @@ def _ms(started: float) -> float:
 
 
 def _describe(exc: BaseException) -> str:
-    """A short, secret-free reason: aiohttp messages name host and port, never headers or bodies."""
+    """A reason for the server log (clients are told only that the operation could not be reached).
+
+    aiohttp messages name host and port, never headers or bodies; a URL (an invalid one is quoted
+    whole, query string and API key included) is left out before anything else happens to the text."""
     if isinstance(exc, aiohttp.ClientConnectorError):
         reason = exc.os_error.strerror if exc.os_error and exc.os_error.strerror else str(exc.os_error)
         return f"cannot connect to {exc.host}:{exc.port} ({reason})"
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return "the server closed the connection"
-    text = str(exc) or type(exc).__name__
-    return text[:200]
+    if isinstance(exc, aiohttp.InvalidURL):
+        return "invalid upstream URL"
+    text = without_urls(str(exc)) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -22,6 +22,7 @@ import atexit
 import logging
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -34,6 +35,9 @@ import orjson
 from ..binds import Redactor, Secret, SecretRedactingFilter
 
 ACCESS = logging.getLogger("naftiko.access")
+# Characters that would let a logged value start a line of its own or drive the terminal (CR, LF,
+# ESC and the other C0/C1 controls, DEL, the Unicode line separators): written as escapes instead.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LOGGERS = ("naftiko", "uvicorn", "uvicorn.error", "mcp")
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _TEXT_DATE = "%Y-%m-%d %H:%M:%S"
@@ -158,6 +162,51 @@ def flush() -> None:
     WRITER.flush()
 
 
+def printable(text: str) -> str:
+    """``text`` with every control character escaped (``\\n``, ``\\x1b``): a value from a request (a
+    path with ``%0a``, an argument name) can neither forge a log line nor reach the terminal raw."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    named = _NAMED_ESCAPES.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class TextFormatter(logging.Formatter):
+    """The text format: one physical line per record. The message is escaped (:func:`printable`);
+    a traceback keeps its lines, each indented, so no line of it can pass for a record of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(_TEXT_FORMAT, _TEXT_DATE)
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:  # the redacting filter may have rendered (and scrubbed) it already
+            text += "\n" + _indented(record.exc_text)
+        if record.stack_info:
+            text += "\n" + _indented(self.formatStack(record.stack_info))
+        return text
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + printable(line) for line in text.splitlines())
+
+
 class WriterHandler(logging.Handler):
     """A logging handler that formats on the caller's thread and writes through :data:`WRITER`."""
 
@@ -192,7 +241,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": printable(record.getMessage()),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
@@ -204,6 +253,9 @@ class JsonFormatter(logging.Formatter):
                     if isinstance(value, str) and redactor.contains_secret(value):
                         value = redactor.redact(value)
                     entry[key] = value
+        for key, value in entry.items():  # JSON escapes C0 controls itself, not DEL, C1 or U+2028
+            if isinstance(value, str) and not (value.isascii() and value.isprintable()):
+                entry[key] = printable(value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
@@ -248,6 +300,9 @@ class AccessFormat:
         unit: str,
     ) -> str:
         """One access line, newline included; ``path`` and ``client`` already redacted if needed."""
+        path = printable(path)  # a decoded `%0a` in a path must not start a line of its own
+        if client is not None:
+            client = printable(client)
         upstream = "-" if upstream_ms is None else f"{upstream_ms:.1f}ms"
         message = f'{client or "-"} "{method} {path}" {status} {latency_ms:.1f}ms upstream={upstream} {unit}'
         now = time.time()
@@ -288,7 +343,7 @@ def configure(level: str = "info", fmt: str = "text", secrets: Iterable[Secret] 
     if fmt == "json":
         handler.setFormatter(JsonFormatter(redactor))
     else:
-        handler.setFormatter(logging.Formatter(_TEXT_FORMAT, _TEXT_DATE))
+        handler.setFormatter(TextFormatter())
     if secrets:
         handler.addFilter(SecretRedactingFilter(secrets))
     numeric = getattr(logging, level.upper(), logging.INFO)

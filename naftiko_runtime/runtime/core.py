@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..binds import BindValues, Redactor, resolve_binds
+from ..binds import BindValues, Redactor, Secret, resolve_binds
 from ..consumes.operation import ConsumedCall
 from ..consumes.transport import ClientPool, TransportSettings
 from ..engine.contract import Result
@@ -23,9 +23,12 @@ from ..engine.orchestration import ScriptSettings
 from ..engine.units import Unit
 from ..errors import NaftikoError
 from ..exposes.origin import BrowserPolicy
+from ..expressions import MissingVariable
 from ..spec import Document
 from ..spec.models import (
     AggregateFunction,
+    AuthBasic,
+    AuthDigest,
     ControlExpose,
     ExposedResource,
     ForwardConfig,
@@ -35,6 +38,7 @@ from ..spec.models import (
     RestExpose,
     SkillExpose,
 )
+from ..spec.variables import bind_text
 from .units import UnitFactory
 
 log = logging.getLogger("naftiko.runtime")
@@ -116,7 +120,8 @@ class Runtime:
         self.options = options
         self.base_dir = Path(document.source_file).parent if document.source_file else Path.cwd()
         self.pool = ClientPool(options.transport)
-        redactor = Redactor(binds.secrets())  # an upstream may echo a credential in its error
+        self.secrets = binds.secrets() + _credential_pairs(document, binds)
+        redactor = Redactor(self.secrets)  # an upstream may echo a credential in its error
         self.calls: dict[str, ConsumedCall] = {}
         for consumes in document.all_consumes:
             override = options.base_uris.get(consumes.namespace)
@@ -284,6 +289,23 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _credential_pairs(document: Document, binds: BindValues) -> tuple[Secret, ...]:
+    """``user:password`` of every basic and digest credential, consumed or exposed: what a
+    redactor must also mask, as ``Authorization: Basic`` carries the pair's base64, not each value."""
+    capability = document.capability
+    auths = [c.authentication for c in document.all_consumes]
+    auths += [getattr(e, "authentication", None) for e in (capability.exposes if capability else ())]
+    pairs: list[Secret] = []
+    for auth in auths:
+        if isinstance(auth, (AuthBasic, AuthDigest)):
+            try:
+                pair = f"{bind_text(auth.username, binds)}:{bind_text(auth.password, binds)}"
+            except MissingVariable:
+                continue  # not a usable credential: the adapter or the call says so itself
+            pairs.append(Secret(pair))
+    return tuple(pairs)
 
 
 def _script_settings(

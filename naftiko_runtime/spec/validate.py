@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from xml.dom import minidom
+from xml.parsers.expat import ExpatError
 
 from ..binds import declared_variables
 from .models import (
+    BodyText,
     ControlExpose,
     Document,
     McpExpose,
@@ -70,6 +73,7 @@ class Checker:
         self._namespaces()
         self._consumes()
         self._bind_variables()
+        self._bodies_and_credentials()
         capability = self.doc.capability
         if capability is None:
             return
@@ -437,6 +441,49 @@ class Checker:
                         )
                 elif skill.location is None:
                     self.warn(tpath, "`instruction` needs the skill's `location`", "schema")
+
+    # -- request bodies and adapter credentials (#15) ------------------------------------------------
+
+    def _bodies_and_credentials(self) -> None:
+        """An XML body must be well-formed XML (it is built from its elements, values escaped); an
+        adapter credential that is absent or blank stops that adapter from starting."""
+        capability = self.doc.capability
+        entries = [
+            (c, ("capability", "consumes", i))
+            for i, c in enumerate(capability.consumes if capability else ())
+        ]
+        entries += [(c, ("consumes", i)) for i, c in enumerate(self.doc.consumes)]
+        for consumes, path in entries:
+            for r_index, resource in enumerate(consumes.resources):
+                for o_index, operation in enumerate(resource.operations):
+                    body = operation.body
+                    if isinstance(body, BodyText) and body.type == "xml":
+                        try:
+                            minidom.parseString(body.data.encode("utf-8"))
+                        except ExpatError as exc:
+                            self.error(
+                                (*path, "resources", r_index, "operations", o_index, "body", "data"),
+                                f"the XML body is not well-formed XML: {exc}",
+                                "malformed-xml-body",
+                            )
+        for index, expose in enumerate(capability.exposes if capability else ()):
+            auth = getattr(expose, "authentication", None)
+            for field in _CREDENTIAL_FIELDS.get(getattr(auth, "type", ""), ()):
+                if not (getattr(auth, field) or "").strip():
+                    self.warn(
+                        ("capability", "exposes", index, "authentication"),
+                        f"{auth.type} authentication has no `{field}`: the adapter will refuse to start "
+                        "(an empty credential would let anyone in)",
+                        "empty-credential",
+                    )
+
+
+_CREDENTIAL_FIELDS = {
+    "bearer": ("token",),
+    "apikey": ("value",),
+    "basic": ("username", "password"),
+    "digest": ("username", "password"),
+}
 
 
 def check_document(

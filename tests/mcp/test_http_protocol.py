@@ -262,11 +262,18 @@ def test_invalid_arguments_name_the_argument_and_call_nothing(
 
 
 def test_upstream_status_becomes_a_tool_error(mcp_url: str, upstream: RecordingUpstream) -> None:
-    upstream.enqueue(status=503, json={"message": "maintenance window"})
+    # A 5xx answer is named by operation and status only (its body is the upstream's business)...
+    upstream.enqueue(status=503, json={"message": "maintenance window at http://10.0.0.7:8000/x"})
     result = call(mcp_url, "get-inference-run-info", {"prompt_id": 1, "version_id": 2})
     assert result["isError"] is True
-    assert result["content"][0]["text"] == (f"Upstream {CONSUMED}.list answered HTTP 503: maintenance window")
+    assert result["content"][0]["text"] == f"Upstream {CONSUMED}.list answered HTTP 503"
     assert "structuredContent" not in result
+    # ...a 4xx one says what the upstream said, the agent can act on it; never a URL.
+    upstream.enqueue(status=422, json={"message": "version 2 is archived, see http://10.0.0.7:8000/v"})
+    result = call(mcp_url, "get-inference-run-info", {"prompt_id": 1, "version_id": 2})
+    assert result["content"][0]["text"] == (
+        f"Upstream {CONSUMED}.list answered HTTP 422: version 2 is archived, see <url>"
+    )
 
 
 def _server_with(*units: FakeInvocable) -> ServerThread:
@@ -279,13 +286,13 @@ def test_unreachable_and_slow_upstreams_become_tool_errors(upstream: RecordingUp
     with serve_seed(f"http://127.0.0.1:{free_port()}") as server:
         unreachable = call(server.url + "/mcp", "get-inference-run-info", arguments)
     assert unreachable["isError"] is True
-    assert "unreachable" in unreachable["content"][0]["text"]
+    assert unreachable["content"][0]["text"] == f"Upstream {CONSUMED}.list could not be reached"
 
     upstream.route("GET", RUNS, json={}, delay=2)
     with serve_seed(upstream.url, transport=TransportSettings(read_timeout=0.2)) as server:
         timed_out = call(server.url + "/mcp", "get-inference-run-info", arguments)
     assert timed_out["isError"] is True
-    assert "timed out" in timed_out["content"][0]["text"]
+    assert timed_out["content"][0]["text"] == f"Upstream {CONSUMED}.list did not answer in time"
 
 
 def test_unexpected_failures_are_contained(caplog: pytest.LogCaptureFixture) -> None:

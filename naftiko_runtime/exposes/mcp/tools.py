@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from naftiko_runtime.engine.contract import Hints, Result
-from naftiko_runtime.errors import InputError, InvocationError, StepError, UpstreamError
+from naftiko_runtime.errors import (
+    DecodeError,
+    InputError,
+    InvocationError,
+    ScriptError,
+    StepError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    without_urls,
+)
 
 from .catalog import ToolEntry
 from .jsonrpc import dumps
@@ -96,19 +106,34 @@ def failure(text: str) -> dict[str, Any]:
 
 
 def describe_failure(exc: Exception, unit: str) -> str:
-    """A message for the agent. Invocation errors are built never to hold secrets; anything else is
-    an internal fault whose details stay in the server log."""
+    """A message for the agent: the operation and what went wrong, never the upstream's host, port
+    or URL (those go to the server log). A 4xx upstream message is shown, as the agent can act on
+    it (REST passes 4xx answers through too); a 5xx body is the upstream's business.
+    Invocation errors are built never to hold secrets; anything else is an internal fault whose
+    details stay in the server log."""
     if isinstance(exc, InputError):
         problems = "; ".join(f"{p.name}: {p.message}" for p in exc.problems) or str(exc)
         return f"Invalid arguments for '{unit}': {problems}"
-    if isinstance(exc, UpstreamError):
-        text = f"Upstream {exc.operation or unit} answered HTTP {exc.status}"
-        detail = exc.upstream_message
-        return f"{text}: {detail}" if detail else text
     if isinstance(exc, StepError):
         cause = exc.cause
-        inner = describe_failure(cause, unit) if isinstance(cause, Exception) else str(cause)
+        inner = describe_failure(cause, unit) if isinstance(cause, Exception) else "failed"
         return f"Step '{exc.step}' failed: {inner}"
+    operation = getattr(exc, "operation", "") or unit
+    if isinstance(exc, UpstreamError):
+        text = f"Upstream {operation} answered HTTP {exc.status}"
+        detail = without_urls(exc.upstream_message) if 400 <= exc.status < 500 else ""
+        return f"{text}: {detail}" if detail else text
+    if isinstance(exc, UpstreamUnavailable):
+        logger.warning("%s: upstream %s unreachable: %s", unit, operation, exc.reason)
+        return f"Upstream {operation} could not be reached"
+    if isinstance(exc, UpstreamTimeout):
+        return f"Upstream {operation} did not answer in time"
+    if isinstance(exc, DecodeError):
+        logger.warning("%s: %s", unit, exc)
+        return f"The answer of upstream {operation} is not valid {exc.format}"
+    if isinstance(exc, ScriptError):
+        logger.error("%s: %s", unit, exc)
+        return f"Script step '{exc.step}' failed; the details are in the server log"
     if isinstance(exc, InvocationError):
         return str(exc)
     logger.error("unit %r failed with an unexpected error", unit, exc_info=exc)
