@@ -451,8 +451,8 @@ def _body_variables(operation: ConsumedOperation, binds: BindNames) -> tuple[str
         elif isinstance(node, (list, tuple)):
             for item in node:
                 scan(item)
-        elif hasattr(node, "value"):
-            scan(node.value)
+        elif hasattr(node, "model_dump"):  # a multipart part: its value and its filename
+            scan(node.model_dump())
 
     scan(body.data)
     return tuple(dict.fromkeys(found))

@@ -216,6 +216,11 @@ def unknown_arguments(inputs: Sequence[InputSpec], names: Iterable[str]) -> list
 def unknown_problem(name: str, inputs: Sequence[InputSpec], location: str | None = None) -> InputProblem:
     """The input problem of an argument the unit does not take: its inputs listed, the closest named."""
     names = [spec.name for spec in inputs]
+    same = next((spec for spec in inputs if canonical(spec.name) == canonical(name)), None)
+    if same is not None and location is not None and same.location != location:
+        return InputProblem(
+            name, f"not read from the {location}: this input is a {same.location} parameter", location
+        )
     close = closest_name(name, names)
     hint = f" (did you mean {close!r}?)" if close else ""
     listing = ", ".join(names) if names else "no arguments"

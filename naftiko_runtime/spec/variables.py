@@ -198,10 +198,15 @@ class Scope:
 
     def _path(self, text: str) -> Reference | Undeclared:
         first = _first_segment(text)
-        if first is None or self.open_inputs:
+        if first is None:
             return Reference("path", text)
         key = canonical(first)
         if key in self.steps or key in self.inputs:
+            return Reference("path", text)
+        near = closest_name(first, self.steps.values())
+        if near is not None:  # a near miss of a step is a typo, even where inputs are inferred
+            return Undeclared(text, f"no input or step is named {first!r}", near)
+        if self.open_inputs:
             return Reference("path", text)
         return Undeclared(text, f"no input or step is named {first!r}", self._suggest(first))
 
