@@ -28,7 +28,7 @@ from .models import (
 )
 from .models.mcp import McpPromptMessage, McpResource
 from .source import DocPath
-from .variables import VariableChecker
+from .variables import VariableChecker, consumes_entries
 
 Report = Callable[[DocPath, str, str], None]
 
@@ -448,12 +448,7 @@ class Checker:
         """An XML body must be well-formed XML (it is built from its elements, values escaped); an
         adapter credential that is absent or blank stops that adapter from starting."""
         capability = self.doc.capability
-        entries = [
-            (c, ("capability", "consumes", i))
-            for i, c in enumerate(capability.consumes if capability else ())
-        ]
-        entries += [(c, ("consumes", i)) for i, c in enumerate(self.doc.consumes)]
-        for consumes, path in entries:
+        for consumes, path in consumes_entries(self.doc):
             for r_index, resource in enumerate(consumes.resources):
                 for o_index, operation in enumerate(resource.operations):
                     body = operation.body

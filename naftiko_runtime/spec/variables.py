@@ -42,6 +42,8 @@ from .models import (
     ExposedResource,
     InputRef,
     McpExpose,
+    McpPromptMessage,
+    McpResource,
     McpTool,
     RestExpose,
     StepCall,
@@ -333,14 +335,9 @@ class VariableChecker:
         units = list(self._units())
         for unit in units:
             self._collect_with_keys(unit.fields)
-        entries = [
-            (c, ("capability", "consumes", i))
-            for i, c in enumerate(capability.consumes if capability else ())
-        ]
-        entries += [(c, ("consumes", i)) for i, c in enumerate(self.doc.consumes)]
         # A shared consumes file's binds are declared by the capabilities importing it.
         self.binds_known = capability is not None
-        for consumes, path in entries:
+        for consumes, path in consumes_entries(self.doc):
             self._consumes(consumes, path)
         for index, expose in enumerate(capability.exposes if capability else ()):
             auth = getattr(expose, "authentication", None)
@@ -459,30 +456,15 @@ class VariableChecker:
                 for r_index, resource in enumerate(expose.resources):
                     if resource.location:
                         continue
-                    fields = UnitFields(
-                        name=resource.name,
-                        call=resource.call,
-                        with_=dict(resource.with_),
-                        steps=resource.steps,
-                        mappings=resource.mappings,
-                        output_parameters=resource.output_parameters,
-                    )
                     params = tuple(_URI_PARAM.findall(resource.uri))
-                    yield _Unit((*epath, "resources", r_index), fields, params, True)
+                    yield _Unit((*epath, "resources", r_index), _wired(resource.name, resource), params, True)
                 for p_index, prompt in enumerate(expose.prompts):
                     for m_index, message in enumerate(prompt.template):
                         if not (message.call or message.steps):
                             continue
-                        fields = UnitFields(
-                            name=prompt.name,
-                            call=message.call,
-                            with_=dict(message.with_),
-                            steps=message.steps,
-                            mappings=message.mappings,
-                            output_parameters=message.output_parameters,
-                        )
                         path = (*epath, "prompts", p_index, "template", m_index)
-                        yield _Unit(path, fields, tuple(a.name for a in prompt.arguments), True)
+                        arguments = tuple(a.name for a in prompt.arguments)
+                        yield _Unit(path, _wired(prompt.name, message), arguments, True)
 
     def _function_inputs(self, unit: UnitFields) -> tuple[str, ...]:
         function = self.functions.get(unit.ref) if unit.ref else None
@@ -634,6 +616,27 @@ class VariableChecker:
                     found = scope.resolve(name)
                     if isinstance(found, Undeclared):
                         self.error(where, found.message(), found.rule)
+
+
+def _wired(name: str, source: McpResource | McpPromptMessage) -> UnitFields:
+    """A dynamic MCP resource or prompt message seen as a unit (its call or steps and outputs)."""
+    return UnitFields(
+        name=name,
+        call=source.call,
+        with_=dict(source.with_),
+        steps=source.steps,
+        mappings=source.mappings,
+        output_parameters=source.output_parameters,
+    )
+
+
+def consumes_entries(document: Document) -> list[tuple[ConsumesHttp, DocPath]]:
+    """Every consumes block of a document with its place (imported ones are inlined already)."""
+    capability = document.capability
+    entries = [
+        (c, ("capability", "consumes", i)) for i, c in enumerate(capability.consumes if capability else ())
+    ]
+    return entries + [(c, ("consumes", i)) for i, c in enumerate(document.consumes)]
 
 
 def _placeholders(path: str) -> list[str]:

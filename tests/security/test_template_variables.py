@@ -60,6 +60,9 @@ capability:
 """
 
 
+SPELT_RIGHT = GITHUB.replace('token: "{{GITHUB_TOKEN}}"', 'token: "{{GITHUB_TOKN}}"')
+
+
 def test_a_misspelt_bind_in_a_token_is_refused_with_the_closest_name(tmp_path: Path) -> None:
     [line] = validate(tmp_path, GITHUB)
     assert located(line, tmp_path) == (13, 16)  # the token's line and column
@@ -82,7 +85,7 @@ def test_a_bare_credential_variable_with_no_binds_at_all_is_refused(tmp_path: Pa
 
 
 def test_a_with_reference_to_an_input_the_tool_does_not_declare(tmp_path: Path) -> None:
-    text = GITHUB.replace('token: "{{GITHUB_TOKEN}}"', 'token: "{{GITHUB_TOKN}}"').replace(
+    text = SPELT_RIGHT.replace(
         "          call: github.list-issues\n",
         "          inputParameters:\n"
         "            - {name: owner, type: string}\n"
@@ -97,7 +100,7 @@ def test_a_with_reference_to_an_input_the_tool_does_not_declare(tmp_path: Path) 
 
 
 def test_a_path_placeholder_no_parameter_feeds_beside_an_in_path_parameter(tmp_path: Path) -> None:
-    text = GITHUB.replace('token: "{{GITHUB_TOKEN}}"', 'token: "{{GITHUB_TOKN}}"').replace(
+    text = SPELT_RIGHT.replace(
         "          path: /repos/{{owner}}/issues\n          operations:\n            - name: list-issues\n",
         "          path: /repos/{{owner}}/issues/{{num}}\n"
         "          operations:\n"
@@ -113,7 +116,7 @@ def test_a_path_placeholder_no_parameter_feeds_beside_an_in_path_parameter(tmp_p
 
 
 def test_a_mapping_and_a_lookup_reading_steps_that_do_not_exist(tmp_path: Path) -> None:
-    text = GITHUB.replace('token: "{{GITHUB_TOKEN}}"', 'token: "{{GITHUB_TOKN}}"').replace(
+    text = SPELT_RIGHT.replace(
         "          call: github.list-issues\n",
         "          steps:\n"
         "            - {type: call, name: fetch-issues, call: github.list-issues}\n"
@@ -136,7 +139,7 @@ def test_an_unclosed_placeholder_is_never_sent_as_the_credential(tmp_path: Path)
 
 
 def test_a_bind_in_an_output_value_is_refused(tmp_path: Path) -> None:
-    text = GITHUB.replace('token: "{{GITHUB_TOKEN}}"', 'token: "{{GITHUB_TOKN}}"').replace(
+    text = SPELT_RIGHT.replace(
         "          call: github.list-issues\n",
         "          outputParameters:\n"
         "            - {name: leak, type: string, value: 'token {{GITHUB_TOKN}}'}\n",
