@@ -8,9 +8,9 @@ uses: a GET with only path inputs never looks at headers, the query string or th
 Values are passed on as the client sent them (strings, JSON values); the unit's coercion converts and
 validates them and names every bad one. Checked here, what the unit cannot see:
 
-* the body's size, media type and JSON syntax. A request body (or a ``Content-Type``) must be JSON:
-  an operation declares no other request media type, so a form or ``text/plain`` request (what a
-  browser sends cross-site without a preflight) is 415, never read;
+* the body's size, media type and JSON syntax. A request body must be JSON: an operation declares no
+  other request media type, so a form or ``text/plain`` body (what a browser sends cross-site
+  without a preflight) is 415, never read;
 * unknown arguments: every query parameter must be an input of the operation (or the adapter's own
   API-key parameter), and so must every member of a JSON object body whose fields are inputs; a body
   sent to an operation that takes none is refused. Headers and cookies are read by name only:
@@ -148,13 +148,14 @@ class RequestReader:
                     arguments[name] = found[key]
         if self.cookies is not None and b"cookie" in found:
             self._read_cookies(found[b"cookie"], arguments)
-        media = found.get(b"content-type")
-        if media is not None:
-            media = media.partition(";")[0].strip().lower()
-            if not _is_json(media):
-                raise Reject(unsupported_media_type(media, self.operation))
         length = found.get(b"content-length")
         if b"transfer-encoding" in found or (length is not None and length.strip() not in ("", "0")):
+            # The type of a body that is there (a bodiless POST's `octet-stream` describes nothing).
+            media = found.get(b"content-type")
+            if media is not None:
+                media = media.partition(";")[0].strip().lower()
+                if not _is_json(media):
+                    raise Reject(unsupported_media_type(media, self.operation))
             await self._read_body(length, receive, arguments)
         return arguments
 
