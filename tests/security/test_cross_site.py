@@ -155,3 +155,18 @@ def test_a_configured_origin_is_admitted_with_cors_on_every_adapter(
         assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == app
         skills = httpx.get(served.url("seed-skills") + "/skills", headers={"Origin": app}, timeout=20)
         assert skills.status_code == 200 and skills.headers["access-control-allow-origin"] == app
+
+
+def test_a_configured_host_is_answered_and_others_are_not(seed: Path, upstream: RecordingUpstream) -> None:
+    upstream.route("*", "/{rest:path}", json=[])
+    args = ["--base-uri", f"{SEED_NAMESPACE}={upstream.url}", "--allow-host", "runs.example.com"]
+    with serve(seed, *args, env=ENV) as served:
+        run = served.url(SEED_NAMESPACE + "-rest") + "/v1/api/prompts/1/versions/1/inference-runs"
+        for host, status in [("runs.example.com", 200), ("runs.example.com:8080", 200), ("localhost", 200)]:
+            assert httpx.get(run, headers={"Host": host}, timeout=20).status_code == status, host
+        assert httpx.get(run, headers={"Host": "evil.example"}, timeout=20).status_code == 403
+        # its own pages are same-origin
+        same = httpx.get(
+            run, headers={"Host": "runs.example.com", "Origin": "https://runs.example.com"}, timeout=20
+        )
+        assert same.status_code == 200
