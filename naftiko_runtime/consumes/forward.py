@@ -28,7 +28,9 @@ from urllib.parse import quote, unquote, unquote_plus
 
 from multidict import CIMultiDict
 
+from ..errors import NaftikoError
 from ..expressions import MissingVariable, compile_template
+from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumesHttp
 from .auth import Authenticator, PreparedRequest, build_authenticator
 from .encoding import encode_query
@@ -109,6 +111,9 @@ class Forwarder:
         self.operation = operation
         self.client = client
         self.base = _render_base(base_uri, binds).rstrip("/")
+        reason = base_uri_problem(self.base)
+        if reason:  # unshown: it may come from a bind
+            raise NaftikoError(f"forward to {operation!r}: the base URI is {reason}")
         self.trusted = frozenset(h.strip().lower() for h in trusted_headers) - HOP_BY_HOP
         if authenticator is None:
             authentication = consumes.authentication if consumes is not None else None

@@ -23,11 +23,13 @@ from ..errors import (
     InputError,
     InputProblem,
     InvocationError,
+    NaftikoError,
     UpstreamError,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
 from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
+from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
 from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
@@ -107,6 +109,11 @@ class ConsumedCall:
         )
         path = resource.path + (operation.path or "")
         url_parts, self.path_variables = _compile_url(base_uri or consumes.base_uri, path, binds)
+        # `naftiko validate` checks a literal baseUri; one filled in from binds or given with
+        # --base-uri is checked here, before any request (the URL itself may be a secret: unshown).
+        reason = base_uri_problem("".join(text if kind == "literal" else "1" for kind, text in url_parts))
+        if reason:
+            raise NaftikoError(f"consumes {consumes.namespace!r}: the base URI is {reason}")
         # The URL as a %-format (literal text escaped) and its variables, in order.
         literals, variables = [""], []
         for kind, text in url_parts:

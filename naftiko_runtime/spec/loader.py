@@ -30,6 +30,19 @@ class LoadReport:
     file: str
     document: Document | None
     problems: list[Problem] = field(default_factory=list)
+    locator: Callable[..., Problem] | None = field(default=None, repr=False, compare=False)
+
+    def refuse(self, path: DocPath, message: str, rule: str) -> None:
+        """Add an error found by a rule that spans several files (the document no longer loads)."""
+        assert self.locator is not None, "only a report of a document that was read can locate"
+        self.problems.append(self.locator(path, message, rule=rule))
+        self.document = None
+
+    def where(self, path: DocPath) -> str:
+        """``file:line`` of ``path``, for messages of other files' problems."""
+        assert self.locator is not None
+        found = self.locator(path, "")
+        return f"{found.file}:{found.line}"
 
     @property
     def errors(self) -> list[Problem]:
@@ -164,7 +177,7 @@ class _Loading:
         self.problems.sort(key=lambda p: (p.file != self.source.file, p.file, p.line, p.column))
         if any(p.severity == "error" for p in self.problems):
             document = None
-        return LoadReport(self.source.file, document, self.problems)
+        return LoadReport(self.source.file, document, self.problems, self.problem)
 
     def _build(
         self, data: dict[str, Any]

@@ -95,7 +95,10 @@ def test_a_missing_file_is_reported_not_raised(capsys, tmp_path: Path) -> None:
 def test_a_directory_argument_validates_its_yaml_files(capsys, tmp_path: Path) -> None:
     (tmp_path / "nested").mkdir()
     shutil.copy(MINIMAL, tmp_path / "a.yaml")
-    shutil.copy(MINIMAL, tmp_path / "nested" / "b.yml")
+    # Files of one directory are served together: the copy listens on a port of its own.
+    (tmp_path / "nested" / "b.yml").write_text(
+        MINIMAL.read_text(encoding="utf-8").replace("port: 9090", "port: 9091"), encoding="utf-8"
+    )
     (tmp_path / "notes.txt").write_text("not yaml: [", encoding="utf-8")
     broken(tmp_path / "nested", "c.yaml")
     code, out, _ = run(capsys, "validate", "-q", str(tmp_path))

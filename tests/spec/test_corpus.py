@@ -121,12 +121,16 @@ EXPECTED_REFUSALS: dict[str, str | frozenset[str]] = {
     **dict.fromkeys(_NOT_NAFTIKO, "not-naftiko"),
     # The framework's own negative fixture: a tool `ref` to `unknown.nonexistent`.
     _FRAMEWORK + "src/test/resources/aggregates/aggregate-invalid-ref.yaml": "unknown-ref",
-    # Calls `github.search-swagger`...: those are resource names; each resource's operation is `search`.
-    "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml": "unknown-call",
+    # Calls `github.search-swagger`...: those are resource names; each resource's operation is
+    # `search`, eight operations of one name in one namespace (no call could tell them apart).
+    "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml": frozenset({"unknown-call", "duplicate-name"}),
     # Calls `zeebe.*` while the only consumes namespace is `api`.
     _INDEX + "zeebe--process-orchestration.yaml": "unknown-call",
     # Calls `pro-hcm.*`, which only a non-spec root `imports:` of a file not in the corpus would declare.
     _INDEX + "ukg--hr-administration.yaml": "unknown-call",
+    # Two REST operations on `GET /v1/customer-accounts` (and two on `GET /v1/dns-zones`): the second
+    # of each pair could never be reached.
+    _INDEX + "rackspace-technology--cloud-account-operations.yaml": "duplicate-name",
     # A `workers-kv` consumes entry and calls into an invented `orchestration:` section.
     "corpus/api-evangelist-providers/cloudflare/cloudflare-agent-onboarding.yaml": frozenset(
         {"unsupported-type", "unknown-call"}
@@ -200,7 +204,7 @@ def test_corpus_is_large_and_mostly_loads() -> None:
     [
         (_EMPTY_BASE_URI[0], 19, "baseUri"),
         (_UNDECLARED_BIND_VARIABLE[1], 52, "{{env.NUTANIX_USER}}"),
-        ("corpus/api-evangelist-naftiko/github-artifact-scanner.yaml", 185, "github.search-swagger"),
+        ("corpus/api-evangelist-naftiko/github-artifact-scanner.yaml", 66, "duplicate operation name 'search'"),
         (_INDEX + "zeebe--process-orchestration.yaml", 189, "zeebe.get-topology"),
         (
             "corpus/api-evangelist-providers/cloudflare/cloudflare-agent-onboarding.yaml",
