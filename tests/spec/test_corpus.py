@@ -21,6 +21,7 @@ _PULUMI = "corpus/api-evangelist-providers/pulumi/"
 _NUTANIX = "corpus/api-evangelist-providers/nutanix/"
 _INDEX = "corpus/api-search-capabilities-index/"
 _FRAMEWORK = "conformance/naftiko-framework-1.0.0-alpha2/"
+_GITHUB_SCANNER = "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml"
 
 # Generated provider files whose consumes block has `baseUri: ''`: no upstream to call.
 _EMPTY_BASE_URI = [
@@ -123,7 +124,7 @@ EXPECTED_REFUSALS: dict[str, str | frozenset[str]] = {
     _FRAMEWORK + "src/test/resources/aggregates/aggregate-invalid-ref.yaml": "unknown-ref",
     # Calls `github.search-swagger`...: those are resource names; each resource's operation is
     # `search`, eight operations of one name in one namespace (no call could tell them apart).
-    "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml": frozenset({"unknown-call", "duplicate-name"}),
+    _GITHUB_SCANNER: frozenset({"unknown-call", "duplicate-name"}),
     # Calls `zeebe.*` while the only consumes namespace is `api`.
     _INDEX + "zeebe--process-orchestration.yaml": "unknown-call",
     # Calls `pro-hcm.*`, which only a non-spec root `imports:` of a file not in the corpus would declare.
@@ -204,7 +205,7 @@ def test_corpus_is_large_and_mostly_loads() -> None:
     [
         (_EMPTY_BASE_URI[0], 19, "baseUri"),
         (_UNDECLARED_BIND_VARIABLE[1], 52, "{{env.NUTANIX_USER}}"),
-        ("corpus/api-evangelist-naftiko/github-artifact-scanner.yaml", 66, "duplicate operation name 'search'"),
+        (_GITHUB_SCANNER, 66, "duplicate operation name 'search'"),
         (_INDEX + "zeebe--process-orchestration.yaml", 189, "zeebe.get-topology"),
         (
             "corpus/api-evangelist-providers/cloudflare/cloudflare-agent-onboarding.yaml",

@@ -55,7 +55,6 @@ def test_seed_validates_with_warnings_only() -> None:
     assert report.errors == []
     # Only the generated dialect is reported, once per form.
     assert {p.rule for p in report.warnings} == {
-        "dialect:dollar-dot-root",
         "dialect:consumed-param-extras",
         "dialect:rest-description",
         "dialect:with-dialect-prefix",
