@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +31,7 @@ from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
 from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
+from ..spec.models.base import whole_body
 from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
 from .decoding import decode
@@ -61,10 +62,7 @@ class ParamPlan:
     required: bool
     description: str | None
     static: Template | None
-
-    @property
-    def whole_body(self) -> bool:
-        return self.location == "body" and self.name == "body"
+    whole_body: bool = False  # the entire request body (see spec.models.whole_body)
 
 
 @dataclass(slots=True)
@@ -375,7 +373,11 @@ def _merge_params(*levels: tuple[ConsumedInputParameter, ...]) -> tuple[ParamPla
             merged[(canonical(param.name), param.in_)] = ParamPlan(
                 param.name, canonical(param.name), param.in_, param.type, required, param.description, static
             )
-    return tuple(merged.values())
+    whole = whole_body((p.name, p.location) for p in merged.values())
+    return tuple(
+        replace(p, whole_body=True) if p.location == "body" and p.name == whole else p
+        for p in merged.values()
+    )
 
 
 class _ConstantTemplate(Template):
