@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 
 from ..expressions import compile_template
+from ..expressions.json_template import compile_json_data, compile_json_text
 from ..spec.models import BodyForm, BodyJson, BodyMultipart, BodyRaw, BodyText, RequestBody
 from .encoding import encode_query, scalar_text
 
@@ -33,7 +35,7 @@ def compile_body(spec: RequestBody) -> BodyRenderer:
     if isinstance(spec, BodyJson):
         if isinstance(spec.data, str):
             return _json_text(spec.data)
-        structure = _compile_structure(spec.data)
+        structure = compile_json_data(spec.data)
         return lambda context: (orjson.dumps(structure(context)), _JSON)
     if isinstance(spec, BodyRaw):
         # "Interpreted as JSON by default": a raw body that reads as JSON is rendered JSON-aware;
@@ -54,39 +56,26 @@ def compile_body(spec: RequestBody) -> BodyRenderer:
 
 
 def _json_text(text: str) -> BodyRenderer:
+    """JSON text with placeholders: rendered from its structure (an unset member is left out), or,
+    when it is not JSON around its placeholders, as text that stays valid JSON where it can."""
+    compiled = compile_json_text(text)
+    if compiled is not None:
+        return lambda context: (compiled.render_bytes(context), _JSON)
     template = compile_template(text)
     return lambda context: (template.render_json(context).encode(), _JSON)
-
-
-def _compile_structure(data: Any) -> Callable[[Mapping[str, Any]], Any]:
-    """Objects and arrays keep their shape; a string that is one placeholder keeps the value's type."""
-    if isinstance(data, str):
-        template = compile_template(data)
-        if template.is_literal:
-            return lambda _context: data
-        if template.single_variable is not None:
-            return lambda context: _reveal(template.render_value(context))
-        return template.render
-    if isinstance(data, dict):
-        fields = [(key, _compile_structure(value)) for key, value in data.items()]
-        return lambda context: {key: build(context) for key, build in fields}
-    if isinstance(data, list):
-        items = [_compile_structure(value) for value in data]
-        return lambda context: [build(context) for build in items]
-    return lambda _context: data
-
-
-def _reveal(value: Any) -> Any:
-    reveal = getattr(value, "reveal", None)
-    return reveal() if callable(reveal) else value
 
 
 def _form(data: str | dict[str, Any]) -> BodyRenderer:
     media = "application/x-www-form-urlencoded"
     if isinstance(data, str):
-        template = compile_template(data)
-        return lambda context: (template.render(context).encode(), media)
-    fields = [(str(key), _compile_structure(value)) for key, value in data.items()]
+        written = _form_pairs(data)
+        if written is None:
+            template = compile_template(data)
+            return lambda context: (template.render(context).encode(), media)
+    else:
+        written = [(str(key), value) for key, value in data.items()]
+    # Each field is built as data and encoded once; a field whose value is unset is left out.
+    fields = [(key, compile_json_data(value)) for key, value in written]
 
     def render(context: Mapping[str, Any]) -> RenderedBody:
         pairs = []
@@ -101,8 +90,19 @@ def _form(data: str | dict[str, Any]) -> BodyRenderer:
     return render
 
 
+def _form_pairs(text: str) -> list[tuple[str, Any]] | None:
+    """``a=1&b={{b}}`` as decoded ``(name, value template)`` pairs; ``None`` if it is not that shape."""
+    pairs = []
+    for piece in text.strip().split("&"):
+        name, sep, value = piece.partition("=")
+        if not sep or not name or "{{" in name:
+            return None
+        pairs.append((unquote_plus(name), unquote_plus(value)))
+    return pairs
+
+
 def _multipart(spec: BodyMultipart) -> BodyRenderer:
-    parts = [(part, _compile_structure(part.value)) for part in spec.data]
+    parts = [(part, compile_json_data(part.value)) for part in spec.data]
 
     def render(context: Mapping[str, Any]) -> RenderedBody:
         boundary = "naftiko-" + os.urandom(12).hex()
