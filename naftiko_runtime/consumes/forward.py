@@ -113,7 +113,7 @@ class Forwarder:
         self.operation = operation
         self.client = client
         self.base = _render_base(base_uri, binds).rstrip("/")
-        reason = base_uri_problem(self.base)
+        reason = base_uri_problem(self.base, host=False)
         if reason:  # unshown: it may come from a bind
             raise NaftikoError(f"forward to {operation!r}: the base URI is {reason}")
         self.trusted = frozenset(h.strip().lower() for h in trusted_headers) - HOP_BY_HOP

@@ -109,7 +109,9 @@ class ConsumedCall:
         url_parts, self.path_variables = _compile_url(base_uri or consumes.base_uri, path, binds)
         # `naftiko validate` checks a literal baseUri; one filled in from binds or given with
         # --base-uri is checked here, before any request (the URL itself may be a secret: unshown).
-        reason = base_uri_problem("".join(text if kind == "literal" else "1" for kind, text in url_parts))
+        reason = base_uri_problem(
+            "".join(t if kind == "literal" else "1" for kind, t in url_parts), host=False
+        )
         if reason:
             raise NaftikoError(f"consumes {consumes.namespace!r}: the base URI is {reason}")
         # The URL as a %-format (literal text escaped) and its variables, in order.

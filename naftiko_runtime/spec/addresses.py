@@ -82,10 +82,11 @@ def port_conflict(port: int, other: str) -> str:
     )
 
 
-def base_uri_problem(text: str) -> str | None:
+def base_uri_problem(text: str, *, host: bool = True) -> str | None:
     """Why ``text`` cannot be a base URI, as ``not a valid URL (reason)``; ``None`` when it can be one
     (or cannot be told before binds are filled in). A placeholder stands for one label of a host, a
-    port or a path segment."""
+    port or a path segment. ``host=False`` accepts a URL without a host (a run with placeholder
+    bind values, as ``export`` builds; a request to it fails cleanly)."""
     sample = PATH_PLACEHOLDER.sub("1", text.strip())
     if not sample.lower().startswith(("http://", "https://")):
         return None  # not an http(s) URL at all: the semantic rules warn about that
@@ -94,7 +95,7 @@ def base_uri_problem(text: str) -> str | None:
         port = url.port
     except ValueError as exc:
         return f"not a valid URL ({exc})"
-    if not url.host:
+    if host and not url.host:
         return "not a valid URL (it names no host)"
     if port is not None and port not in PORTS:
         return f"not a valid URL (port {port} is out of range)"
