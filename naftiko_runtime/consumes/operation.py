@@ -125,6 +125,12 @@ class ConsumedCall:
         self._url_vars = tuple(variables)
         self._url_static = "".join(literals)
         self._url_format = "%s".join(literal.replace("%", "%%") for literal in literals)
+        # A placeholder of the URL cannot be left out, whatever its parameter says (`required: false`).
+        in_url = {canonical(v) for v in self.path_variables}
+        self.params = tuple(
+            replace(p, required=True) if p.location == "path" and p.key in in_url and not p.required else p
+            for p in self.params
+        )
         declared = {p.key for p in self.params}
         self.implicit_path_params = tuple(v for v in self.path_variables if canonical(v) not in declared)
         self._body: BodyRenderer | None = compile_body(operation.body) if operation.body is not None else None

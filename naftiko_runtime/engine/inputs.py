@@ -168,6 +168,8 @@ def json_schema(inputs: Sequence[InputSpec]) -> dict[str, Any]:
             schema["items"] = dict(spec.items) if spec.items else {}
         if spec.pattern and spec.type == "string":
             schema["pattern"] = spec.pattern
+        if spec.location == "path" and spec.type in ("string", None):
+            schema["minLength"] = 1  # an empty path segment is refused (it would change the URL)
         if spec.default is not None:
             schema["default"] = spec.default
         properties[spec.name] = schema

@@ -22,7 +22,7 @@ from naftiko_runtime.errors import NaftikoError
 from naftiko_runtime.runtime import Runtime, RuntimeOptions
 from naftiko_runtime.runtime import server as serving
 from naftiko_runtime.spec import check, check_files
-from tests.spec.helpers import CONFORMANCE, CORPUS, NO_SHARED, SHARED
+from tests.spec.helpers import CONFORMANCE, CORPUS, NO_SHARED, SHARED, placeholder_environ
 from tests.support.fixtures import upstream, upstream_server
 from tests.support.upstream import RecordingUpstream
 
@@ -83,9 +83,7 @@ def test_export_and_call_never_print_a_traceback(outputs: Outputs, upstream: Rec
             continue
         label = path.relative_to(SHARED).as_posix()
         outputs.run(label, "export", "openapi", str(path))
-        runtime = Runtime.build(
-            report.document, RuntimeOptions(environ=_placeholder_environ(report.document))
-        )
+        runtime = Runtime.build(report.document, RuntimeOptions(environ=placeholder_environ(report.document)))
         units = runtime.units()
         if not units:
             continue
@@ -105,7 +103,7 @@ def test_every_valid_document_starts_as_serve_starts_it() -> None:
         label = Path(report.file).relative_to(SHARED).as_posix()
         try:
             runtime = Runtime.build(
-                report.document, RuntimeOptions(environ=_placeholder_environ(report.document))
+                report.document, RuntimeOptions(environ=placeholder_environ(report.document))
             )
             plan = serving.plan([runtime], any_port=True)
             for listener in plan.listeners:
@@ -117,13 +115,3 @@ def test_every_valid_document_starts_as_serve_starts_it() -> None:
             failures.append(f"{label}\n{traceback.format_exc()}")
     assert started > 250
     assert not failures, "\n\n".join(failures[:5])
-
-
-def _placeholder_environ(document) -> dict[str, str]:
-    """A value for every environment variable the document's binds read ("1": a token, a host
-    label and a port alike)."""
-    names: dict[str, str] = {}
-    for bind in document.all_binds:
-        for variable, key in (bind.keys or {}).items():
-            names[variable] = names[str(key)] = "1"
-    return names
