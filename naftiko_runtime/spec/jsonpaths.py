@@ -9,9 +9,6 @@ are not templates, lookup values that are paths, and REST inputs extracted from 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
-
-from pydantic import BaseModel
 
 from ..expressions import JsonPathSyntaxError, compile_path
 from .models import (
@@ -24,6 +21,7 @@ from .models import (
     StepOutputMapping,
 )
 from .source import DocPath
+from .walk import models
 
 Report = Callable[[DocPath, str, str], None]
 
@@ -45,7 +43,7 @@ def is_lookup_path(text: str) -> bool:
 
 
 def _expressions(document: SpecModel) -> Iterator[tuple[DocPath, str]]:
-    for path, node in _nodes(document, ()):
+    for path, node in models(document):
         if isinstance(node, OutputParameter) and node.mapping is not None:
             yield (*path, "mapping"), node.mapping
         elif isinstance(node, ConsumedOutputParameter):
@@ -58,26 +56,3 @@ def _expressions(document: SpecModel) -> Iterator[tuple[DocPath, str]]:
             yield (*path, "lookupValue"), node.lookup_value
         elif isinstance(node, ExposedInputParameter) and node.value and node.value.startswith("$"):
             yield (*path, "value"), node.value
-
-
-def _nodes(model: BaseModel, path: DocPath) -> Iterator[tuple[DocPath, BaseModel]]:
-    """Every model in the document with its path, parents first."""
-    yield path, model
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        key = info.alias or name
-        for child_path, child in _children(value, (*path, key)):
-            yield from _nodes(child, child_path)
-
-
-def _children(value: Any, path: DocPath) -> Iterator[tuple[DocPath, BaseModel]]:
-    if isinstance(value, BaseModel):
-        yield path, value
-    elif isinstance(value, (tuple, list)):
-        for index, item in enumerate(value):
-            if isinstance(item, BaseModel):
-                yield (*path, index), item
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, BaseModel):
-                yield (*path, key), item

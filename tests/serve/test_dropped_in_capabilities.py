@@ -334,27 +334,32 @@ AMBIGUOUS = capability(
 )
 
 
+def call(tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """``naftiko call`` on AMBIGUOUS, in process: the exit code and what it printed on stderr."""
+    path = tmp_path / "capability.yaml"
+    path.write_text(AMBIGUOUS, encoding="utf-8")
+    capsys.readouterr()
+    code = main(["call", str(path), *argv])
+    return code, capsys.readouterr().err
+
+
 def test_an_ambiguous_call_target_is_an_error_listing_the_qualified_names(
     tmp_path: Path, upstream: RecordingUpstream, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "ambiguous.yaml"
-    path.write_text(AMBIGUOUS, encoding="utf-8")
-    assert main(["call", str(path), "list", "--base-uri", f"api={upstream.url}"]) == 2
-    err = capsys.readouterr().err
+    code, err = call(tmp_path, capsys, "list", "--base-uri", f"api={upstream.url}")
+    assert code == 2
     assert "'list' names 2 units: MCP tool tools.list, REST operation api-rest.list" in err
     assert upstream.requests == []
     upstream.route("GET", "/items", json=["a"])
-    assert main(["call", str(path), "api-rest.list", "--base-uri", f"api={upstream.url}"]) == 0
+    assert call(tmp_path, capsys, "api-rest.list", "--base-uri", f"api={upstream.url}")[0] == 0
     assert [r.path for r in upstream.requests] == ["/items"]
 
 
 def test_a_base_uri_naming_an_unknown_namespace_is_an_error_naming_the_known_ones(
     tmp_path: Path, upstream: RecordingUpstream, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "one.yaml"
-    path.write_text(AMBIGUOUS, encoding="utf-8")
-    assert main(["call", str(path), "tools.list", "--base-uri", f"apx={upstream.url}"]) == 2
-    err = capsys.readouterr().err
+    code, err = call(tmp_path, capsys, "tools.list", "--base-uri", f"apx={upstream.url}")
+    assert code == 2
     assert "--base-uri names no consumed namespace 'apx' (consumed namespaces: api)" in err
     assert upstream.requests == []
 
