@@ -114,16 +114,17 @@ def _rest(expose: RestExpose, path: DocPath, unique: Unique) -> None:
     names: list[Entry] = []
     for r_index, resource in enumerate(expose.resources):
         rpath = (*path, "resources", r_index)
+        # Within one list; an operation may re-declare a resource's input (its own wins).
+        unique(
+            f"input name in resource {resource.path!r}",
+            _named(resource.input_parameters, (*rpath, "inputParameters")),
+        )
         for o_index, operation in enumerate(resource.operations):
             opath = (*rpath, "operations", o_index)
             full = resource.path + (operation.path or "")
             routes.append(((operation.method, path_shape(full)), (*opath, "method")))
             names.append((operation.name, (*opath, "name")))
-            # The resource's inputs and the operation's are one list of inputs.
-            inputs = [
-                *_named(resource.input_parameters, (*rpath, "inputParameters")),
-                *_named(operation.input_parameters, (*opath, "inputParameters")),
-            ]
+            inputs = _named(operation.input_parameters, (*opath, "inputParameters"))
             unique(f"input name in operation {operation.name or full!r}", inputs)
             _steps(operation.steps, opath, unique)
     unique(f"route in {where}", routes, lambda key: f"{key[0]} {key[1]}")

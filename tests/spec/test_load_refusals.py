@@ -206,3 +206,13 @@ def test_two_adapters_on_one_port_across_files_served_together(tmp_path: Path) -
     assert f"port 9123 is already used by the adapter at capability.exposes[0] ({one}:" in problem.message
     assert check(two).ok  # alone, the second file is fine
     assert all(report.ok for report in check_files([one, two], ports=False))  # serve --any-port
+
+
+def test_an_operation_may_redeclare_a_resource_input() -> None:
+    text = document(
+        exposes="- type: rest\n  namespace: api-rest\n  port: 8080\n  resources:\n"
+        "  - path: /items\n    inputParameters:\n    - {name: q, in: query, type: string, description: d}\n"
+        "    operations:\n    - method: GET\n      name: search\n      call: api.list-items\n"
+        "      inputParameters:\n      - {name: q, in: query, type: integer, description: own}\n"
+    )
+    assert errors(text) == []
