@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## Label Studio stand-in on :8000 + naftiko serve (REST :8080, MCP :9090)
-	$(BIN)/python examples/demo.py
+demo: $(STAMP)  ## Label Studio stand-in on :8000 + naftiko serve (REST :8080, MCP :9090); DEMO_ARGS="--standin-port N"
+	$(BIN)/python examples/demo.py $(DEMO_ARGS)
 
 test: $(STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check naftiko_runtime tests bench examples

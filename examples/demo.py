@@ -61,7 +61,7 @@ def main() -> int:
         _wait(8080)
         _wait(9090)
         sample = _get("http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs")
-        _print_guide(bin_dir, sample)
+        _print_guide(bin_dir, sample, args.standin_port)
         if args.check:
             _try_examples()
             print("demo: every example above answered 2xx", flush=True)
@@ -128,7 +128,7 @@ def _try_examples() -> None:
             raise SystemExit(f"demo: {_curl(method, url, headers, body)} answered a tool error")
 
 
-def _print_guide(bin_dir: Path, sample: object) -> None:
+def _print_guide(bin_dir: Path, sample: object, standin_port: int) -> None:
     runs = sample if isinstance(sample, list) else []
     print(
         f"\nnaftiko demo is up: REST on :8080 and MCP on :9090, in front of the stand-in "
@@ -147,7 +147,7 @@ def _print_guide(bin_dir: Path, sample: object) -> None:
                     "--stdio",
                     str(ROOT / CAPABILITY),
                     "--base-uri",
-                    f"{NAMESPACE}=http://127.0.0.1:8000",
+                    f"{NAMESPACE}=http://127.0.0.1:{standin_port}",
                 ],
                 "env": {"LABEL_STUDIO_API_KEY": f"Token {TOKEN}"},
             },

@@ -28,7 +28,10 @@ def resolve_location(location: str, base_dir: Path | None) -> Path:
     one, a relative location cannot be resolved and says so instead of guessing the CWD.
     """
     text = location.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # `http://[::1`: not a URI at all
+        raise LocationError(f"cannot be resolved: not a valid URI ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme and scheme != "file":
         # Report the scheme only: the rest of a URI may carry credentials (vault://token@host/...).

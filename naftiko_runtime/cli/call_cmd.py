@@ -18,7 +18,7 @@ from ..engine.inputs import unknown_arguments
 from ..errors import InputError, InvocationError, NaftikoError, StepError
 from ..runtime import Runtime, RuntimeOptions
 from .files import load_or_report
-from .options import add_runtime_options, parse_base_uris
+from .options import add_runtime_options, check_base_uri_namespaces, parse_base_uris
 
 EXIT_INPUT = 2
 EXIT_UPSTREAM = 3
@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     document = load_or_report(args.path)
     if document is None:
         return EXIT_INPUT
+    try:
+        check_base_uri_namespaces(base_uris, [document])
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_INPUT)
     options = RuntimeOptions(
         base_uris=base_uris,
         unit_deadline_s=args.deadline,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Mapping
+
+from ..spec import Document
+from ..spec.addresses import base_uri_problem
 
 
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:
@@ -43,5 +47,22 @@ def parse_base_uris(values: list[str]) -> dict[str, str]:
         namespace, sep, url = value.partition("=")
         if not sep or not namespace.strip() or not url.strip().startswith(("http://", "https://")):
             raise ValueError(f"--base-uri {value!r}: expected NAMESPACE=http(s)://host[:port][/path]")
+        reason = base_uri_problem(url)
+        if reason:
+            raise ValueError(f"--base-uri {value!r}: {reason}")
         out[namespace.strip()] = url.strip()
     return out
+
+
+def check_base_uri_namespaces(base_uris: Mapping[str, str], documents: Iterable[Document]) -> None:
+    """Every ``--base-uri`` names a consumed namespace of the documents given; raises ``ValueError``
+    naming the unknown ones and the known ones (a typo would otherwise call the real upstream)."""
+    known = sorted({c.namespace for document in documents for c in document.all_consumes})
+    unknown = [namespace for namespace in base_uris if namespace not in known]
+    if unknown:
+        listing = ", ".join(known) or "none"
+        plural = "s" if len(unknown) > 1 else ""
+        raise ValueError(
+            f"--base-uri names no consumed namespace{plural} {', '.join(map(repr, unknown))} "
+            f"(consumed namespaces: {listing})"
+        )

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..consumes.transport import TransportSettings
-from ..errors import NaftikoError, SpecError
+from ..errors import NaftikoError
 from ..observability import Metrics, configure
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
-from ..spec import load
+from ..spec import check_files
 from .files import expand_paths
-from .options import add_runtime_options, parse_base_uris
+from .options import add_runtime_options, check_base_uri_namespaces, parse_base_uris
 
 log = logging.getLogger("naftiko.serve")
 EXIT_CONFIG = 2
@@ -108,9 +108,13 @@ def run(args: argparse.Namespace) -> int:
     files = expand_paths(args.paths)
     if not files:
         return _fail("nothing to serve: give capability files or directories (or --stdio FILE)")
-    runtimes = _build(files, options)
+    runtimes = _build(files, options, ports=not args.any_port)
     if runtimes is None:
         return EXIT_CONFIG
+    try:
+        check_base_uri_namespaces(base_uris, [r.document for r in runtimes])
+    except ValueError as exc:
+        return _fail(str(exc))
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
     metrics = Metrics()
     try:
@@ -198,18 +202,20 @@ def _prefork(workers: int, serve: Callable[[Path | None], None], ready_file: Pat
     return 1 if failed else 0
 
 
-def _build(files: list[Path], options: RuntimeOptions) -> list[Runtime] | None:
+def _build(files: list[Path], options: RuntimeOptions, *, ports: bool = True) -> list[Runtime] | None:
+    """Every file's runtime, or ``None`` after printing every located error of every file."""
     runtimes = []
     failed = False
-    for path in files:
-        try:
-            runtimes.append(Runtime.build(load(path), options))
-        except SpecError as exc:
-            for problem in exc.errors:
+    for report in check_files(files, ports=ports):
+        if report.document is None:
+            for problem in report.errors:
                 print(problem.format(), file=sys.stderr)
             failed = True
+            continue
+        try:
+            runtimes.append(Runtime.build(report.document, options))
         except NaftikoError as exc:  # a missing bind, a script language this machine cannot run, ...
-            print(f"{path}: error: {exc}", file=sys.stderr)
+            print(f"{report.file}: error: {exc}", file=sys.stderr)
             failed = True
     return None if failed else runtimes
 
@@ -219,6 +225,10 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
     if runtimes is None:
         return EXIT_CONFIG
     runtime = runtimes[0]
+    try:
+        check_base_uri_namespaces(options.base_uris, [runtime.document])
+    except ValueError as exc:
+        return _fail(str(exc))
     if not runtime.mcp:
         return _fail(f"{path}: declares no MCP adapter to serve over stdio")
     configure(args.log_level, args.log_format, runtime.secrets)

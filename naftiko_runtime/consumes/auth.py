@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 
 from ..binds import Secret
-from ..errors import UpstreamError
+from ..errors import NaftikoError, UpstreamError
+from ..expressions import MissingVariable
 from ..spec.models import (
     AuthApiKey,
     AuthBasic,
@@ -320,6 +321,18 @@ def _json_or_none(body: bytes) -> Any:
 
 def build_authenticator(spec: Authentication | None, binds: BindNames, namespace: str) -> Authenticator:
     """The authenticator for a consumed namespace (unsupported schemes send no credentials)."""
+    try:
+        return _authenticator(spec, binds, namespace)
+    except MissingVariable as exc:
+        # Validation reports this first for a capability; a shared consumes file served or called on
+        # its own has no binds of its own to check against.
+        raise NaftikoError(
+            f"consumed namespace '{namespace}': its authentication uses {', '.join(exc.names)}, "
+            "which no bind declares"
+        ) from None
+
+
+def _authenticator(spec: Authentication | None, binds: BindNames, namespace: str) -> Authenticator:
     if isinstance(spec, AuthApiKey):
         return ApiKeyAuth(spec, binds)
     if isinstance(spec, AuthBearer):

@@ -25,6 +25,7 @@ import orjson
 
 from ..errors import NaftikoError
 from ..expressions import Template, compile_template
+from ..expressions.json_template import Compile, compile_json_data, compile_json_text
 from ..spec.models import BodyForm, BodyJson, BodyMultipart, BodyRaw, BodyText, RequestBody
 from ..spec.variables import BindNames, fix_binds
 from .encoding import encode_query, scalar_text
@@ -52,14 +53,14 @@ def compile_body(spec: RequestBody, binds: BindNames) -> BodyRenderer:
 
     if isinstance(spec, BodyJson):
         if isinstance(spec.data, str):
-            return _json_text(template(spec.data))
-        structure = _compile_structure(spec.data, template)
+            return _json_text(spec.data, template)
+        structure = compile_json_data(spec.data, template)
         return lambda context: (orjson.dumps(structure(context)), _JSON)
     if isinstance(spec, BodyRaw):
         # "Interpreted as JSON by default": a raw body that reads as JSON is rendered JSON-aware;
         # any other text (a greeting, a query) is sent as text, values inserted as written.
         if spec.data.lstrip()[:1] in ("{", "["):
-            return _json_text(template(spec.data))
+            return _json_text(spec.data, template)
         text = template(spec.data)
         return lambda context: (text.render(context).encode(), _TEXT_TYPES["text"])
     if isinstance(spec, BodyText):
@@ -75,43 +76,27 @@ def compile_body(spec: RequestBody, binds: BindNames) -> BodyRenderer:
     raise TypeError(f"unknown body kind {spec!r}")  # pragma: no cover - the models are a closed union
 
 
-Compile = Callable[[str], Template]
-
-
-def _json_text(template: Template) -> BodyRenderer:
-    return lambda context: (template.render_json(context).encode(), _JSON)
-
-
-def _compile_structure(data: Any, template: Compile) -> Callable[[Mapping[str, Any]], Any]:
-    """Objects and arrays keep their shape; a string that is one placeholder keeps the value's type."""
-    if isinstance(data, str):
-        compiled = template(data)
-        if compiled.is_literal:
-            return lambda _context: data
-        if compiled.single_variable is not None:
-            return lambda context: _reveal(compiled.render_value(context))
-        return compiled.render
-    if isinstance(data, dict):
-        fields = [(key, _compile_structure(value, template)) for key, value in data.items()]
-        return lambda context: {key: build(context) for key, build in fields}
-    if isinstance(data, list):
-        items = [_compile_structure(value, template) for value in data]
-        return lambda context: [build(context) for build in items]
-    return lambda _context: data
-
-
-def _reveal(value: Any) -> Any:
-    reveal = getattr(value, "reveal", None)
-    return reveal() if callable(reveal) else value
+def _json_text(text: str, template: Compile) -> BodyRenderer:
+    """JSON text with placeholders: rendered from its structure (an unset member is left out), or,
+    when it is not JSON around its placeholders, as text that stays valid JSON where it can."""
+    compiled = compile_json_text(text, template)
+    if compiled is not None:
+        return lambda context: (compiled.render_bytes(context), _JSON)
+    whole = template(text)
+    return lambda context: (whole.render_json(context).encode(), _JSON)
 
 
 def _form(data: str | dict[str, Any], template: Compile) -> BodyRenderer:
     media = "application/x-www-form-urlencoded"
     if isinstance(data, str):
-        # `a=1&b={{b}}`: the fields are the document's; each value is encoded on its own.
-        pairs = (pair.partition("=") for pair in data.strip().split("&") if pair)
-        data = {unquote_plus(key): unquote_plus(value) for key, _, value in pairs}
-    fields = [(str(key), _compile_structure(value, template)) for key, value in data.items()]
+        written = _form_pairs(data)
+        if written is None:
+            whole = template(data)
+            return lambda context: (whole.render(context).encode(), media)
+    else:
+        written = [(str(key), value) for key, value in data.items()]
+    # Each field is built as data and encoded once; a field whose value is unset is left out.
+    fields = [(key, compile_json_data(value, template)) for key, value in written]
 
     def render(context: Mapping[str, Any]) -> RenderedBody:
         pairs = []
@@ -126,9 +111,20 @@ def _form(data: str | dict[str, Any], template: Compile) -> BodyRenderer:
     return render
 
 
+def _form_pairs(text: str) -> list[tuple[str, Any]] | None:
+    """``a=1&b={{b}}`` as decoded ``(name, value template)`` pairs; ``None`` if it is not that shape."""
+    pairs = []
+    for piece in text.strip().split("&"):
+        name, sep, value = piece.partition("=")
+        if not sep or not name or "{{" in name:
+            return None
+        pairs.append((unquote_plus(name), unquote_plus(value)))
+    return pairs
+
+
 def _multipart(spec: BodyMultipart, template: Compile) -> BodyRenderer:
     parts = [
-        (part, _compile_structure(part.value, template), template(part.filename) if part.filename else None)
+        (part, compile_json_data(part.value, template), template(part.filename) if part.filename else None)
         for part in spec.data
     ]
 

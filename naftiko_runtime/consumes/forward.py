@@ -6,12 +6,14 @@ A ``forward`` resource is a narrow proxy. What goes upstream is decided here, no
   remaining path is re-encoded segment by segment and may not contain ``..`` or ``.`` in any
   spelling, so a caller cannot climb above the base (``/proxy/..%2F..%2Fadmin`` is refused);
 * headers: only the ``trustedHeaders`` (case-insensitive), then the consumer's static header
-  parameters, then the consumer's own credentials (which replace any caller value of the same
+  and cookie parameters (a consumer cookie joins the caller's trusted ``Cookie``, replacing one of
+  the same name), then the consumer's own credentials (which replace any caller value of the same
   header). Hop-by-hop headers and ``Host`` never pass, trusted or not. A body travels with its entity
   headers (``Content-Type``, ``Content-Length``, ``Content-Encoding``), which describe the body, not
   the caller;
 * the body is streamed as it arrives; the answer is a :class:`ForwardedResponse` whose chunks are
-  read from the upstream as the caller consumes them.
+  read from the upstream as the caller consumes them. Its headers are the upstream's, less
+  hop-by-hop ones and ``Date``, which the server writing the answer sets itself (one ``Date``).
 
 Credentials that need a round trip (digest's challenge, OAuth2's token endpoint) cannot be applied to
 a request whose body is still streaming in; for those the body is read first and the answer is
@@ -28,11 +30,13 @@ from urllib.parse import quote, unquote, unquote_plus
 
 from multidict import CIMultiDict
 
+from ..errors import NaftikoError
 from ..expressions import MissingVariable
+from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumesHttp
 from ..spec.variables import BindNames, bind_text
 from .auth import Authenticator, PreparedRequest, build_authenticator
-from .encoding import encode_query
+from .encoding import cookie_header, encode_query
 from .transport import HttpClient, UpstreamResponse
 
 log = logging.getLogger("naftiko.forward")
@@ -110,6 +114,9 @@ class Forwarder:
         self.operation = operation
         self.client = client
         self.base = _render_base(base_uri, binds).rstrip("/")
+        reason = base_uri_problem(self.base, host=False)
+        if reason:  # unshown: it may come from a bind
+            raise NaftikoError(f"forward to {operation!r}: the base URI is {reason}")
         self.trusted = frozenset(h.strip().lower() for h in trusted_headers) - HOP_BY_HOP
         if authenticator is None:
             authentication = consumes.authentication if consumes is not None else None
@@ -118,7 +125,7 @@ class Forwarder:
         self.auth = authenticator
         # Digest and OAuth2 override ``send``: they need a full request they can send twice.
         self.round_trip = type(authenticator).send is not Authenticator.send
-        self.static_headers, self.static_query = _static_params(consumes, binds)
+        self.static_headers, self.static_query, self.static_cookies = _static_params(consumes, binds)
         self._dropped_query = frozenset(self.auth.supplied_query) | {k for k, _ in self.static_query}
 
     def prepare(
@@ -145,6 +152,9 @@ class Forwarder:
         request = PreparedRequest(self.operation, method, url, [], out, None)
         for name, value in self.static_headers:
             request.set_header(name, value)
+        if self.static_cookies:
+            caller = out.get(lowered.get("cookie", ""))
+            request.set_header("Cookie", _with_cookies(caller, self.static_cookies))
         request.query = list(self.static_query)
         self.auth.apply(request, {})
         if request.query:
@@ -179,7 +189,8 @@ class Forwarder:
 
 
 def relay_headers(headers: CIMultiDict[str] | Mapping[str, str] | Any) -> list[tuple[str, str]]:
-    """Upstream response headers fit to send back: no hop-by-hop ones; no stale length or encoding.
+    """Upstream response headers fit to send back: no hop-by-hop ones; no stale length or encoding;
+    no ``Date`` (the server that writes the answer adds its own, and an answer has one).
 
     The client library inflates compressed answers, so when the upstream sent ``Content-Encoding``
     the relayed body is the decoded one and neither that header nor ``Content-Length`` still holds.
@@ -189,7 +200,7 @@ def relay_headers(headers: CIMultiDict[str] | Mapping[str, str] | Any) -> list[t
     out = []
     for name, value in items:
         key = name.lower()
-        if key in HOP_BY_HOP or (encoded and key in ("content-encoding", "content-length")):
+        if key in HOP_BY_HOP or key == "date" or (encoded and key in ("content-encoding", "content-length")):
             continue
         out.append((name, value))
     return out
@@ -212,15 +223,15 @@ def _render_base(base_uri: str, binds: BindNames) -> str:
         return base_uri.strip()
 
 
-def _static_params(
-    consumes: ConsumesHttp | None, binds: BindNames
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """The consumer-level header and query parameters with a fixed value (binds allowed)."""
-    headers: list[tuple[str, str]] = []
-    query: list[tuple[str, str]] = []
+Pairs = tuple[tuple[str, str], ...]
+
+
+def _static_params(consumes: ConsumesHttp | None, binds: BindNames) -> tuple[Pairs, Pairs, Pairs]:
+    """The consumer-level header, query and cookie parameters with a fixed value (binds allowed)."""
+    found: dict[str, list[tuple[str, str]]] = {"header": [], "query": [], "cookie": []}
     for param in consumes.input_parameters if consumes is not None else ():
         text = param.value if param.value is not None else param.template
-        if text is None or param.in_ not in ("header", "query"):
+        if text is None or param.in_ not in found:
             continue
         if not isinstance(text, str):
             text = str(text).lower() if isinstance(text, bool) else str(text)
@@ -230,8 +241,19 @@ def _static_params(
             continue  # a value computed from a request's parameters: a forward has none
         if "\r" in value or "\n" in value:
             continue
-        (headers if param.in_ == "header" else query).append((param.name, value))
-    return tuple(headers), tuple(query)
+        found[param.in_].append((param.name, value))
+    return tuple(found["header"]), tuple(found["query"]), tuple(found["cookie"])
+
+
+def _with_cookies(caller: str | None, own: Pairs) -> str:
+    """The caller's ``Cookie`` value (when trusted) with the consumer's cookies set in it."""
+    names = {name for name, _ in own}
+    kept = [
+        part.strip()
+        for part in (caller or "").split(";")
+        if part.strip() and part.partition("=")[0].strip() not in names
+    ]
+    return "; ".join([*kept, cookie_header(dict(own))])
 
 
 def _without(query: str, names: Iterable[str]) -> str:

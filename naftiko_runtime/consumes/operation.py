@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,12 +23,15 @@ from ..errors import (
     InputError,
     InputProblem,
     InvocationError,
+    NaftikoError,
     UpstreamError,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
 from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
+from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
+from ..spec.models.base import whole_body
 from ..spec.variables import BindNames, fix_binds
 from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
@@ -60,10 +63,7 @@ class ParamPlan:
     required: bool
     description: str | None
     static: Template | None
-
-    @property
-    def whole_body(self) -> bool:
-        return self.location == "body" and self.name == "body"
+    whole_body: bool = False  # the entire request body (see spec.models.whole_body)
 
 
 @dataclass(slots=True)
@@ -107,6 +107,13 @@ class ConsumedCall:
         )
         path = resource.path + (operation.path or "")
         url_parts, self.path_variables = _compile_url(base_uri or consumes.base_uri, path, binds)
+        # `naftiko validate` checks a literal baseUri; one filled in from binds or given with
+        # --base-uri is checked here, before any request (the URL itself may be a secret: unshown).
+        reason = base_uri_problem(
+            "".join(t if kind == "literal" else "1" for kind, t in url_parts), host=False
+        )
+        if reason:
+            raise NaftikoError(f"consumes {consumes.namespace!r}: the base URI is {reason}")
         # The URL as a %-format (literal text escaped) and its variables, in order.
         literals, variables = [""], []
         for kind, text in url_parts:
@@ -118,6 +125,12 @@ class ConsumedCall:
         self._url_vars = tuple(variables)
         self._url_static = "".join(literals)
         self._url_format = "%s".join(literal.replace("%", "%%") for literal in literals)
+        # A placeholder of the URL cannot be left out, whatever its parameter says (`required: false`).
+        in_url = {canonical(v) for v in self.path_variables}
+        self.params = tuple(
+            replace(p, required=True) if p.location == "path" and p.key in in_url and not p.required else p
+            for p in self.params
+        )
         declared = {p.key for p in self.params}
         self.implicit_path_params = tuple(v for v in self.path_variables if canonical(v) not in declared)
         self._body: BodyRenderer | None = (
@@ -378,7 +391,11 @@ def _merge_params(binds: BindNames, *levels: tuple[ConsumedInputParameter, ...])
             merged[(canonical(param.name), param.in_)] = ParamPlan(
                 param.name, canonical(param.name), param.in_, param.type, required, param.description, static
             )
-    return tuple(merged.values())
+    whole = whole_body((p.name, p.location) for p in merged.values())
+    return tuple(
+        replace(p, whole_body=True) if p.location == "body" and p.name == whole else p
+        for p in merged.values()
+    )
 
 
 class _ConstantTemplate(Template):

@@ -30,6 +30,7 @@ from ..spec.models import (
     TemplateValue,
     WithValue,
 )
+from ..spec.models.base import whole_body
 from ..spec.variables import Reference, Scope, closest_name
 from .contract import InputSpec
 
@@ -39,8 +40,9 @@ def route_params(path: str) -> tuple[str, ...]:
     return tuple((m.group(1) or m.group(2)).strip() for m in PATH_PLACEHOLDER.finditer(path))
 
 
-def from_exposed(params: Iterable[ExposedInputParameter]) -> list[InputSpec]:
+def from_exposed(params: Sequence[ExposedInputParameter]) -> list[InputSpec]:
     out: dict[str, InputSpec] = {}
+    whole = whole_body((p.name, p.in_) for p in params if not (p.value and p.value.startswith("$")))
     for p in params:
         extract = p.value if p.value and p.value.startswith("$") else None
         default = p.value if p.value and not extract else None
@@ -52,7 +54,7 @@ def from_exposed(params: Iterable[ExposedInputParameter]) -> list[InputSpec]:
             p.description,
             p.in_,
             p.pattern,
-            whole_body=p.in_ == "body" and p.name == "body" and extract is None,
+            whole_body=p.in_ == "body" and p.name == whole and extract is None,
             default=default,
             extract=extract,
         )
@@ -180,6 +182,10 @@ def locate_for_rest(inputs: Sequence[InputSpec], route: Sequence[str], method: s
     for key, name in in_route.items():
         if key not in seen:
             located.append(InputSpec(name, "string", True, None, "path"))
+    # An inferred `body` that is the consumed operation's whole body is one member of the REST
+    # request body when other inputs were placed in the body beside it.
+    if whole_body((spec.name, spec.location) for spec in located) is None:
+        located = [_replace(spec, whole_body=False) if spec.whole_body else spec for spec in located]
     return located
 
 
@@ -195,6 +201,8 @@ def json_schema(inputs: Sequence[InputSpec]) -> dict[str, Any]:
             schema["items"] = dict(spec.items) if spec.items else {}
         if spec.pattern and spec.type == "string":
             schema["pattern"] = spec.pattern
+        if spec.location == "path" and spec.type in ("string", None):
+            schema["minLength"] = 1  # an empty path segment is refused (it would change the URL)
         if spec.default is not None:
             schema["default"] = spec.default
         properties[spec.name] = schema

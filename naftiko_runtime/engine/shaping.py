@@ -12,7 +12,12 @@ Within a parameter, ``mapping`` selects the source (``$`` is the root; a path th
 gives ``null``; several matches give an array) and ``properties`` / ``items`` shape it, each item's
 ``$`` being that element; a property with no ``mapping`` reads the field of its own name (a nested
 object with properties of its own reads its parent's source). ``value`` is a static value or a
-``{{...}}`` template over the inputs.
+``{{...}}`` template over the inputs, and takes precedence over ``mapping`` (the schema's rule);
+``const`` documents a value for schema-level checks and is not used at run time (the schema: "not
+used at runtime for value injection: use 'value' instead"). A named scalar ``items`` (the one
+entry of an orchestrated ``items`` list) is each element itself, or an object element's field of
+that name: ``labels: [{name: label, type: string}]`` over ``["bug"]`` or ``[{"label": "bug"}]``
+is ``["bug"]``.
 Scalars are converted to the declared type when that loses nothing, so a published output schema
 holds.
 """
@@ -46,8 +51,12 @@ class Shaper:
         return {key: build(data, inputs) for key, build in zip(self._keys, self._compiled, strict=True)}
 
     def schema(self) -> dict[str, Any] | None:
-        """The JSON Schema of the shaped value, when the outputs declare a structure."""
-        if not self.outputs or not any(o.properties or o.items for o in self.outputs):
+        """The JSON Schema of the shaped value, when the outputs declare a structure, or are typed
+        static values (a mock unit: what it returns is fully described by its outputs)."""
+        if not self.outputs:
+            return None
+        structured = any(o.properties or o.items for o in self.outputs)
+        if not structured and not all(o.type and o.is_static for o in self.outputs):
             return None
         if len(self.outputs) == 1:
             return _schema(self.outputs[0])
@@ -68,16 +77,15 @@ def _is_root(outputs: Sequence[OutputParameter]) -> bool:
         and not o.properties
         and o.items is None
         and o.value is None
-        and o.const is None
         and o.max_length is None
     )
 
 
 def _is_static(output: OutputParameter) -> bool:
+    if output.value is not None:
+        return True
     if output.mapping is not None:
         return False
-    if output.value is not None or output.const is not None:
-        return True
     if output.properties:
         return all(_is_static(child) for child in output.properties.values())
     if output.items is not None:
@@ -99,16 +107,16 @@ def _keys(outputs: Sequence[OutputParameter]) -> list[str]:
     return keys
 
 
-def _compile(output: OutputParameter, field: str | None = None):
-    """``field``: the property name when ``output`` is a property of an object."""
+def _compile(output: OutputParameter, field: str | None = None, *, element: bool = False):
+    """``field``: the property name when ``output`` is a property of an object; ``element``: when
+    ``output`` is an array's ``items``."""
     kind = output.type
-    if output.const is not None:
-        constant = output.const
-        return lambda _data, _inputs: constant
-    if output.mapping is None and output.value is not None:
+    if output.value is not None:
         return _static(output.value, kind)
     if output.mapping:
         select = compile_path(output.mapping).find
+    elif element and output.name and kind in _SCALARS and not output.properties and output.items is None:
+        select = _field_or_self(output.name)
     elif field is not None and not ((output.properties and kind in ("object", None)) or _is_static(output)):
         # A property with no mapping reads its parent's field of the same name (the spec form
         # ``titles: {type: array, mapping: {items: ...}}`` means the ``titles`` array); a nested
@@ -130,7 +138,7 @@ def _compile(output: OutputParameter, field: str | None = None):
 
         return build_object
     if kind == "array" or output.items is not None:
-        item = _compile(output.items) if output.items is not None else None
+        item = _compile(output.items, element=True) if output.items is not None else None
 
         static_item = output.items is not None and _is_static(output.items)
 
@@ -161,6 +169,16 @@ def _field(name: str):
         return data.get(name) if isinstance(data, dict) else None
 
     return select
+
+
+def _field_or_self(name: str):
+    def select(data: Any) -> Any:
+        return data.get(name) if isinstance(data, dict) else data
+
+    return select
+
+
+_SCALARS = frozenset({"string", "number", "integer", "boolean"})
 
 
 def _static(value: Any, kind: str | None):

@@ -15,10 +15,16 @@ from typing import Any, TypeVar
 
 V = TypeVar("V")
 
-__all__ = ["PATH_PLACEHOLDER", "NameIndex", "canonical", "canonical_index"]
+__all__ = ["PATH_PLACEHOLDER", "NameIndex", "canonical", "canonical_index", "path_shape"]
 
 PATH_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
 """A ``{x}`` or ``{{x}}`` placeholder in a consumed or exposed path; the name is group 1 or 2."""
+
+
+def path_shape(path: str) -> str:
+    """The path with its placeholders unnamed (``/ships/{}``): two paths of one shape match the same
+    requests, whatever their placeholders are called."""
+    return PATH_PLACEHOLDER.sub("{}", path)
 
 
 def canonical(name: str) -> str:

@@ -1,6 +1,7 @@
 """Wiring a capability for running: the :class:`Runtime`, and the servers built on it."""
 
 from .core import (
+    AmbiguousTarget,
     DynamicResource,
     McpPlan,
     PromptPlan,
@@ -13,6 +14,7 @@ from .core import (
 )
 
 __all__ = [
+    "AmbiguousTarget",
     "DynamicResource",
     "McpPlan",
     "PromptPlan",

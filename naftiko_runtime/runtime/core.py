@@ -111,6 +111,23 @@ class UnknownTarget(NaftikoError):
         super().__init__(f"no exposed unit or consumed operation named {target!r} (known: {listing})")
 
 
+class AmbiguousTarget(NaftikoError):
+    def __init__(self, target: str, candidates: list[str]) -> None:
+        self.target = target
+        self.candidates = candidates
+        super().__init__(
+            f"{target!r} names {len(candidates)} units: {', '.join(candidates)}; give the qualified name"
+        )
+
+
+_KINDS = {
+    "tool": "MCP tool",
+    "rest": "REST operation",
+    "function": "function",
+    "operation": "consumed operation",
+}
+
+
 class Runtime:
     """Everything needed to serve one capability document."""
 
@@ -247,18 +264,22 @@ class Runtime:
 
     def find(self, target: str) -> Unit:
         """A unit by qualified name (``adapter.unit``, ``aggregate.function``, ``namespace.operation``)
-        or by bare name (MCP tools first, then REST operations, then functions)."""
+        or by bare name: an exposed unit (MCP tool, REST operation), else an aggregate function
+        (which the tools that ``ref`` it are named after). A name that several units answer to is
+        :class:`AmbiguousTarget`, listing their qualified names: nothing is picked silently."""
         units = self.units()
-        for unit in units:
-            if unit.qualified == target:
-                return unit
+        matches = [unit for unit in units if unit.qualified == target]
         if target in self.calls:
             if target not in self._consumed_units:
                 self._consumed_units[target] = self.factory.consumed(target)
-            return self._consumed_units[target]
-        for unit in units:
-            if unit.name == target:
-                return unit
+            matches.append(self._consumed_units[target])
+        if not matches:
+            named = [unit for unit in units if unit.name == target]
+            matches = [unit for unit in named if unit.kind != "function"] or named
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AmbiguousTarget(target, [f"{_KINDS.get(u.kind, u.kind)} {u.qualified}" for u in matches])
         names = sorted({u.name for u in units} | set(self.calls))
         raise UnknownTarget(target, names)
 

@@ -27,6 +27,7 @@ import uvicorn
 from ..errors import NaftikoError
 from ..observability import AccessLog, Metrics
 from ..observability import flush as flush_logs
+from ..spec.addresses import overlap
 from ..spec.models import ControlExpose, McpExpose
 from .core import Runtime
 
@@ -141,17 +142,12 @@ def _check_conflicts(listeners: list[Listener]) -> None:
         if listener.port == 0:
             continue
         for other in seen.get(listener.port, []):
-            if _overlap(listener.host, other.host):
+            if overlap(listener.host, other.host):
                 raise ServeError(
                     f"two adapters on port {listener.port}: {other.kind} {other.namespace!r} "
                     f"({other.source}) and {listener.kind} {listener.namespace!r} ({listener.source})"
                 )
         seen.setdefault(listener.port, []).append(listener)
-
-
-def _overlap(a: str, b: str) -> bool:
-    wildcard = {"0.0.0.0", "::", ""}
-    return a == b or a in wildcard or b in wildcard
 
 
 def bind(listener: Listener) -> socket.socket:

@@ -7,6 +7,7 @@ This is where ``ref`` is merged (the adapter's own fields win), inputs are decla
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..consumes.operation import ConsumedCall
@@ -67,7 +68,10 @@ class UnitFactory:
         route: Sequence[str],
     ) -> Unit:
         fields, function = self._merged(operation)
-        declared = from_exposed([*resource_params, *operation.input_parameters])
+        params = [*resource_params, *operation.input_parameters]
+        declared = from_exposed(params)
+        if declared and function is not None:
+            declared = _function_requirements(declared, params, function)
         if declared:
             inputs = locate_for_rest(declared, route, operation.method)
         else:
@@ -246,6 +250,22 @@ def _hints(explicit: McpToolHints | None, semantics: Semantics | None) -> Hints 
     if not derived:
         return None
     return Hints(**derived)
+
+
+def _function_requirements(
+    inputs: list[InputSpec], params: Sequence[ExposedInputParameter], function: AggregateFunction
+) -> list[InputSpec]:
+    """A REST operation that re-declares a ``ref`` function's input (to place it in the request)
+    keeps the function's ``required`` unless it says ``required`` itself: the function's contract
+    holds on every adapter."""
+    required = {canonical(p.name): p.required for p in function.input_parameters}
+    explicit = {canonical(p.name) for p in params if p.required is not None}
+    return [
+        replace(spec, required=required[key])
+        if (key := canonical(spec.name)) in required and key not in explicit
+        else spec
+        for spec in inputs
+    ]
 
 
 def _safe(function: AggregateFunction | None) -> bool:

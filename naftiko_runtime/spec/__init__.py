@@ -2,5 +2,6 @@
 
 from .loader import LoadReport, check, check_text, load, loads
 from .models import Document
+from .together import check_files
 
-__all__ = ["Document", "LoadReport", "check", "check_text", "load", "loads"]
+__all__ = ["Document", "LoadReport", "check", "check_files", "check_text", "load", "loads"]

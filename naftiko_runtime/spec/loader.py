@@ -8,7 +8,7 @@ report (warnings included) for ``naftiko validate``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,11 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from ..locations import LocationError, resolve_location
-from .models import Document, SpecModel
+from .models import Document
 from .normalize import Normalizer
 from .source import DocPath, Source, YamlSyntaxError, format_path, parse_yaml, read_yaml
 from .validate import check_document
+from .walk import children, field_aliases
 
 
 @dataclass
@@ -30,6 +31,19 @@ class LoadReport:
     file: str
     document: Document | None
     problems: list[Problem] = field(default_factory=list)
+    locator: Callable[..., Problem] | None = field(default=None, repr=False, compare=False)
+
+    def refuse(self, path: DocPath, message: str, rule: str) -> None:
+        """Add an error found by a rule that spans several files (the document no longer loads)."""
+        assert self.locator is not None, "only a report of a document that was read can locate"
+        self.problems.append(self.locator(path, message, rule=rule))
+        self.document = None
+
+    def where(self, path: DocPath) -> str:
+        """``file:line`` of ``path``, for messages of other files' problems."""
+        assert self.locator is not None
+        found = self.locator(path, "")
+        return f"{found.file}:{found.line}"
 
     @property
     def errors(self) -> list[Problem]:
@@ -164,7 +178,7 @@ class _Loading:
         self.problems.sort(key=lambda p: (p.file != self.source.file, p.file, p.line, p.column))
         if any(p.severity == "error" for p in self.problems):
             document = None
-        return LoadReport(self.source.file, document, self.problems)
+        return LoadReport(self.source.file, document, self.problems, self.problem)
 
     def _build(
         self, data: dict[str, Any]
@@ -209,11 +223,11 @@ class _Loading:
                     key=True,
                 )
             )
-        for name, alias in _field_aliases(type(model)):
+        for name, alias in field_aliases(type(model)):
             value = getattr(model, name)
             if value is None or isinstance(value, (str, int, float, bool)):
                 continue
-            for sub_path, child in _children(value, (*path, alias)):
+            for sub_path, child in children(value, (*path, alias)):
                 self._unknown_keys(child, sub_path)
 
     # -- imports -----------------------------------------------------------------------------------
@@ -383,32 +397,6 @@ class _Pruned:
                 part = self._original_index(tuple(out), part)
             out.append(part)
         return tuple(out)
-
-
-_FIELD_ALIASES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
-
-
-def _field_aliases(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """``(attribute, key in the document)`` of each field of a model class, looked up once per class."""
-    found = _FIELD_ALIASES.get(model)
-    if found is None:
-        found = _FIELD_ALIASES[model] = tuple(
-            (name, info.alias or name) for name, info in model.model_fields.items()
-        )
-    return found
-
-
-def _children(value: Any, path: DocPath) -> Iterator[tuple[DocPath, BaseModel]]:
-    if isinstance(value, SpecModel):
-        yield path, value
-    elif isinstance(value, (tuple, list)):
-        for index, item in enumerate(value):
-            if isinstance(item, SpecModel):
-                yield (*path, index), item
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, SpecModel) and getattr(item, "kind", None) is None:
-                yield (*path, key), item
 
 
 def _model_errors(data: Any, errors: list[Any]) -> list[tuple[DocPath, str, bool]]:

@@ -88,14 +88,13 @@ _DIALECT_TEXT = {
     "info-title": "`info.title` read as `info.label`",
     "consumed-param-extras": "consumed input parameters carry `type`/`description`/`required`",
     "with-dialect-prefix": "`with` values `rest.x`/`tools.x` read as references to the unit's input `x`",
-    "dollar-dot-root": "JSONPath `$.` read as the root `$`",
     "wrapped-jsonpath": "JSONPath wrapped in `{{ }}` read as plain JSONPath",
     "rest-description": "`description` on a REST adapter",
     "capability-binds": "`binds` under `capability`",
     "auth-key": "`auth:` read as `authentication:`",
     "auth-type-alias": "authentication type spelled as a variant (`apiKey`, `header`) read as `apikey`",
     "mapping-object": "output `mapping: {properties|items: ...}` read as sibling `properties`/`items`",
-    "orchestrated-items-list": "orchestrated output `items` given as a list of named parameters",
+    "mapped-items-list": "`items` of a mapped output given as a list (the form of orchestrated outputs)",
     "prompt-messages": "prompt `messages` read as `template`",
     "body-type-alias": "request body `type` spelled as a variant (`form`) read as the spec's name",
     "param-type-alias": "parameter `type` outside the spec's set mapped to the nearest JSON type",
@@ -595,9 +594,12 @@ class Normalizer:
             if isinstance(mapping, dict) and isinstance(mapping.get("value"), str):
                 mapping["value"] = self._jsonpath(mapping["value"], (*path, "mappings", index, "value"))
         outputs = unit.get("outputParameters")
+        # The spec types outputs by the unit's mode: named orchestrated outputs (with `items` as a
+        # list) under `steps`; a `ref` takes any; mapped outputs otherwise.
+        orchestrated = bool(unit.get("steps")) or "ref" in unit
         for index, output in enumerate(outputs if isinstance(outputs, list) else []):
             if isinstance(output, dict):
-                self._output(output, (*path, "outputParameters", index))
+                self._output(output, (*path, "outputParameters", index), orchestrated)
 
     def _with(self, raw: Any, path: DocPath, context: _Context) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -646,7 +648,7 @@ class Normalizer:
                 p.get("name") if isinstance(p, dict) else str(p) for p in step["outputParameters"]
             ]
 
-    def _output(self, output: dict[str, Any], path: DocPath) -> None:
+    def _output(self, output: dict[str, Any], path: DocPath, orchestrated: bool = False) -> None:
         mapping = output.get("mapping")
         if isinstance(mapping, dict):
             self.dialect("mapping-object", (*path, "mapping"))
@@ -668,14 +670,18 @@ class Normalizer:
         if isinstance(properties, dict):
             for name, child in properties.items():
                 if isinstance(child, dict):
-                    self._output(child, (*path, "properties", name))
+                    self._output(child, (*path, "properties", name), orchestrated)
                 elif isinstance(child, str):
                     properties[name] = {"mapping": self._jsonpath(child, (*path, "properties", name))}
         items = output.get("items")
         if isinstance(items, list):
-            self.dialect("orchestrated-items-list", (*path, "items"))
+            if not orchestrated:
+                self.dialect("mapped-items-list", (*path, "items"))
             named = [i for i in items if isinstance(i, dict)]
-            if len(named) == 1 and not named[0].get("name"):
+            if len(named) == 1 and (not named[0].get("name") or _describes_element(named[0])):
+                # One entry describes the element itself (the spec requires it to have a name):
+                # `labels: {type: array, items: [{name: label, type: string}]}` is an array of
+                # strings. Several entries are the fields of an object element.
                 output["items"] = named[0]
             else:
                 output["items"] = {
@@ -684,7 +690,7 @@ class Normalizer:
                 }
             items = output["items"]
         if isinstance(items, dict):
-            self._output(items, (*path, "items"))
+            self._output(items, (*path, "items"), orchestrated)
         if output.get("type") is None:
             if isinstance(output.get("properties"), dict):
                 output["type"] = "object"
@@ -700,8 +706,7 @@ class Normalizer:
             self.dialect("wrapped-jsonpath", path)
             text = wrapped.group(1).strip()
         if text == "$.":
-            self.dialect("dollar-dot-root", path)
-            return "$"
+            return "$"  # the root, as the framework's own tutorials write it
         return text
 
     def _operation_id(self, operation: dict[str, Any], path: DocPath) -> None:
@@ -748,6 +753,15 @@ def _items(value: Any) -> list[Any]:
     """The entries of a list-valued key; anything else (a typo'd scalar or mapping) has none here, and
     the model reports it with its place."""
     return value if isinstance(value, list) else []
+
+
+def _describes_element(entry: dict[str, Any]) -> bool:
+    """A lone ``items`` entry that is a scalar, or carries its own structure, is the element."""
+    kind = _PARAM_TYPES.get(str(entry.get("type")).strip().lower())
+    return kind in _SCALAR_TYPES or "properties" in entry or "items" in entry
+
+
+_SCALAR_TYPES = frozenset({"string", "number", "integer", "boolean"})
 
 
 def _is_scalar(value: Any) -> bool:

@@ -32,12 +32,20 @@ def schema_problems(source: Source) -> list[Problem]:
 
 
 def _leaves(error: Any) -> list[Any]:
-    """A ``oneOf``/``anyOf`` failure nests one error list per branch; the branch that matched the
-    document deepest (fewest errors on a tie) is the one the author meant."""
+    """A ``oneOf``/``anyOf`` failure nests one error list per branch. The branch the author meant is
+    the one whose ``type`` the node declares (an adapter with ``type: rest`` is not a failed MCP
+    adapter), then the one that matched the document deepest (fewest errors on a tie)."""
     if not error.context:
         return [error]
     branches: dict[Any, list[Any]] = {}
     for child in error.context:
         branches.setdefault(child.relative_schema_path[0], []).append(child)
-    best = max(branches.values(), key=lambda errs: (max(len(e.absolute_path) for e in errs), -len(errs)))
+    own_type = (*error.absolute_path, "type")
+    declared = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator in ("const", "enum") and tuple(e.absolute_path) == own_type for e in errs)
+    ]
+    candidates = declared or list(branches.values())
+    best = max(candidates, key=lambda errs: (max(len(e.absolute_path) for e in errs), -len(errs)))
     return [leaf for child in best for leaf in _leaves(child)]

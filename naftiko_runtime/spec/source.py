@@ -8,6 +8,7 @@ cheaper than PyYAML's own (pure Python) constructor, so positions come for free.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 _BOOL_VALUES = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 _scalar_constructor = yaml.constructor.SafeConstructor()
+_INT_DIGITS = sys.get_int_max_str_digits() or 4300  # 0 means "no limit" (then 4300 is still plenty)
 
 
 @dataclass
@@ -286,7 +288,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         # Dates stay text: the spec types `created`/`modified` as strings.
         return text
     if tag == _INT:
-        if text.isdigit():
+        if text.isdigit() and len(text) <= _INT_DIGITS:
             return int(text)
         return _explicit(node, _scalar_constructor.construct_yaml_int, "an integer")
     if tag == _BOOL:
@@ -299,7 +301,15 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 def _explicit(node: yaml.ScalarNode, construct: Any, kind: str) -> Any:
-    """Implicit tags come from regular expressions that guarantee the value; `!!int abc` does not."""
+    """Implicit tags come from regular expressions that guarantee the value; `!!int abc` does not.
+
+    Python also refuses to read an integer of more than ``sys.get_int_max_str_digits()`` digits (a
+    guard against quadratic conversion); such a literal is refused here, where it can be located.
+    """
+    digits = sum(char.isdigit() for char in node.value) if node.tag == _INT else 0
+    if digits > _INT_DIGITS:
+        reason = f"an integer of {digits} digits is longer than the {_INT_DIGITS} digits a number may have"
+        raise yaml.constructor.ConstructorError(None, None, reason, node.start_mark)
     try:
         return construct(node)
     except ValueError:

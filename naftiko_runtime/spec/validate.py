@@ -14,6 +14,9 @@ from xml.dom import minidom
 from xml.parsers.expat import ExpatError
 
 from ..binds import declared_variables
+from .addresses import check_addresses
+from .identifiers import check_identifiers
+from .jsonpaths import check_jsonpaths
 from .models import (
     BodyText,
     ControlExpose,
@@ -40,7 +43,6 @@ _SCHEMA_FORMATS = frozenset({"avro"})  # outputRawFormat values that cannot deco
 # embeddable engine on PyPI.
 SCRIPT_LANGUAGES = {"python", "javascript"}
 _SCRIPT_SEGMENT = re.compile(r"[a-zA-Z0-9._-]+")
-_WILDCARD_HOSTS = {None, "", "0.0.0.0", "::", "*"}
 
 
 class Checker:
@@ -192,15 +194,12 @@ class Checker:
     def _exposes(self) -> None:
         capability = self.doc.capability
         assert capability is not None
-        listeners: dict[int, list[tuple[str | None, DocPath]]] = {}
         controls = 0
         rest_ops: dict[str, set[str]] = {}
         mcp_tools: dict[str, set[str]] = {}
         for index, expose in enumerate(capability.exposes):
             path = ("capability", "exposes", index)
             stdio = isinstance(expose, McpExpose) and expose.transport == "stdio"
-            if expose.port is not None and not stdio:
-                listeners.setdefault(expose.port, []).append((expose.address, path))
             if isinstance(expose, ControlExpose):
                 controls += 1
                 if controls > 1:
@@ -215,21 +214,6 @@ class Checker:
                 mcp_tools[expose.namespace] = self._mcp(expose, path)
             if stdio and expose.port is not None:
                 self.warn((*path, "port"), "`port` is ignored when `transport` is stdio", "schema")
-        for port, owners in listeners.items():
-            for i, (address, path) in enumerate(owners):
-                for other_address, other_path in owners[:i]:
-                    if (
-                        address == other_address
-                        or address in _WILDCARD_HOSTS
-                        or other_address in _WILDCARD_HOSTS
-                    ):
-                        self.error(
-                            (*path, "port"),
-                            f"port {port} is already used by the adapter at "
-                            f"{self.locate(other_path)}; two adapters cannot listen on one address and port",
-                            "port-conflict",
-                        )
-                        break
         for index, expose in enumerate(capability.exposes):
             if isinstance(expose, SkillExpose):
                 self._skill(expose, ("capability", "exposes", index), rest_ops, mcp_tools)
@@ -259,8 +243,6 @@ class Checker:
             tpath = (*path, "tools", index)
             self._unit(tool, tpath)
             name = tool.name or (self.functions[tool.ref].name if tool.ref in self.functions else None)
-            if name in names:
-                self.warn((*tpath, "name"), f"duplicate tool name {name!r}", "duplicate-name")
             if name:
                 names.add(name)
             if tool.mode == "mock" and not any(
@@ -315,8 +297,6 @@ class Checker:
         seen: dict[str, str] = {}
         for index, step in enumerate(steps):
             spath = (*path, "steps", index)
-            if step.name in seen:
-                self.warn((*spath, "name"), f"duplicate step name {step.name!r}", "duplicate-name")
             if isinstance(step, StepCall):
                 self._call(step.call, (*spath, "call"))
             elif isinstance(step, StepLookup) and seen.get(step.index) != "call":
@@ -486,3 +466,6 @@ def check_document(
 ) -> None:
     """Run every semantic rule, reporting through ``error(path, message, rule)`` / ``warn(...)``."""
     Checker(document, data, error, warn, locate).run()
+    check_identifiers(document, error, locate)
+    check_jsonpaths(document, error)
+    check_addresses(document, error, locate)

@@ -40,9 +40,9 @@ def test_validate_a_good_file(capsys) -> None:
     code, out, err = run(capsys, "validate", str(SEED))
     assert code == 0
     lines = out.splitlines()
-    assert f"{SEED}: ok (4 warnings)" in lines
-    assert lines[-1] == "1 file: 1 ok, 0 with errors (0 errors, 4 warnings)"
-    assert sum(": warning: " in line for line in lines) == 4
+    assert f"{SEED}: ok (3 warnings)" in lines
+    assert lines[-1] == "1 file: 1 ok, 0 with errors (0 errors, 3 warnings)"
+    assert sum(": warning: " in line for line in lines) == 3
     assert err == ""
 
 
@@ -50,8 +50,8 @@ def test_quiet_hides_warnings_but_not_the_verdict(capsys) -> None:
     code, out, _ = run(capsys, "validate", "-q", str(SEED))
     assert code == 0
     assert out.splitlines() == [
-        f"{SEED}: ok (4 warnings)",
-        "1 file: 1 ok, 0 with errors (0 errors, 4 warnings)",
+        f"{SEED}: ok (3 warnings)",
+        "1 file: 1 ok, 0 with errors (0 errors, 3 warnings)",
     ]
 
 
@@ -71,7 +71,7 @@ def test_one_bad_file_among_good_ones_fails_the_run(capsys, tmp_path: Path) -> N
     assert lines[1].startswith(f"{bad}:{line}:")
     assert ": error: capability.exposes[0].resources[1].operations[0].call: call 'nowhere.cancel'" in lines[1]
     assert f"{bad}: ok" not in out
-    assert lines[-1] == "2 files: 1 ok, 1 with errors (2 errors, 4 warnings)"
+    assert lines[-1] == "2 files: 1 ok, 1 with errors (2 errors, 3 warnings)"
     assert len(lines) == 4  # two errors (REST + MCP), no `ok` line for the bad file, the summary
 
 
@@ -95,7 +95,10 @@ def test_a_missing_file_is_reported_not_raised(capsys, tmp_path: Path) -> None:
 def test_a_directory_argument_validates_its_yaml_files(capsys, tmp_path: Path) -> None:
     (tmp_path / "nested").mkdir()
     shutil.copy(MINIMAL, tmp_path / "a.yaml")
-    shutil.copy(MINIMAL, tmp_path / "nested" / "b.yml")
+    # Files of one directory are served together: the copy listens on a port of its own.
+    (tmp_path / "nested" / "b.yml").write_text(
+        MINIMAL.read_text(encoding="utf-8").replace("port: 9090", "port: 9091"), encoding="utf-8"
+    )
     (tmp_path / "notes.txt").write_text("not yaml: [", encoding="utf-8")
     broken(tmp_path / "nested", "c.yaml")
     code, out, _ = run(capsys, "validate", "-q", str(tmp_path))
@@ -111,7 +114,7 @@ def test_json_format_for_tools(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "validate", "--format", "json", str(SEED), str(bad))
     assert code == 1
     report = json.loads(out)
-    assert report["summary"] == {"files": 2, "ok": 1, "errors": 2, "warnings": 8}
+    assert report["summary"] == {"files": 2, "ok": 1, "errors": 2, "warnings": 6}
     good, refused = report["files"]
     assert (good["file"], good["ok"]) == (str(SEED), True)
     assert {p["severity"] for p in good["problems"]} == {"warning"}
@@ -253,14 +256,14 @@ def test_console_script_validate_and_inspect(tmp_path: Path) -> None:
 
     good = naftiko("validate", str(SEED))
     assert good.returncode == 0, good.stderr
-    assert good.stdout.splitlines()[-1] == "1 file: 1 ok, 0 with errors (0 errors, 4 warnings)"
+    assert good.stdout.splitlines()[-1] == "1 file: 1 ok, 0 with errors (0 errors, 3 warnings)"
 
     bad_file = broken(tmp_path)
     bad = naftiko("validate", "-q", str(bad_file), str(tmp_path / "missing.yaml"))
     assert bad.returncode == 1
     assert "Traceback" not in bad.stdout + bad.stderr
     assert f"{tmp_path / 'missing.yaml'}: error: file not found" in bad.stdout
-    assert bad.stdout.splitlines()[-1] == "2 files: 0 ok, 2 with errors (3 errors, 4 warnings)"
+    assert bad.stdout.splitlines()[-1] == "2 files: 0 ok, 2 with errors (3 errors, 3 warnings)"
 
     tabbed = tmp_path / "tabbed.yaml"
     tabbed.write_text("naftiko: 1.0.0-alpha2\ncapability:\n\tconsumes: []\n", encoding="utf-8")

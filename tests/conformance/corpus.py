@@ -309,8 +309,12 @@ def plan_file(file_id: int, path: Path, root: Path) -> FilePlan:
         return plan
     plan.units = _units(plan, document)
     plan.auth = _credentials(document)
-    try:  # a valid document the runtime cannot build is the runtime's failure, not the file's
-        Runtime.build(document, RuntimeOptions(environ=plan.environ))
+    # A valid document the runtime cannot build is the runtime's failure, not the file's. Built as
+    # it is served: every consumed namespace sent to the stand-in (placeholder bind values are not
+    # base URIs: a port read from a bind would not be a number).
+    stand_in = dict.fromkeys(plan.namespaces, "http://127.0.0.1:9")
+    try:
+        Runtime.build(document, RuntimeOptions(environ=plan.environ, base_uris=stand_in))
     except NaftikoError as exc:
         plan.failure = f"the runtime cannot build it: {exc}"
     return plan

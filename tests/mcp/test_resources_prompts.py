@@ -205,7 +205,8 @@ def test_prompt_substitution_is_one_pass(url: str) -> None:
 
 def test_optional_prompt_argument_left_out(url: str) -> None:
     got = result(url, "prompts/get", {"name": "review-run", "arguments": {"run_id": "7"}})
-    assert got["messages"][0]["content"]["text"] == "Please review run 7 focusing on {focus}."
+    # An optional argument left out is empty text (the rule for every unset optional input).
+    assert got["messages"][0]["content"]["text"] == "Please review run 7 focusing on ."
 
 
 def test_prompt_errors(url: str) -> None:

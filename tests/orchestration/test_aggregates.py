@@ -73,9 +73,10 @@ TOOLS = """
                 - {name: imo, in: path, type: string}
 """
 
+# `crew` declares one scalar items entry: an array of names (each crew object's `fullName`).
 EXPECTED = {
     "name": "Northern Star",
-    "crew": [{"fullName": "Erik Lindström"}, {"fullName": "Aiko Tanaka"}],
+    "crew": ["Erik Lindström", "Aiko Tanaka"],
 }
 
 

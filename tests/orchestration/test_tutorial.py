@@ -7,13 +7,14 @@ stand-ins. Units are invoked directly, so the MCP ``authentication`` plays no pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
 
 from naftiko_runtime.engine.contract import Hints
-from naftiko_runtime.runtime import Runtime, RuntimeOptions
+from naftiko_runtime.runtime import AmbiguousTarget, Runtime, RuntimeOptions
 from naftiko_runtime.spec.loader import load
 
 from .conftest import TUTORIAL
@@ -140,7 +141,13 @@ async def test_step_9_aggregate_ref_with_derived_hints(tutorial, yard):
 async def test_step_11_voyage_manifest_over_mcp_and_rest(tutorial, yard):
     async with tutorial("step-11-shipyard-fleet-manifest.yml") as runtime:
         assert [t.name for t in runtime.mcp[0].tools][-2:] == ["get-ship-with-crew", "get-voyage-manifest"]
-        manifest = (await runtime.invoke("get-voyage-manifest", {"voyageId": "VOY-2026-042"})).value
+        with pytest.raises(
+            AmbiguousTarget, match=re.escape("MCP tool shipyard-tools.get-voyage-manifest, REST operation")
+        ):
+            runtime.find("get-voyage-manifest")  # a tool and a REST operation of that name
+        manifest = (
+            await runtime.invoke("shipyard-tools.get-voyage-manifest", {"voyageId": "VOY-2026-042"})
+        ).value
         requested = sorted(yard.registry.paths)
         yard.clear()
         flat = (await runtime.invoke("shipyard-api.get-voyage-manifest", {"voyageId": "VOY-2026-042"})).value

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,11 +20,12 @@ def _busy(port: int) -> bool:
 
 
 def test_demo_starts_answers_every_printed_example_and_stops() -> None:
-    busy = [port for port in (8000, 8080, 9090) if _busy(port)]
+    busy = [port for port in (8080, 9090) if _busy(port)]
     if busy:
-        pytest.skip(f"the demo needs ports 8000, 8080 and 9090; in use here: {busy}")
+        pytest.skip(f"the demo needs ports 8080 and 9090; in use here: {busy}")
+    standin = free_port()  # --standin-port: the printed stdio configuration must follow it
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "demo.py"), "--check"],
+        [sys.executable, str(ROOT / "examples" / "demo.py"), "--check", "--standin-port", str(standin)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -33,4 +36,6 @@ def test_demo_starts_answers_every_printed_example_and_stops() -> None:
     assert "curl -s 'http://127.0.0.1:8080/v1/api/prompts/1/versions/1/inference-runs" in result.stdout
     assert '"url": "http://127.0.0.1:9090/mcp"' in result.stdout
     assert "--stdio" in result.stdout
-    assert not any(_busy(port) for port in (8000, 8080, 9090)), "the demo left a server running"
+    assert f"=http://127.0.0.1:{standin}" in result.stdout
+    assert "127.0.0.1:8000" not in result.stdout
+    assert not any(_busy(port) for port in (standin, 8080, 9090)), "the demo left a server running"

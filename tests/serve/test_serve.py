@@ -259,7 +259,9 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path, upstream: SlowUpstream) ->
     assert "Traceback" not in result.stderr
 
 
-def test_two_capabilities_on_one_port_name_both_adapters(tmp_path: Path, upstream: SlowUpstream) -> None:
+def test_two_capabilities_on_one_port_is_a_located_error_naming_both_files(
+    tmp_path: Path, upstream: SlowUpstream
+) -> None:
     first, ports = write_capability(tmp_path, upstream)
     other_dir = tmp_path / "other"
     other_dir.mkdir()
@@ -272,8 +274,11 @@ def test_two_capabilities_on_one_port_name_both_adapters(tmp_path: Path, upstrea
         env={**os.environ, "ECHO_TOKEN": "x", "CONTROL_TOKEN": "y"},
     )
     assert result.returncode == 2
-    assert f"two adapters on port {ports['rest_port']}" in result.stderr
-    assert str(first) in result.stderr and str(second) in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "already used" in line]
+    assert line.startswith(f"{second}:") and ": error: " in line
+    assert f"port {ports['rest_port']} is already used by the adapter at" in line
+    assert f"({first}:" in line
+    assert "Traceback" not in result.stderr
 
 
 def test_a_missing_bind_value_is_named_without_a_traceback(tmp_path: Path, upstream: SlowUpstream) -> None:

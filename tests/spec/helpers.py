@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from naftiko_runtime.errors import Problem
-from naftiko_runtime.spec import LoadReport, check_text
+from naftiko_runtime.spec import Document, LoadReport, check_text
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared").resolve()
@@ -127,3 +127,13 @@ def assert_located(problem: Problem) -> None:
     assert problem.column >= 1, problem.format()
     if problem.rule not in DOCUMENT_LEVEL_RULES:
         assert problem.path, problem.format()
+
+
+def placeholder_environ(document: Document) -> dict[str, str]:
+    """A value for every environment variable a document's binds read ("1": a token, a host label and
+    a port alike), so that a document can be built and started without its real secrets."""
+    names: dict[str, str] = {}
+    for bind in document.all_binds:
+        for variable, key in (bind.keys or {}).items():
+            names[variable] = names[str(key)] = "1"
+    return names

@@ -21,6 +21,7 @@ _PULUMI = "corpus/api-evangelist-providers/pulumi/"
 _NUTANIX = "corpus/api-evangelist-providers/nutanix/"
 _INDEX = "corpus/api-search-capabilities-index/"
 _FRAMEWORK = "conformance/naftiko-framework-1.0.0-alpha2/"
+_GITHUB_SCANNER = "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml"
 
 # Generated provider files whose consumes block has `baseUri: ''`: no upstream to call.
 _EMPTY_BASE_URI = [
@@ -121,8 +122,9 @@ EXPECTED_REFUSALS: dict[str, str | frozenset[str]] = {
     **dict.fromkeys(_NOT_NAFTIKO, "not-naftiko"),
     # The framework's own negative fixture: a tool `ref` to `unknown.nonexistent`.
     _FRAMEWORK + "src/test/resources/aggregates/aggregate-invalid-ref.yaml": "unknown-ref",
-    # Calls `github.search-swagger`...: those are resource names; each resource's operation is `search`.
-    "corpus/api-evangelist-naftiko/github-artifact-scanner.yaml": "unknown-call",
+    # Calls `github.search-swagger`...: those are resource names; each resource's operation is
+    # `search`, eight operations of one name in one namespace (no call could tell them apart).
+    _GITHUB_SCANNER: frozenset({"unknown-call", "duplicate-name"}),
     # Calls `zeebe.*` while the only consumes namespace is `api`; and its bearer token is
     # `{{TOKEN}}`, which no bind declares (it would go out as `Bearer `).
     _INDEX + "zeebe--process-orchestration.yaml": frozenset({"unknown-call", "undeclared-bind-variable"}),
@@ -132,6 +134,9 @@ EXPECTED_REFUSALS: dict[str, str | frozenset[str]] = {
     _INDEX + "orion--orion-capability.yaml": "undeclared-bind-variable",
     # Calls `pro-hcm.*`, which only a non-spec root `imports:` of a file not in the corpus would declare.
     _INDEX + "ukg--hr-administration.yaml": "unknown-call",
+    # Two REST operations on `GET /v1/customer-accounts` (and two on `GET /v1/dns-zones`): the second
+    # of each pair could never be reached.
+    _INDEX + "rackspace-technology--cloud-account-operations.yaml": "duplicate-name",
     # A `workers-kv` consumes entry and calls into an invented `orchestration:` section.
     "corpus/api-evangelist-providers/cloudflare/cloudflare-agent-onboarding.yaml": frozenset(
         {"unsupported-type", "unknown-call"}
@@ -205,7 +210,7 @@ def test_corpus_is_large_and_mostly_loads() -> None:
     [
         (_EMPTY_BASE_URI[0], 19, "baseUri"),
         (_UNDECLARED_BIND_VARIABLE[1], 52, "{{env.NUTANIX_USER}}"),
-        ("corpus/api-evangelist-naftiko/github-artifact-scanner.yaml", 185, "github.search-swagger"),
+        (_GITHUB_SCANNER, 66, "duplicate operation name 'search'"),
         (_INDEX + "zeebe--process-orchestration.yaml", 175, "{{TOKEN}}"),
         (_INDEX + "kubernetes--kubernetes-capability.yaml", 22, "{{KUBERNETES_TOKEN}}"),
         (

@@ -752,23 +752,25 @@ def test_output_value_that_is_a_jsonpath_becomes_a_mapping() -> None:
     assert (path.value, path.mapping) == (None, "$.x")
 
 
-def test_orchestrated_items_list_becomes_an_object_of_named_properties() -> None:
+def test_orchestrated_items_list_is_the_spec_form_and_one_entry_describes_the_element() -> None:
     text = document(
         exposes=mcp(
             "- name: t\n  steps:\n  - {type: call, name: s, call: api.list-items}\n"
             "  outputParameters:\n  - name: members\n    type: array\n    items:\n"
             "    - {name: login, type: string}\n    - {name: id, type: number}\n"
             "  - name: single\n    type: array\n    items:\n    - {type: string}\n"
+            "  - name: labels\n    type: array\n    items:\n    - {name: label, type: string}\n"
         )
     )
     found = report(text)
-    members, single = found.document.capability.exposes[0].tools[0].output_parameters
+    members, single, labels = found.document.capability.exposes[0].tools[0].output_parameters
     assert members.items.type == "object"
     assert list(members.items.properties) == ["login", "id"]
     assert members.items.properties["id"].type == "number"
     assert (single.items.type, single.items.properties) == ("string", None)
-    (warning,) = [p for p in found.warnings if p.rule == "dialect:orchestrated-items-list"]
-    assert warning.line == line_of(text, "    items:")
+    # The spec requires a name on every entry: a lone scalar entry still describes a scalar element.
+    assert (labels.items.type, labels.items.name, labels.items.properties) == ("string", "label", None)
+    assert not [p for p in found.warnings if p.rule.startswith("dialect:")]
 
 
 def test_output_parameter_with_a_wrong_type_is_read_as_string_with_a_warning() -> None:

@@ -490,10 +490,6 @@ def test_a_prompt_message_with_content_and_call() -> None:
             "unknown-namespace",
         ),
         (
-            document(exposes=mcp("- {name: t, call: api.list-items}\n- {name: t, call: api.get-item}\n")),
-            "duplicate-name",
-        ),
-        (
             document(
                 exposes="- type: skill\n  namespace: s\n  port: 8090\n  skills:\n  - name: k\n"
                 "    tools:\n    - {name: t, from: {sourceNamespace: nowhere, action: a}}\n"
@@ -507,7 +503,6 @@ def test_a_prompt_message_with_content_and_call() -> None:
         "unsupported-auth",
         "unsupported-format",
         "forward-target",
-        "duplicate-tool",
         "skill-source",
     ],
 )

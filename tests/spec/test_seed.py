@@ -19,6 +19,7 @@ from naftiko_runtime.spec.models import (
     StaticValue,
 )
 from naftiko_runtime.spec.models import InputRef as Ref
+from naftiko_runtime.spec.models.base import whole_body
 
 from .helpers import SEED, SEED_TEXT, line_of, needs_seed_text
 
@@ -55,7 +56,6 @@ def test_seed_validates_with_warnings_only() -> None:
     assert report.errors == []
     # Only the generated dialect is reported, once per form.
     assert {p.rule for p in report.warnings} == {
-        "dialect:dollar-dot-root",
         "dialect:consumed-param-extras",
         "dialect:rest-description",
         "dialect:with-dialect-prefix",
@@ -100,7 +100,9 @@ def test_seed_consumes_three_operations_with_typed_parameters(seed) -> None:
     _, create = consumes.find_operation("create")
     assert create.method == "POST"
     body = create.input_parameters[-1]
-    assert body.is_whole_body and body.required is False
+    assert (body.name, body.in_, body.required) == ("body", "body", False)
+    # The single body parameter, named `body`: the whole request body.
+    assert whole_body((p.name, p.in_) for p in create.input_parameters) == "body"
     _, cancel = consumes.find_operation("cancel")
     assert cancel.input_parameters[0].name == "inference_run_id"
 

@@ -70,12 +70,14 @@ class PromptIndex:
             raise RpcError(
                 INVALID_PARAMS, f"Invalid params: missing required argument(s) for '{name}': {names}"
             )
+        # A declared argument left out is empty text, as every unset optional input is.
+        filled = {**arguments, **{a.name: "" for a in entry.arguments if arguments.get(a.name) is None}}
         messages = []
         for message in entry.messages:
             if message.invocable is not None:
                 text = await _dynamic_text(entry.name, message.invocable, arguments)
             else:
-                text = substitute(message.text or "", arguments)
+                text = substitute(message.text or "", filled)
             messages.append({"role": message.role, "content": {"type": "text", "text": text}})
         result: dict[str, Any] = {"messages": messages}
         if entry.description:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
-from ...expressions.names import PATH_PLACEHOLDER
+from ...expressions.names import PATH_PLACEHOLDER, path_shape
 
 # What may stay unencoded in a literal path: RFC 3986 pchar, plus the separator.
 _LITERAL_SAFE = "/-._~!$&'()*+,;=:@%"
@@ -48,7 +48,7 @@ class PathTemplate:
     @property
     def shape(self) -> str:
         """The path with placeholders unnamed: two templates of one shape match the same requests."""
-        return "".join(value if kind == "literal" else "{}" for kind, value in self.parts)
+        return path_shape(self.text)
 
     @property
     def openapi(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -31,3 +32,14 @@ def split_call(call: str) -> tuple[str, str]:
     """``namespace.operation`` → ``(namespace, operation)``; the loader has already checked the form."""
     namespace, _, operation = call.partition(".")
     return namespace, operation
+
+
+def whole_body(parameters: Iterable[tuple[str, str | None]]) -> str | None:
+    """The name of the parameter that is the entire request body, given ``(name, location)`` pairs.
+
+    An ``in: body`` parameter named ``body`` is the whole body only when it is the single body
+    parameter; beside others it is one member, like them (GitHub's issue payload is
+    ``{"title", "body"}``). ``None`` when the body, if any, is an object of members.
+    """
+    bodies = [name for name, location in parameters if location == "body"]
+    return "body" if bodies == ["body"] else None

@@ -24,11 +24,6 @@ class ConsumedInputParameter(SpecModel):
     description: str | None = None
     required: bool | None = None
 
-    @property
-    def is_whole_body(self) -> bool:
-        """``in: body`` named ``body`` carries the entire payload, not one field of it."""
-        return self.in_ == "body" and self.name == "body"
-
 
 class BodyJson(SpecModel):
     type: Literal["json"] = "json"

@@ -20,14 +20,15 @@ class OutputParameter(SpecModel):
     description: str | None = None
     mapping: str | None = None  # JSONPath, "$" is the root
     value: Any = None  # static value or {{template}}; mock capabilities use it
-    const: Any = None
+    const: Any = None  # schema-level documentation only: "not used at runtime" (the spec)
     max_length: int | None = None
     properties: dict[str, OutputParameter] | None = None
     items: OutputParameter | None = None
 
     @property
     def is_static(self) -> bool:
-        return self.value is not None and self.mapping is None
+        """``value`` takes precedence over ``mapping`` (the schema's rule)."""
+        return self.value is not None
 
 
 class ConsumedOutputParameter(SpecModel):

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from naftiko_runtime.spec import check
+
 from .paths import REPO
 
 LOOPBACK = "127.0.0.1"
@@ -58,10 +60,14 @@ def serve_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def base_uri_args(base_uris: Mapping[str, str]) -> list[str]:
+def base_uri_args(base_uris: Mapping[str, str], document: Path) -> list[str]:
+    """``--base-uri`` for each namespace the document consumes (naftiko refuses any other)."""
+    loaded = check(document).document
+    consumed = {c.namespace for c in loaded.all_consumes} if loaded is not None else set(base_uris)
     args: list[str] = []
     for namespace, url in base_uris.items():
-        args += ["--base-uri", f"{namespace}={url}"]
+        if namespace in consumed:
+            args += ["--base-uri", f"{namespace}={url}"]
     return args
 
 
@@ -123,7 +129,7 @@ class Serve:
             "warning",
             "--shutdown-timeout",
             "1",
-            *base_uri_args(self.base_uris),
+            *base_uri_args(self.base_uris, self.document),
             *self.extra_args,
         )
         with self.log_path.open("wb") as log:
@@ -346,5 +352,5 @@ class StdioServer:
 def stdio_argv(document: Path, base_uris: Mapping[str, str]) -> list[str]:
     """The command line a desktop MCP client is configured with."""
     return naftiko_argv(
-        "serve", "--stdio", str(document), "--log-level", "warning", *base_uri_args(base_uris)
+        "serve", "--stdio", str(document), "--log-level", "warning", *base_uri_args(base_uris, document)
     )
