@@ -45,3 +45,25 @@ def parse_base_uris(values: list[str]) -> dict[str, str]:
             raise ValueError(f"--base-uri {value!r}: expected NAMESPACE=http(s)://host[:port][/path]")
         out[namespace.strip()] = url.strip()
     return out
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: an integer ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An ``argparse`` type: a number of seconds ≥ 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds ≥ 0, got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds ≥ 0, got {text!r}")
+    return value

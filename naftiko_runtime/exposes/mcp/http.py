@@ -29,7 +29,15 @@ from starlette.types import Receive, Scope, Send
 from ..oauth import WELL_KNOWN_PREFIX
 from .auth import Denial, Guard, OAuth2Guard, OriginPolicy, StaticGuard
 from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, McpCatalog, McpSecurity, OAuth2Auth
-from .jsonrpc import HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, RpcError, encode, error_message
+from .jsonrpc import (
+    HEADER_MISMATCH,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    RpcError,
+    encode,
+    error_message,
+)
 from .protocol import McpProtocol
 
 logger = logging.getLogger("naftiko.mcp")
@@ -138,6 +146,23 @@ class McpEndpoint:
             await _send(send, 200, _SSE + cors, b"event: message\ndata: " + payload + b"\n\n")
         else:
             await _send(send, reply.status, _JSON + cors, payload)
+
+
+def interrupted_by_shutdown(body: bytes, timeout: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer to a request still running when the server's shutdown timeout ran out: a JSON-RPC
+    error for the request's ``id`` (read from its ``body``), at 503, which clients surface as the
+    request's error."""
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError):
+        message = None
+    request_id = message.get("id") if isinstance(message, dict) else None
+    error = RpcError(
+        INTERNAL_ERROR,
+        f"the server shut down before this request finished (shutdown timeout {timeout:g} s); "
+        "whether it took effect is unknown: retry it only if it is safe to repeat",
+    )
+    return 503, list(_JSON), encode(error_message(request_id, error))
 
 
 def _wants_sse(accept: str | None) -> bool | None:
