@@ -110,7 +110,10 @@ class Traffic:
             self._started.set()
             await asyncio.gather(
                 *(self._rest_worker(n) for n in range(self.rest_workers)),
-                *(self._mcp_worker(client, mode) for client, mode in zip(clients, self.mcp_modes, strict=True)),
+                *(
+                    self._mcp_worker(client, mode)
+                    for client, mode in zip(clients, self.mcp_modes, strict=True)
+                ),
             )
 
     async def _rest_worker(self, worker: int) -> None:
@@ -125,7 +128,9 @@ class Traffic:
                     if answer.status_code == 200 and answer.json().get("id") == item:
                         self.rest.ok += 1
                     else:
-                        self.rest.failures.append(f"GET /items/{item}: {answer.status_code} {answer.text[:200]}")
+                        self.rest.failures.append(
+                            f"GET /items/{item}: {answer.status_code} {answer.text[:200]}"
+                        )
                 except (httpx.HTTPError, ValueError) as exc:
                     self.rest.failures.append(f"GET /items/{item}: {exc!r}")
                 await asyncio.sleep(self.pause)
