@@ -115,10 +115,13 @@ def write_capability(directory: Path, upstream: str, *, rest_auth: str = "", mcp
 
 @dataclass
 class Replica:
-    """One ``naftiko serve`` process; ``ports`` by adapter type once :meth:`wait_ready` returned."""
+    """One ``naftiko serve`` process; ``ports`` by adapter type once :meth:`wait_ready` returned.
+
+    ``capability``: the file (or files) it serves.
+    """
 
     name: str
-    capability: Path
+    capability: Path | Sequence[Path]
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
     args: Sequence[str] = ()
@@ -135,7 +138,8 @@ class Replica:
 
     def start(self) -> Replica:
         self.ready_file.unlink(missing_ok=True)
-        command = [NAFTIKO, "serve", str(self.capability), "--any-port", "--ready-file", str(self.ready_file)]
+        paths = [self.capability] if isinstance(self.capability, Path) else list(self.capability)
+        command = [NAFTIKO, "serve", *map(str, paths), "--any-port", "--ready-file", str(self.ready_file)]
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
                 [*command, "--log-format", "json", *self.args],
