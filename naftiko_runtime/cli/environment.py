@@ -80,9 +80,10 @@ def _one(action: argparse.Action, name: str, raw: str) -> Any:
     try:
         value = convert(raw)  # type: ignore[operator]
     except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
+        if isinstance(exc, argparse.ArgumentTypeError):  # its message names the value already
+            raise ValueError(f"{name}: {exc}") from None
         what = _WHAT.get(convert, "a valid value")  # type: ignore[call-overload]
-        detail = str(exc) if isinstance(exc, argparse.ArgumentTypeError) else f"expected {what}"
-        raise ValueError(f"{name}={raw!r}: {detail}") from None
+        raise ValueError(f"{name}={raw!r}: expected {what}") from None
     if action.choices is not None and value not in action.choices:
         raise ValueError(f"{name}={raw!r}: expected one of {', '.join(map(str, action.choices))}")
     return value

@@ -264,7 +264,10 @@ async def run(
         for listener in listeners:
             listener.state["state"] = "started"
         if ready_file is not None:
-            write_ready_file(ready_file, listeners, skipped)
+            try:
+                write_ready_file(ready_file, listeners, skipped)
+            except OSError as exc:  # serving goes on; whoever waits for the file is told why not
+                log.error("cannot write the ready file %s: %s", ready_file, exc.strerror or exc)
         if freeze_gc:
             gc.freeze()  # uvicorn's protocol modules and state, imported and built as servers started
     await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
