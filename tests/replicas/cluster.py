@@ -44,7 +44,7 @@ NGINX = shutil.which("nginx") or next(
 CAPABILITY = """
 naftiko: 1.0.0-alpha2
 info: {{label: Replicas, description: interchangeable replicas behind a load balancer}}
-capability:
+{binds}capability:
   consumes:
     - type: http
       namespace: echo
@@ -104,11 +104,19 @@ def echo_upstream() -> ServerThread:
     )
 
 
-def write_capability(directory: Path, upstream: str, *, rest_auth: str = "", mcp_auth: str = "") -> Path:
-    """The capability every replica serves; ``*_auth`` are ``authentication:`` lines (6-space indent)."""
+def write_capability(
+    directory: Path, upstream: str, *, rest_auth: str = "", mcp_auth: str = "", secrets: Sequence[str] = ()
+) -> Path:
+    """The capability every replica serves; ``*_auth`` are ``authentication:`` lines (6-space indent)
+    and ``secrets`` the environment variables they use (declared as binds)."""
+    binds = ""
+    if secrets:
+        keys = ", ".join(f"{name}: {name}" for name in secrets)
+        binds = f"binds:\n  - namespace: env\n    keys: {{{keys}}}\n"
     path = directory / "replicas.yaml"
     path.write_text(
-        CAPABILITY.format(upstream=upstream, rest_auth=rest_auth, mcp_auth=mcp_auth), encoding="utf-8"
+        CAPABILITY.format(upstream=upstream, rest_auth=rest_auth, mcp_auth=mcp_auth, binds=binds),
+        encoding="utf-8",
     )
     return path
 
@@ -274,6 +282,16 @@ class Nginx:
         if not self.access_log.exists():
             return []
         return [json.loads(line) for line in self.access_log.read_text().splitlines() if line.strip()]
+
+    def logged(self, marker: str, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The ``count`` logged requests whose URI or body holds ``marker`` (nginx writes a line just
+        after the answer went out, so the last ones may take a moment)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [line for line in self.requests() if marker in line["uri"] or marker in line["body"]]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
 
     def _write(self, replicas: list[Replica]) -> None:
         self.generation += 1
