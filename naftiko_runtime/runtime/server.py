@@ -116,9 +116,7 @@ def plan(
                 continue
             app, summary, path = built
             mcp = isinstance(expose, McpExpose)
-            gate = DrainGate(
-                app, result.drain, _mcp_interrupted if mcp else _problem_interrupted, keep_body=mcp
-            )
+            gate = DrainGate(app, result.drain, _mcp_interrupted if mcp else _problem_interrupted)
             port = 0 if any_port else expose.port
             if port is None:
                 result.skipped.append(Skipped(source, expose.type, namespace, "no `port` declared"))
@@ -143,16 +141,16 @@ def plan(
     return result
 
 
-def _problem_interrupted(scope: Any, body: bytes, timeout: float, unit: str | None) -> Answer:
+def _problem_interrupted(scope: Any, timeout: float, unit: str | None) -> Answer:
     from ..exposes.problem import interrupted_by_shutdown
 
     return interrupted_by_shutdown(timeout, unit).encode()
 
 
-def _mcp_interrupted(scope: Any, body: bytes, timeout: float, unit: str | None) -> Answer:
+def _mcp_interrupted(scope: Any, timeout: float, unit: str | None) -> Answer:
     from ..exposes.mcp.http import interrupted_by_shutdown
 
-    return interrupted_by_shutdown(body, timeout)
+    return interrupted_by_shutdown(scope, timeout)
 
 
 def _check_conflicts(listeners: list[Listener]) -> None:

@@ -45,6 +45,7 @@ logger = logging.getLogger("naftiko.mcp")
 _JSON = [(b"content-type", b"application/json")]
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache, no-transform")]
 _MCP_PATHS = frozenset({"/mcp", "/"})
+_REQUEST_ID = "naftiko.mcp.request_id"
 _CORS_ALLOW_HEADERS = (
     b"content-type, accept, authorization, last-event-id, "
     b"mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
@@ -121,6 +122,8 @@ class McpEndpoint:
         except (ValueError, RecursionError):
             await _rpc_failure(send, 400, "Parse error: the body is not valid JSON", cors, code=PARSE_ERROR)
             return
+        if isinstance(message, dict):
+            scope[_REQUEST_ID] = message.get("id")  # for an answer at the shutdown timeout
         version = headers.get("mcp-protocol-version")
         if version in MODERN_PROTOCOL_VERSIONS:
             duplicated = find_duplicated_routing_header((k.decode("latin-1"), "") for k, _ in raw_headers)
@@ -148,15 +151,11 @@ class McpEndpoint:
             await _send(send, reply.status, _JSON + cors, payload)
 
 
-def interrupted_by_shutdown(body: bytes, timeout: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def interrupted_by_shutdown(scope: Scope, timeout: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """The answer to a request still running when the server's shutdown timeout ran out: a JSON-RPC
-    error for the request's ``id`` (read from its ``body``), at 503, which clients surface as the
-    request's error."""
-    try:
-        message = json.loads(body)
-    except (ValueError, RecursionError):
-        message = None
-    request_id = message.get("id") if isinstance(message, dict) else None
+    error for the request's ``id`` (noted in the scope when the request was read), at 503, which
+    clients surface as the request's error."""
+    request_id = scope.get(_REQUEST_ID)
     error = RpcError(
         INTERNAL_ERROR,
         f"the server shut down before this request finished (shutdown timeout {timeout:g} s); "
