@@ -6,6 +6,7 @@ and OAuth 2 tokens verify on every replica. nginx's access log says which replic
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -33,19 +34,11 @@ def upstream() -> Iterator[ServerThread]:
         yield server
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, upstream: ServerThread, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Three replicas of the capability (``request.param``: its auth lines and env) behind nginx."""
-    auth = getattr(request, "param", {})
-    capability = write_capability(
-        tmp_path,
-        upstream.url,
-        rest_auth=auth.get("rest", ""),
-        mcp_auth=auth.get("mcp", ""),
-        secrets=list(auth.get("env", {})),
-    )
-    replicas = [Replica(f"r{i}", capability, tmp_path, dict(auth.get("env", {}))).start() for i in range(3)]
-    nginx = Nginx(tmp_path)
+@contextlib.contextmanager
+def running(workdir: Path, capability: Path, env: dict[str, str] | None = None) -> Iterator[Any]:
+    """Three replicas of ``capability`` behind nginx; yields ``(nginx, replicas)``."""
+    replicas = [Replica(f"r{i}", capability, workdir, dict(env or {})).start() for i in range(3)]
+    nginx = Nginx(workdir)
     try:
         for replica in replicas:
             replica.wait_ready()
@@ -55,6 +48,14 @@ def cluster(tmp_path: Path, upstream: ServerThread, request: pytest.FixtureReque
         nginx.stop()
         for replica in replicas:
             replica.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, upstream: ServerThread) -> Iterator[Any]:
+    """One cluster for the protocol tests (each marks its requests, so they can share it)."""
+    workdir = tmp_path_factory.mktemp("cluster")
+    with running(workdir, write_capability(workdir, upstream.url)) as cluster:
+        yield cluster
 
 
 def mcp_addresses(replicas: list[Replica]) -> set[str]:
@@ -139,17 +140,20 @@ def test_the_mcp_client_of_each_era_works_across_replicas(cluster, mode: str) ->
             time.sleep(0.05)
 
 
-DIGEST = {
-    "rest": (
-        '      authentication: {type: digest, username: "{{REST_USER}}", password: "{{REST_PASSWORD}}"}\n'
-    ),
-    "env": {"REST_USER": "ops", "REST_PASSWORD": "s3cret-digest"},
-}
+DIGEST = '      authentication: {type: digest, username: "{{REST_USER}}", password: "{{REST_PASSWORD}}"}\n'
 
 
-@pytest.mark.parametrize("cluster", [DIGEST], indirect=True)
-def test_a_digest_nonce_from_one_replica_verifies_on_the_others(cluster) -> None:
-    nginx, replicas = cluster
+def test_a_digest_nonce_from_one_replica_verifies_on_the_others(
+    tmp_path: Path, upstream: ServerThread
+) -> None:
+    capability = write_capability(
+        tmp_path, upstream.url, rest_auth=DIGEST, secrets=["REST_USER", "REST_PASSWORD"]
+    )
+    with running(tmp_path, capability, {"REST_USER": "ops", "REST_PASSWORD": "s3cret-digest"}) as cluster:
+        _digest_across(*cluster)
+
+
+def _digest_across(nginx: Nginx, replicas: list[Replica]) -> None:
     auth = httpx.DigestAuth("ops", "s3cret-digest")
     with httpx.Client(base_url=nginx.rest_url, auth=auth, timeout=10) as client:
         answers = [client.get(f"/items/d{n}") for n in range(9)]
@@ -175,12 +179,7 @@ def test_oauth2_tokens_verify_on_every_replica_each_caching_the_keys(
         f"resource: {RESOURCE}, scopes: [tools]}}\n"
     )
     capability = write_capability(tmp_path, upstream.url, mcp_auth=mcp_auth)
-    replicas = [Replica(f"o{i}", capability, tmp_path).start() for i in range(3)]
-    nginx = Nginx(tmp_path)
-    try:
-        for replica in replicas:
-            replica.wait_ready()
-        nginx.start(replicas)
+    with running(tmp_path, capability) as (nginx, replicas):
         issuer.hits.clear()
 
         async def calls(rounds: int) -> list[bool]:
@@ -196,10 +195,6 @@ def test_oauth2_tokens_verify_on_every_replica_each_caching_the_keys(
         first = list(issuer.hits)
         assert asyncio.run(calls(9)) == [True] * 9
         refused = httpx.post(nginx.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
-    finally:
-        nginx.stop()
-        for replica in replicas:
-            replica.kill()
     # Every replica verified tokens: each fetched the keys once, then used its own cache.
     assert first.count("jwks") == 3 and issuer.hits == first
     assert refused.status_code == 401 and "resource_metadata" in refused.headers["www-authenticate"]
