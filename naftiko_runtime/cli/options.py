@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
 
 
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:
@@ -47,23 +51,20 @@ def parse_base_uris(values: list[str]) -> dict[str, str]:
     return out
 
 
-def positive_int(text: str) -> int:
-    """An ``argparse`` type: an integer ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}")
-    return value
+def _at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[str], T]:
+    """An ``argparse`` type: ``convert(text)``, refused (with ``what`` was expected) below ``lowest``."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= lowest:  # type: ignore[operator]  # `not >=` also refuses nan
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def non_negative_float(text: str) -> float:
-    """An ``argparse`` type: a number of seconds ≥ 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds ≥ 0, got {text!r}") from None
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a number of seconds ≥ 0, got {text!r}")
-    return value
+positive_int = _at_least(int, 1, "an integer ≥ 1")
+non_negative_float = _at_least(float, 0.0, "a number of seconds ≥ 0")
