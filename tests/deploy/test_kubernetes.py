@@ -159,6 +159,8 @@ def test_a_replica_drains_before_the_kubelet_kills_it(overlay) -> None:
     assert drain > 0
     grace = one(objects, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace > drain + timeout
+    readiness = container(objects)["readinessProbe"]
+    assert readiness["periodSeconds"] * readiness["failureThreshold"] < drain  # seen unready in time
     strategy = one(objects, "Deployment")["spec"]["strategy"]["rollingUpdate"]
     assert strategy["maxUnavailable"] == 0  # the successor is ready before the old replica drains
 
