@@ -43,6 +43,8 @@ QUICK: dict[str, list[str]] = {
     "reference.py": ["--repeats", "1", "--duration", "3", "--warmup", "1"],
     "mcp.py": ["--repeats", "1", "--duration", "3", "--warmup", "1"],
     "rest.py": ["--repeats", "1", "--duration", "3", "--warmup", "1"],
+    "drain.py": ["--requests", "5000", "--rounds", "5"],
+    "replicas.py": ["--repeats", "1", "--duration", "3", "--warmup", "1", "--soak", "60"],
 }
 
 

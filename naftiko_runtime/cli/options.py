@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from ..spec import Document
 from ..spec.addresses import base_uri_problem
+
+T = TypeVar("T", int, float)
 
 
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:
@@ -66,3 +69,22 @@ def check_base_uri_namespaces(base_uris: Mapping[str, str], documents: Iterable[
             f"--base-uri names no consumed namespace{plural} {', '.join(map(repr, unknown))} "
             f"(consumed namespaces: {listing})"
         )
+
+
+def _at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[str], T]:
+    """An ``argparse`` type: ``convert(text)``, refused (with ``what`` was expected) below ``lowest``."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= lowest:  # type: ignore[operator]  # `not >=` also refuses nan
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = _at_least(int, 1, "an integer ≥ 1")
+non_negative_float = _at_least(float, 0.0, "a number of seconds ≥ 0")

@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -20,8 +21,15 @@ from ..observability import Metrics, configure
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
 from ..spec import check_files
+from .environment import read_environment, resolve
 from .files import expand_paths
-from .options import add_runtime_options, check_base_uri_namespaces, parse_base_uris
+from .options import (
+    add_runtime_options,
+    check_base_uri_namespaces,
+    non_negative_float,
+    parse_base_uris,
+    positive_int,
+)
 
 log = logging.getLogger("naftiko.serve")
 EXIT_CONFIG = 2
@@ -47,7 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="serve from N processes sharing the listening sockets (default 1; metrics are per process)",
@@ -80,17 +88,31 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-format", default="text", choices=("text", "json"))
     parser.add_argument(
+        "--drain-delay",
+        type=non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on SIGTERM, answer 503 on /health/ready but keep accepting for SECONDS, so the load "
+        "balancer stops sending first (default 0; 5 on Kubernetes)",
+    )
+    parser.add_argument(
         "--shutdown-timeout",
-        type=float,
+        type=non_negative_float,
         default=10.0,
         metavar="SECONDS",
-        help="how long in-flight requests may take to finish on SIGINT/SIGTERM (default 10)",
+        help="then how long in-flight requests may take to finish (default 10); those still "
+        "running are answered with an error",
     )
     add_runtime_options(parser)
+    read_environment(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        resolve(args, os.environ)
+    except ValueError as exc:
+        return _fail(str(exc))
     configure(args.log_level, args.log_format)
     try:
         base_uris = parse_base_uris(args.base_uri)
@@ -148,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
                 sockets,
                 runtimes,
                 shutdown_timeout=args.shutdown_timeout,
+                drain_delay=args.drain_delay,
+                drain=plan.drain,
                 ready_file=ready_file,
                 skipped=plan.skipped,
                 freeze_gc=True,
@@ -155,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     if args.workers > 1:
-        return _prefork(args.workers, serve, args.ready_file)
+        return _prefork(args.workers, serve, args.ready_file, sockets)
     serve(args.ready_file)
     return 0
 
@@ -174,10 +198,18 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _prefork(workers: int, serve: Callable[[Path | None], None], ready_file: Path | None) -> int:
+def _prefork(
+    workers: int,
+    serve: Callable[[Path | None], None],
+    ready_file: Path | None,
+    sockets: list[socket.socket],
+) -> int:
     """N processes accept on the same listening sockets (bound once, above): the kernel spreads
     connections between them. Safe because nothing is shared: servers are stateless, and each
-    process opens its own event loop and upstream pools after the fork."""
+    process opens its own event loop and upstream pools after the fork. The parent, which never
+    accepts, closes its copies: once every worker has stopped listening, a new connection is then
+    refused at once (a load balancer tries another replica) instead of waiting in a queue nobody
+    reads."""
     children: list[int] = []
     for index in range(workers):
         pid = os.fork()
@@ -187,6 +219,8 @@ def _prefork(workers: int, serve: Callable[[Path | None], None], ready_file: Pat
             finally:
                 os._exit(0)
         children.append(pid)
+    for sock in sockets:
+        sock.close()
 
     def forward(sig: int, _frame: object) -> None:
         for child in children:

@@ -47,3 +47,15 @@ class Problem:
             *self.headers,
         ]
         return self.status, headers, body
+
+
+def interrupted_by_shutdown(timeout: float, operation: str | None) -> Problem:
+    """A request still running when the server's shutdown timeout ran out (503)."""
+    return Problem(
+        503,
+        "Service Unavailable",
+        f"the server shut down before this request finished (shutdown timeout {timeout:g} s); "
+        "whether the upstream acted on it is unknown: retry it only if it is safe to repeat",
+        "urn:naftiko:problem:shutdown",
+        operation,
+    )

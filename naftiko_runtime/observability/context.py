@@ -45,3 +45,9 @@ def add_upstream_ms(milliseconds: float) -> None:
     if record is not None:
         upstream = record.upstream_ms
         record.upstream_ms = milliseconds if upstream is None else upstream + milliseconds
+
+
+def current_unit() -> str | None:
+    """The unit noted for the request being handled (None outside a request, or before a unit ran)."""
+    record = _REQUEST.get()
+    return record.unit if record is not None else None

@@ -2,8 +2,9 @@
 
 We bind every listening socket ourselves before starting anything, so a busy port or two adapters
 on one port is a clear error naming both adapters, not a half-started server. Each adapter gets its
-own uvicorn ``Server`` on the shared event loop; SIGINT/SIGTERM stop them all, in-flight requests
-finish within a bounded wait, then upstream connection pools close.
+own uvicorn ``Server`` on the shared event loop; SIGINT/SIGTERM drain them all (readiness first,
+then the listeners, then in-flight requests within a bounded wait: :mod:`.drain`), then upstream
+connection pools close.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..observability import flush as flush_logs
 from ..spec.addresses import overlap
 from ..spec.models import ControlExpose, McpExpose
 from .core import Runtime
+from .drain import Answer, Drain, DrainGate
 
 log = logging.getLogger("naftiko.serve")
 DEFAULT_HOST = "127.0.0.1"
@@ -71,6 +73,8 @@ class Skipped:
 class ServePlan:
     listeners: list[Listener] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    drain: Drain = field(default_factory=Drain)
+    """How the listeners' process shuts down; their gates follow it (see :func:`run`)."""
 
 
 def plan(
@@ -112,6 +116,8 @@ def plan(
                 result.skipped.append(Skipped(source, expose.type, namespace, built))
                 continue
             app, summary, path = built
+            mcp = isinstance(expose, McpExpose)
+            gate = DrainGate(app, result.drain, _mcp_interrupted if mcp else _problem_interrupted)
             port = 0 if any_port else expose.port
             if port is None:
                 result.skipped.append(Skipped(source, expose.type, namespace, "no `port` declared"))
@@ -126,7 +132,7 @@ def plan(
                     namespace,
                     address,
                     port,
-                    AccessLog(app, f"{expose.type}:{namespace}", metrics),
+                    AccessLog(gate, f"{expose.type}:{namespace}", metrics),
                     summary,
                     path,
                     state,
@@ -134,6 +140,18 @@ def plan(
             )
     _check_conflicts(result.listeners)
     return result
+
+
+def _problem_interrupted(scope: Any, timeout: float, unit: str | None) -> Answer:
+    from ..exposes.problem import interrupted_by_shutdown
+
+    return interrupted_by_shutdown(timeout, unit).encode()
+
+
+def _mcp_interrupted(scope: Any, timeout: float, unit: str | None) -> Answer:
+    from ..exposes.mcp.http import interrupted_by_shutdown
+
+    return interrupted_by_shutdown(scope, timeout)
 
 
 def _check_conflicts(listeners: list[Listener]) -> None:
@@ -186,11 +204,16 @@ async def run(
     runtimes: Sequence[Runtime],
     *,
     shutdown_timeout: float = 10.0,
+    drain_delay: float = 0.0,
+    drain: Drain | None = None,
     ready_file: Path | None = None,
     skipped: Sequence[Skipped] = (),
     freeze_gc: bool = False,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (or every server stopped), then shut down gracefully.
+    """Serve until SIGINT/SIGTERM (or every server stopped), then drain (see :mod:`.drain`).
+
+    ``drain`` is the plan's (:attr:`ServePlan.drain`), which the listeners' gates follow;
+    ``drain_delay`` and ``shutdown_timeout`` set its phases. A second signal cuts the drain short.
 
     ``freeze_gc`` (for a process that does nothing but serve, as ``naftiko serve``): once every
     server listens, take what exists from then on out of the garbage collector's sight
@@ -211,11 +234,19 @@ async def run(
         )
         for listener in listeners
     ]
+    drain = drain or Drain()
+    drain.delay, drain.timeout = drain_delay, shutdown_timeout
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            drain.hurry()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
     tasks = [
         asyncio.create_task(server._serve(sockets=[sock]))
         for server, sock in zip(servers, sockets, strict=True)
@@ -227,11 +258,22 @@ async def run(
         for listener in listeners:
             listener.state["state"] = "started"
         if ready_file is not None:
-            write_ready_file(ready_file, listeners, skipped)
+            try:
+                write_ready_file(ready_file, listeners, skipped)
+            except OSError as exc:  # serving goes on; whoever waits for the file is told why not
+                log.error("cannot write the ready file %s: %s", ready_file, exc.strerror or exc)
         if freeze_gc:
             gc.freeze()  # uvicorn's protocol modules and state, imported and built as servers started
     await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    log.info("shutting down: finishing in-flight requests (up to %.0f s)", shutdown_timeout)
+    log.info(
+        "shutting down: unready now, accepting for %.3g s more, then finishing in-flight requests "
+        "(up to %.3g s)",
+        drain_delay,
+        shutdown_timeout,
+    )
+    for listener in listeners:
+        listener.state["state"] = "draining"  # /health/ready answers 503 from now on
+    await drain.run(servers, [listener.kind == "control" for listener in listeners])
     for listener in listeners:
         listener.state["state"] = "stopping"
     for server in servers:

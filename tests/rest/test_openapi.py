@@ -76,14 +76,17 @@ def test_seed_parameters_body_and_responses() -> None:
     }
 
     create = document["paths"][RUNS]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"] == {"type": "object"}
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "type": "object",
+        "additionalProperties": True,
+    }
     assert create["requestBody"]["required"] is False
     assert {"200", "201", "413", "415"} <= set(create["responses"])
     cancel = document["paths"][RUNS + "/{inference-run-id}/cancel"]["post"]
     assert [p["name"] for p in cancel["parameters"]] == ["inference-run-id", "prompt-id", "version-id"]
     assert "security" not in document
     ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
-    assert ids == ["list", "create", "cancel"]
+    assert ids == ["list-inference-runs", "create-inference-run", "cancel-inference-run"]
 
 
 def test_declared_inputs_in_every_location() -> None:

@@ -30,7 +30,15 @@ from ..oauth import WELL_KNOWN_PREFIX
 from ..origin import BrowserPolicy, cors_headers
 from .auth import Denial, Guard, OAuth2Guard, StaticGuard
 from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, McpCatalog, McpSecurity, OAuth2Auth
-from .jsonrpc import HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, RpcError, encode, error_message
+from .jsonrpc import (
+    HEADER_MISMATCH,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    RpcError,
+    encode,
+    error_message,
+)
 from .protocol import McpProtocol
 
 logger = logging.getLogger("naftiko.mcp")
@@ -39,6 +47,7 @@ _JSON = [(b"content-type", b"application/json")]
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache, no-transform")]
 _MCP_PATHS = frozenset({"/mcp", "/"})
 _CORS_EXPOSE = b"mcp-session-id, www-authenticate"
+_REQUEST_ID = "naftiko.mcp.request_id"
 _CORS_ALLOW_HEADERS = (
     b"content-type, accept, authorization, last-event-id, "
     b"mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
@@ -121,6 +130,8 @@ class McpEndpoint:
         except (ValueError, RecursionError):
             await _rpc_failure(send, 400, "Parse error: the body is not valid JSON", cors, code=PARSE_ERROR)
             return
+        if isinstance(message, dict):
+            scope[_REQUEST_ID] = message.get("id")  # for an answer at the shutdown timeout
         version = headers.get("mcp-protocol-version")
         if version in MODERN_PROTOCOL_VERSIONS:
             duplicated = find_duplicated_routing_header((k.decode("latin-1"), "") for k, _ in raw_headers)
@@ -146,6 +157,19 @@ class McpEndpoint:
             await _send(send, 200, _SSE + cors, b"event: message\ndata: " + payload + b"\n\n")
         else:
             await _send(send, reply.status, _JSON + cors, payload)
+
+
+def interrupted_by_shutdown(scope: Scope, timeout: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer to a request still running when the server's shutdown timeout ran out: a JSON-RPC
+    error for the request's ``id`` (noted in the scope when the request was read), at 503, which
+    clients surface as the request's error."""
+    request_id = scope.get(_REQUEST_ID)
+    error = RpcError(
+        INTERNAL_ERROR,
+        f"the server shut down before this request finished (shutdown timeout {timeout:g} s); "
+        "whether it took effect is unknown: retry it only if it is safe to repeat",
+    )
+    return 503, list(_JSON), encode(error_message(request_id, error))
 
 
 def _wants_sse(accept: str | None) -> bool | None:

@@ -10,7 +10,8 @@ per ``forward`` resource, and returns a Starlette application. A request then go
       → route match on the raw path
       → operation: arguments from path, query, headers, cookies, body → ``unit.invoke`` → JSON
       → forward: streamed to the target namespace and back
-      → ``GET /openapi.json``: the adapter's OpenAPI 3.1 description
+      → ``GET /openapi.json`` / ``/openapi.yaml``: the adapter's OpenAPI 3.1 description; ``GET /docs``:
+        Swagger UI over it, its files served here too (:mod:`.docs`)
       → otherwise 404, or 405 with ``Allow`` on a known path
 
 Nothing here builds an upstream request. The hot path is raw ASGI on purpose (no ``Request``
@@ -41,6 +42,7 @@ from ...spec.models import AuthApiKey
 from ..auth import Guard, answer_public, build_guard, close_at_shutdown
 from ..origin import cors_headers, is_preflight, preflight_headers, send_refusal, with_cors
 from .arguments import ClientGone, Reject, RequestReader
+from .docs import docs_answer
 from .problems import (
     Problem,
     for_error,
@@ -71,7 +73,11 @@ class RestOptions:
     """Largest body a ``forward`` resource streams upstream (None: no limit, except for targets whose
     credentials need a round trip, digest or OAuth2, whose bodies are buffered: ``max_body_bytes``)."""
     openapi_path: str | None = "/openapi.json"
-    """Where the adapter serves its OpenAPI description (None: not served)."""
+    """Where the adapter serves its OpenAPI description as JSON (None: not served)."""
+    openapi_yaml_path: str | None = "/openapi.yaml"
+    """Where it serves the same description as YAML (None: not served)."""
+    docs_path: str | None = "/docs"
+    """Where it serves the interactive documentation page over ``openapi_path`` (None: not served)."""
 
 
 async def _answer(
@@ -295,7 +301,6 @@ class RestAdapter:
             )
         self.forwards = [endpoint for _, endpoint in forwards]
         self.forward_router: Router[ForwardEndpoint] = Router.build(forwards, tail=_FORWARD_TAIL)
-        self.openapi_path = options.openapi_path
         self._openapi: dict[str, Any] | None = None
 
     # -- ASGI ----------------------------------------------------------------------------------------
@@ -352,8 +357,7 @@ class RestAdapter:
             if method == "HEAD" and "GET" in entry.methods:
                 await entry.methods["GET"](scope, receive, send, match.values, True)
                 return
-        elif self.openapi_path is not None and path == self.openapi_path:
-            await self._serve_openapi(scope, send, method)
+        elif await self._serve_description(path, scope, send, method):
             return
         forward = self.forward_router.match(path)
         if forward is not None:
@@ -364,18 +368,33 @@ class RestAdapter:
             return
         await _problem(send, not_found(), method == "HEAD")
 
-    async def _serve_openapi(self, scope: Any, send: Any, method: str) -> None:
+    async def _serve_description(self, path: str, scope: Any, send: Any, method: str) -> bool:
+        """The OpenAPI description (JSON, YAML) and the docs page; False for any other path."""
+        options = self.options
+        answer = None
+        if options.openapi_path is not None and options.docs_path is not None:
+            answer = docs_answer(path, options.docs_path, options.openapi_path)
+        if answer is None and path not in (options.openapi_path, options.openapi_yaml_path):
+            return False
         if method not in ("GET", "HEAD"):
             await _problem(send, method_not_allowed(method, "GET, HEAD"))
-            return
-        from .openapi import build_openapi
+            return True
+        if answer is None:
+            answer = self._openapi_answer(scope, yaml=path == options.openapi_yaml_path)
+        await _answer(send, *answer, method == "HEAD")
+        return True
+
+    def _openapi_answer(self, scope: Any, *, yaml: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        from .openapi import build_openapi, to_yaml
 
         if self._openapi is None:
             self._openapi = build_openapi(self.plan, self.runtime)
         document = {**self._openapi, "servers": [{"url": _origin(scope)}]}
-        body = orjson.dumps(document)
-        headers = [_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-        await _answer(send, 200, headers, body, method == "HEAD")
+        if yaml:
+            body, kind = to_yaml(document).encode(), b"application/yaml"
+        else:
+            body, kind = orjson.dumps(document), b"application/json"
+        return 200, [(b"content-type", kind), (b"content-length", str(len(body)).encode())], body
 
 
 def _origin(scope: Any) -> str:

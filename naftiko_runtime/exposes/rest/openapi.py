@@ -1,12 +1,18 @@
 """The OpenAPI 3.1 description of a REST expose, built from the same plan the adapter serves.
 
-Served at ``GET /openapi.json`` and written by ``naftiko export openapi``. Parameters and request
+Served at ``GET /openapi.json`` (and ``/openapi.yaml``) and written by ``naftiko export openapi``.
+Parameters and request
 bodies come from each unit's inputs (declared or inferred), so what the document says is what the
 adapter reads: path parameters under the route's own spelling (``{prompt-id}``), query, header and
 cookie parameters typed as the unit coerces them, body inputs as a JSON request body (the whole body,
 or an object of fields; ``$.a.b`` extractions as nested properties). Success answers carry the
 unit's output schema when its outputs declare one; failures are RFC 9457 problem documents.
 ``forward`` resources are described as pass-through operations.
+
+For typed client generators (openapi-typescript, openapi-python-client): every operationId is unique
+and says what the operation does (a unit named with a bare verb, ``list``, gets the resource it acts
+on: ``list-inference-runs``), and an object schema with no declared properties says
+``additionalProperties: true`` (else generators type it as an empty object that accepts no body).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import copy
 import re
 from collections.abc import Sequence
 from typing import Any
+
+import yaml
 
 from ...engine.contract import InputSpec
 from ...engine.units import MockExecutor
@@ -25,6 +33,10 @@ from .routing import PathTemplate, parse_template
 
 OPENAPI_VERSION = "3.1.0"
 _OPERATION_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+_BARE_VERB = re.compile(r"[a-z]+")
+_VERSION_SEGMENT = re.compile(r"v\d+(\.\d+)*|api")
+# Verbs acting on a whole collection keep its plural: list-ships, but get-ship, cancel-inference-run.
+_COLLECTION_VERBS = frozenset({"list", "search", "query", "find", "count", "export", "import", "batch"})
 _DOTTED_PATH = re.compile(r"^\$\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$")
 _FORWARD_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -79,6 +91,7 @@ def build_openapi(plan: RestPlan, runtime: Runtime, *, server: str | None = None
         if method in item:
             continue  # declared twice: the adapter serves the first
         item[method] = _operation(route, template, operation_ids, auth is not None, first.names)
+        _free_form(item[method])
         if route.resource.name:
             tags.setdefault(route.resource.name, route.resource.description)
     for index, forward in enumerate(plan.forwards):
@@ -146,6 +159,59 @@ def _security_scheme(spec: Authentication | None) -> tuple[str, dict[str, Any]] 
     }
 
 
+def to_yaml(document: dict[str, Any]) -> str:
+    """The document as YAML, keys in the order built (``GET /openapi.yaml``)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _operation_id(name: str, template: PathTemplate, taken: set[str]) -> str:
+    """The unit's name when it says what the operation does; a bare verb gets the resource it acts
+    on, read from the path (``GET /ships/{imo}`` named ``get`` → ``get-ship``)."""
+    if _BARE_VERB.fullmatch(name):
+        noun = _resource_noun(template, name)
+        if noun is not None:
+            return _unique(f"{name}-{noun}", taken)
+    return _unique(name, taken)
+
+
+def _resource_noun(template: PathTemplate, verb: str) -> str | None:
+    """The last literal path segment that is neither the verb itself nor a version prefix; singular
+    when a placeholder follows it (one item) or the verb acts on one item."""
+    segments = [segment for segment in template.openapi.split("/") if segment]
+    for index in range(len(segments) - 1, -1, -1):
+        segment = segments[index]
+        if "{" in segment or segment == verb or _VERSION_SEGMENT.fullmatch(segment):
+            continue
+        item = any("{" in later for later in segments[index + 1 :])
+        noun = segment.lower()
+        return _singular(noun) if item or verb not in _COLLECTION_VERBS else noun
+    return None
+
+
+def _singular(noun: str) -> str:
+    """English plural to singular for resource names (runs → run, companies → company)."""
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"
+    if noun.endswith(("sses", "shes", "ches", "xes")):
+        return noun[:-2]
+    if noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
+        return noun[:-1]
+    return noun
+
+
+def _free_form(node: Any) -> None:
+    """``additionalProperties: true`` on every object schema of ``node`` that declares no properties."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node:
+            node["additionalProperties"] = True
+        for value in node.values():
+            _free_form(value)
+    elif isinstance(node, list):
+        for value in node:
+            _free_form(value)
+
+
 def _unique(candidate: str, taken: set[str]) -> str:
     base = _OPERATION_ID.sub("-", candidate).strip("-") or "operation"
     name, counter = base, 2
@@ -171,7 +237,7 @@ def _operation(
 ) -> dict[str, Any]:
     """``names``: the path's placeholder names as published (the first route of this shape's)."""
     unit = route.unit
-    out: dict[str, Any] = {"operationId": _unique(unit.name, taken)}
+    out: dict[str, Any] = {"operationId": _operation_id(unit.name, template, taken)}
     if unit.title:
         out["summary"] = unit.title
     if unit.description:
@@ -268,7 +334,7 @@ def _problem(description: str) -> dict[str, Any]:
 def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, Any]:
     unit = route.unit
     responses: dict[str, Any] = {}
-    schema = unit.output_schema or {}
+    schema = copy.deepcopy(unit.output_schema) if unit.output_schema else {}
     if isinstance(unit.executor, MockExecutor) and not unit.output_schema and not unit.shaper.outputs:
         responses["204"] = {"description": "Done; no content."}
     else:
