@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import httpx
 
 from ..importers import Diagnostic, ImportFailed, openapi, to_yaml
-from ..importers.options import ADAPTERS
+from ..importers.options import ADAPTERS, InvalidOptions
 from ..spec import check_text
 
 EXIT_FAILED = 1
@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     }
     try:
         document, warnings = openapi(args.source, **options)
+    except InvalidOptions as exc:
+        return _usage(str(exc))
     except ImportFailed as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format("error"), file=sys.stderr)

@@ -70,6 +70,8 @@ class Unit:
     inputs: list[Input] = field(default_factory=list)
     consumed: dict[str, Any] = field(default_factory=dict)
     path: str = ""  # the path with `{{input}}` placeholders
+    note: str = ""  # said in the unit's description: how its body inputs go together
+    description: str = ""  # what the REST route and the MCP tool say of the operation
 
 
 def namespace_for(api: ApiDescription, options: ImportOptions) -> str:
@@ -236,6 +238,7 @@ class _Builder:
         )
         body = self._body(op.body, inputs, unit) if op.body is not None else None
         unit.consumed = self._consumed(unit, consumed_extra, body)
+        unit.description = self._unit_description(unit)
         return unit
 
     def _operation_servers(self, op: Operation) -> None:
@@ -369,6 +372,9 @@ class _Builder:
                 Input(name, "body", key, member.param_type, key in shape.required, description, binary)
             )
         unit.inputs += fields
+        if shape.alternatives:
+            kinds = " | ".join(self.schemas.summary(a, depth=1, trail=shape.refs) for a in shape.alternatives)
+            unit.note = f"The request body is one of: {clipped(kinds, 600)}; give the fields of one of them."
         if body.kind == "json":
             return {"type": "json", "data": {f.wire: f"{{{{{f.name}}}}}" for f in fields}}
         if body.kind == "form":
@@ -460,7 +466,7 @@ class _Builder:
             operation: dict[str, Any] = {"name": unit.name, "method": unit.op.method}
             if unit.op.summary:
                 operation["label"] = unit.op.summary
-            operation["description"] = self._unit_description(unit)
+            operation["description"] = unit.description
             if unit.inputs:
                 operation["inputParameters"] = [self._rest_input(i, unit) for i in unit.inputs]
             operation["call"] = f"{self.namespace}.{unit.name}"
@@ -521,7 +527,7 @@ class _Builder:
             tool: dict[str, Any] = {"name": unit.name}
             if unit.op.summary:
                 tool["label"] = unit.op.summary
-            tool["description"] = self._unit_description(unit)
+            tool["description"] = unit.description
             tool["hints"] = dict(_HINTS[unit.op.method])
             if unit.inputs:
                 tool["inputParameters"] = [
@@ -556,7 +562,9 @@ class _Builder:
             returns = f"Returns {clipped(self.schemas.summary(shape, depth=1), 400)}."
         docs = f"Documentation: {op.docs}" if op.docs else ""
         deprecated = "Deprecated." if op.deprecated else ""
-        text = joined(sentence(op.summary) if op.summary else "", op.description, deprecated, returns, docs)
+        text = joined(
+            sentence(op.summary) if op.summary else "", op.description, deprecated, unit.note, returns, docs
+        )
         return clipped(text or f"{op.method} {op.wire_path}", DESCRIPTION_LIMIT)
 
     # -- outputs (--shape) -------------------------------------------------------------------------

@@ -16,6 +16,10 @@ _BASE_URI = re.compile(r"https?://[^/]+(/[^{]*)?")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
+class InvalidOptions(ImportFailed):
+    """An option has no sensible meaning (a bad port, an unknown adapter, an unknown option)."""
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """Options of :func:`naftiko_runtime.importers.openapi` (and of ``naftiko import openapi``).
@@ -46,7 +50,7 @@ class ImportOptions:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
-            raise ImportFailed(
+            raise InvalidOptions(
                 f"unknown import option(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
             )
         values = dict(options)
@@ -59,27 +63,27 @@ class ImportOptions:
 
     def check(self) -> None:
         if self.namespace is not None and not _KEBAB.fullmatch(self.namespace):
-            raise ImportFailed(f"namespace {self.namespace!r}: use letters, digits and '-' only")
+            raise InvalidOptions(f"namespace {self.namespace!r}: use letters, digits and '-' only")
         if self.base_uri is not None and not _BASE_URI.fullmatch(self.base_uri):
-            raise ImportFailed(
+            raise InvalidOptions(
                 f"base URI {self.base_uri!r}: expected http(s)://host[:port][/path] without {{"
             )
         unknown = [a for a in self.expose if a not in ADAPTERS]
         if unknown or not self.expose:
-            raise ImportFailed(f"expose {','.join(self.expose)!r}: choose from {', '.join(ADAPTERS)}")
+            raise InvalidOptions(f"expose {','.join(self.expose)!r}: choose from {', '.join(ADAPTERS)}")
         methods = [m.upper() for m in self.methods]
         if any(m not in _METHODS for m in methods):
-            raise ImportFailed(f"methods {','.join(self.methods)!r}: choose from {', '.join(_METHODS)}")
+            raise InvalidOptions(f"methods {','.join(self.methods)!r}: choose from {', '.join(_METHODS)}")
         for name in ("rest_port", "mcp_port"):
             port = getattr(self, name)
             if not isinstance(port, int) or not 1 <= port <= 65535:
-                raise ImportFailed(f"{name.replace('_', '-')} {port!r}: expected a port number 1-65535")
+                raise InvalidOptions(f"{name.replace('_', '-')} {port!r}: expected a port number 1-65535")
         if "rest" in self.expose and "mcp" in self.expose and self.rest_port == self.mcp_port:
-            raise ImportFailed(
+            raise InvalidOptions(
                 f"rest-port and mcp-port are both {self.rest_port}: two adapters need two ports"
             )
         if self.max_tools is not None and self.max_tools < 1:
-            raise ImportFailed(f"max-tools {self.max_tools}: expected at least 1")
+            raise InvalidOptions(f"max-tools {self.max_tools}: expected at least 1")
 
 
 def _items(value: Any) -> tuple[str, ...]:
@@ -88,5 +92,5 @@ def _items(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, Iterable):
-        raise ImportFailed(f"expected a list or comma-separated text, got {value!r}")
+        raise InvalidOptions(f"expected a list or comma-separated text, got {value!r}")
     return tuple(str(v).strip() for v in value if str(v).strip())

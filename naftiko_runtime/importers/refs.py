@@ -98,7 +98,7 @@ class Refs:
         try:
             resolved = scope.resolver.lookup(ref)
         except Unresolvable as exc:
-            cause = exc.__cause__ if isinstance(exc.__cause__, ImportFailed) else None
+            cause = _import_failure(exc)
             why = str(cause) if cause else f"{type(exc).__name__}: {exc}"
             self.diagnostics.warn(
                 where, f"$ref {ref!r} cannot be resolved ({why}); read as {{}}", "ref-unresolved"
@@ -109,3 +109,13 @@ class Refs:
             found = (resolved.contents, Scope(resolved.resolver, document))
         self._cache[key] = found
         return found
+
+
+def _import_failure(exc: BaseException) -> ImportFailed | None:
+    """The reading error under ``referencing``'s wrapping, if that is what went wrong."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ImportFailed):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

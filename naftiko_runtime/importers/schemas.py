@@ -94,11 +94,24 @@ class Schemas:
 
     def __init__(self, refs: Refs) -> None:
         self.refs = refs
+        # A component is read at every use (the same item schema for a list, a get and a create):
+        # by node, document and references being described (which decide where recursion is cut).
+        # The node is kept with its shape, so that its id cannot be reused while the entry lives.
+        self._shapes: dict[tuple[int, str, tuple[str, ...]], tuple[Any, Shape]] = {}
 
     # -- reading -----------------------------------------------------------------------------------
 
     def shape(self, located: Located, trail: tuple[str, ...] = ()) -> Shape:
-        """The flattened shape of ``located``; ``trail`` holds the references being described."""
+        """The flattened shape of ``located``; ``trail`` holds the references being described.
+
+        Shapes are shared between callers: treat them as read-only."""
+        key = (id(located.node), located.scope.uri, trail)
+        found = self._shapes.get(key)
+        if found is None:
+            found = self._shapes[key] = (located.node, self._read(located, trail))
+        return found[1]
+
+    def _read(self, located: Located, trail: tuple[str, ...]) -> Shape:
         followed = self.refs.follow(located.node, located.scope, located.where)
         if followed.refs and set(followed.refs) & set(trail):
             kind = followed.node.get("type") if isinstance(followed.node, dict) else None

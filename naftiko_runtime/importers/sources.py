@@ -2,8 +2,8 @@
 
 YAML goes through the same reader as capability documents (:func:`~naftiko_runtime.spec.source.
 parse_yaml`: libyaml, dates kept as text, keys as strings, alias bombs refused, syntax errors
-located); JSON through orjson, and only if a diagnostic needs a line is the text parsed again for
-positions. Documents named by ``$ref`` are read the same way (see :mod:`.refs`).
+located, and positions kept so diagnostics name a line); JSON through orjson. Documents named by
+``$ref`` are read the same way (see :mod:`.refs`).
 """
 
 from __future__ import annotations
@@ -26,26 +26,19 @@ TIMEOUT_S = 30.0
 
 @dataclass
 class Loaded:
-    """A parsed description: its data, its absolute URI, and how to find a place in its text."""
+    """A parsed description: its data, its absolute URI, and (YAML) where each of its nodes is."""
 
     data: Any
     uri: str
     label: str  # the file or URL as the user would recognise it
-    text: str
     _positions: Source | None = field(default=None, repr=False)
-    _tried: bool = field(default=False, repr=False)
 
-    def position(self, where: str) -> tuple[str, int, int] | None:
-        """``(file, line, column)`` of the JSON pointer ``where``, when the text can tell."""
-        if not self._tried:
-            self._tried = True
-            if self._positions is None:
-                try:
-                    self._positions = parse_yaml(self.text, self.label)
-                except YamlSyntaxError:  # JSON that YAML reads differently: no positions, no harm
-                    self._positions = None
+    def position(self, where: str) -> tuple[str, int, int]:
+        """``(file, line, column)`` of the JSON pointer ``where`` in a YAML description (JSON ones,
+        often on one line, are named by the pointer alone: reading them again for lines would cost
+        more than the whole import)."""
         if self._positions is None:
-            return None
+            return self.label, 0, 0
         line, column = self._positions.position(_doc_path(where, self._positions))
         return self.label, line, column
 
@@ -133,7 +126,7 @@ def _decode(raw: bytes, label: str) -> str:
 def _parse(text: str, uri: str, label: str) -> Loaded:
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return Loaded(orjson.loads(text), uri, label, text)
+            return Loaded(orjson.loads(text), uri, label)
         except orjson.JSONDecodeError:
             pass  # let the YAML reader locate the problem (JSON is nearly a subset of YAML)
     try:
@@ -141,7 +134,7 @@ def _parse(text: str, uri: str, label: str) -> Loaded:
     except YamlSyntaxError as exc:
         problem = exc.problem
         raise ImportFailed(f"{label}:{problem.line}:{problem.column}: {problem.message}") from None
-    return Loaded(source.data, uri, label, text, source, True)
+    return Loaded(source.data, uri, label, source)
 
 
 def _doc_path(where: str, source: Source) -> DocPath:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import lru_cache
 from typing import Any
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
@@ -23,6 +24,12 @@ def plain(text: Any) -> str:
     """``text`` without HTML markup and with tidy whitespace; ``""`` for anything that is not text."""
     if not isinstance(text, str):
         return ""
+    return _plain(text)
+
+
+@lru_cache(maxsize=8192)
+def _plain(text: str) -> str:
+    """Descriptions repeat (a component's text at every use): each distinct one is tidied once."""
     if _TAG.search(text):
         text = _strip_html(text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
