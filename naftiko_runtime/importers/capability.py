@@ -25,7 +25,7 @@ from typing import Any
 from .description import ApiDescription, Body, Operation, Parameter, response_format
 from .diagnostics import Diagnostics
 from .naming import TOOL_NAME_LIMIT, Names, is_parameter_name, kebab, parameter_name, screaming
-from .options import ImportOptions
+from .options import ImportOptions, is_base_uri
 from .schemas import Schemas, Shape, rendered
 from .security import SecurityPlan, plan_security
 from .text import clipped, joined, sentence
@@ -180,7 +180,7 @@ class _Builder:
         if self.options.base_uri:
             return self.options.base_uri.rstrip("/") or self.options.base_uri
         for server in self.api.servers:
-            if re.fullmatch(r"https?://[^/{}]+(/[^{}]*)?", server):
+            if is_base_uri(server):
                 return server.rstrip("/") if server.count("/") > 2 else server
         found = (
             f"its servers ({', '.join(self.api.servers)}) are not absolute http(s) URLs"
@@ -233,9 +233,8 @@ class _Builder:
                 unit.inputs.append(made)
                 if param.location == "path":
                     path_names[param.name] = made.name
-        unit.path = _PLACEHOLDER.sub(
-            lambda m: "{{" + path_names.get(m.group(1), m.group(1)) + "}}", op.wire_path
-        )
+        path = op.wire_path if op.wire_path.startswith("/") else f"/{op.wire_path}"
+        unit.path = _PLACEHOLDER.sub(lambda m: "{{" + path_names.get(m.group(1), m.group(1)) + "}}", path)
         body = self._body(op.body, inputs, unit) if op.body is not None else None
         unit.consumed = self._consumed(unit, consumed_extra, body)
         unit.description = self._unit_description(unit)
@@ -358,6 +357,13 @@ class _Builder:
             member = self.schemas.shape(located, shape.refs)
             if member.read_only:
                 continue  # the server sets it; a request must not send it
+            if "{{" in key or "}}" in key:
+                self.diagnostics.warn(
+                    located.where,
+                    f"body field {key!r} not imported: its name reads as a template",
+                    "field-name",
+                )
+                continue
             wanted = parameter_name(key)
             name = inputs.claim(wanted, f"body_{wanted}")
             binary = body.kind == "multipart" and (

@@ -143,7 +143,7 @@ class _Reader:
         info = self.data.get("info") if isinstance(self.data.get("info"), dict) else {}
         tags = {
             str(t["name"]): plain(t.get("description"))
-            for t in self.data.get("tags") or ()
+            for t in _list(self.data.get("tags"))
             if isinstance(t, dict) and "name" in t
         }
         servers = self._swagger_servers() if self.swagger else self._servers(self.data.get("servers"))
@@ -195,7 +195,7 @@ class _Reader:
     def _swagger_servers(self) -> list[str]:
         host = self.data.get("host")
         base_path = str(self.data.get("basePath") or "")
-        schemes = [s for s in self.data.get("schemes") or () if s in ("https", "http")]
+        schemes = [s for s in _list(self.data.get("schemes")) if s in ("https", "http")]
         if not host:
             return [urljoin(self.uri, base_path or "/")] if self.uri.startswith("http") else []
         scheme = "https" if not schemes or "https" in schemes else "http"
@@ -278,7 +278,7 @@ class _Reader:
             operation_id=str(node["operationId"]) if node.get("operationId") else None,
             summary=plain(node.get("summary")),
             description=plain(node.get("description")),
-            tags=[str(t) for t in node.get("tags") or () if isinstance(t, (str, int))],
+            tags=[str(t) for t in _list(node.get("tags")) if isinstance(t, (str, int))],
             deprecated=node.get("deprecated") is True,
             parameters=parameters,
             body=body,
@@ -495,6 +495,10 @@ class _Reader:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _requirements(raw: list[Any]) -> list[dict[str, list[str]]]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from .diagnostics import ImportFailed
 
@@ -64,7 +65,7 @@ class ImportOptions:
     def check(self) -> None:
         if self.namespace is not None and not _KEBAB.fullmatch(self.namespace):
             raise InvalidOptions(f"namespace {self.namespace!r}: use letters, digits and '-' only")
-        if self.base_uri is not None and not _BASE_URI.fullmatch(self.base_uri):
+        if self.base_uri is not None and not is_base_uri(self.base_uri):
             raise InvalidOptions(
                 f"base URI {self.base_uri!r}: expected http(s)://host[:port][/path] without {{"
             )
@@ -84,6 +85,19 @@ class ImportOptions:
             )
         if self.max_tools is not None and self.max_tools < 1:
             raise InvalidOptions(f"max-tools {self.max_tools}: expected at least 1")
+
+
+def is_base_uri(text: str) -> bool:
+    """An absolute http(s) URL both the spec and an HTTP client accept: a host, a valid port, no
+    placeholder, nothing that needs encoding."""
+    if not _BASE_URI.fullmatch(text) or any(c in text for c in "{} \t"):
+        return False
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises on a bad port or an unclosed IPv6 literal
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def _items(value: Any) -> tuple[str, ...]:

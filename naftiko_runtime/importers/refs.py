@@ -66,7 +66,7 @@ class Refs:
         root = Resource(contents=loaded.data, specification=Specification.OPAQUE)
         registry: Registry[Any] = Registry(retrieve=fetch).with_resource(loaded.uri, root)  # type: ignore[call-arg]
         self.root = Scope(registry.resolver(base_uri=loaded.uri), loaded.uri)
-        self._cache: dict[tuple[str, str], tuple[Any, Scope] | None] = {}
+        self._cache: dict[tuple[str, str], tuple[Any, Scope, str] | None] = {}
 
     def follow(self, node: Any, scope: Scope, where: str) -> Followed:
         """``node`` with every ``$ref`` on top of it followed; an unresolvable one (said at ``where``)
@@ -74,7 +74,10 @@ class Refs:
         refs: list[str] = []
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
-            absolute = urljoin(scope.uri, ref)
+            found = self._lookup(ref, scope, where)
+            if found is None:
+                return Followed({}, scope, tuple(refs))
+            target, next_scope, absolute = found
             if absolute in refs:
                 self.diagnostics.warn(
                     where,
@@ -83,21 +86,22 @@ class Refs:
                 )
                 return Followed({}, scope, tuple(refs))
             refs.append(absolute)
-            found = self._lookup(ref, scope, where)
-            if found is None:
-                return Followed({}, scope, tuple(refs))
-            target, scope = found
+            scope = next_scope
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             node = {**target, **siblings} if siblings and isinstance(target, dict) else target
         return Followed(node, scope, tuple(refs))
 
-    def _lookup(self, ref: str, scope: Scope, where: str) -> tuple[Any, Scope] | None:
+    def _lookup(self, ref: str, scope: Scope, where: str) -> tuple[Any, Scope, str] | None:
+        """The target of ``ref``, its scope and its absolute URI; None (said) when it has none."""
         key = (scope.uri, ref)
         if key in self._cache:
             return self._cache[key]
         try:
+            absolute = urljoin(scope.uri, ref)
             resolved = scope.resolver.lookup(ref)
-        except Unresolvable as exc:
+        except (Unresolvable, LookupError, TypeError, ValueError) as exc:
+            # The library's own errors, and what its pointer walk raises on a malformed document
+            # (a pointer through a list by a name, into a number): all mean "cannot be resolved".
             cause = _import_failure(exc)
             why = str(cause) if cause else f"{type(exc).__name__}: {exc}"
             self.diagnostics.warn(
@@ -105,8 +109,7 @@ class Refs:
             )
             found = None
         else:
-            document = urldefrag(urljoin(scope.uri, ref)).url
-            found = (resolved.contents, Scope(resolved.resolver, document))
+            found = (resolved.contents, Scope(resolved.resolver, urldefrag(absolute).url), absolute)
         self._cache[key] = found
         return found
 

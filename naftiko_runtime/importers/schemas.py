@@ -126,7 +126,7 @@ class Schemas:
         shape = self._own(node, followed.scope, located.where)
         shape.name = followed.name
         shape.refs = followed.refs
-        for index, member in enumerate(node.get("allOf") or ()):
+        for index, member in enumerate(node.get("allOf") if isinstance(node.get("allOf"), list) else ()):
             part = self.shape(Located(member, followed.scope, child(located.where, "allOf", index)), trail)
             _merge_into(shape, part)
         for key in ("oneOf", "anyOf"):

@@ -200,7 +200,8 @@ def _token_advice(scheme: SecurityScheme, var: str) -> str:
     for flow, details in scheme.flows.items():
         details = details if isinstance(details, dict) else {}
         where = details.get("tokenUrl") or details.get("authorizationUrl")
-        scopes = ", ".join(str(s) for s in details.get("scopes") or {})
+        scopes = details.get("scopes")
+        scopes = ", ".join(str(s) for s in scopes) if isinstance(scopes, (dict, list)) else ""
         parts.append(f"{flow}{f' at {where}' if where else ''}{f' (scopes: {scopes})' if scopes else ''}")
     flows = "; ".join(parts) or "its flows"
     return (
