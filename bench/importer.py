@@ -30,7 +30,6 @@ import os
 import platform
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,6 +46,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
+from naftiko_runtime.cli.import_cmd import serving  # noqa: E402
 from naftiko_runtime.importers import openapi, to_yaml  # noqa: E402
 from naftiko_runtime.spec import check_text  # noqa: E402
 
@@ -258,46 +258,22 @@ def serve_once(document: dict[str, Any]) -> dict[str, Any]:
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     namespace = document["capability"]["consumes"][0]["namespace"]
     variables = {v: "bench" for bind in document.get("binds", []) for v in bind["keys"]}
-    with tempfile.TemporaryDirectory(prefix="naftiko-bench-import-") as tmp:
-        path, ready = Path(tmp) / "bench.yaml", Path(tmp) / "ready.json"
-        path.write_text(to_yaml(document), encoding="utf-8")
-        command = [
-            sys.executable,
-            "-c",
-            "import sys; from naftiko_runtime.cli import main; sys.exit(main())",
-            "serve",
-            str(path),
-            "--any-port",
-            "--host",
-            "127.0.0.1",
-            "--ready-file",
-            str(ready),
-            "--log-level",
-            "warning",
-            "--base-uri",
-            f"{namespace}=http://127.0.0.1:{upstream.server_port}",
-        ]
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, env={**os.environ, **variables}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
-            while not ready.exists():
-                if process.poll() is not None or time.perf_counter() - started > 120:
-                    tail = process.stderr.read().decode()[-500:] if process.stderr else ""
-                    raise RuntimeError(f"naftiko serve did not start: {tail}")
-                time.sleep(0.02)
-            ready_s = time.perf_counter() - started
-            url = next(i["url"] for i in json.loads(ready.read_text())["listeners"] if i["type"] == "mcp")
-            listed = _rpc(url, "tools/list", {})["result"]["tools"]
-            called = []
-            for tool in [t for t in listed if not t["inputSchema"].get("required")][:3]:
-                result = _rpc(url, "tools/call", {"name": tool["name"], "arguments": {}})["result"]
-                called.append((tool["name"], not result.get("isError")))
-        finally:
-            process.terminate()
-            process.wait(20)
-            upstream.shutdown()
+    base_uris = {namespace: f"http://127.0.0.1:{upstream.server_port}"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="naftiko-bench-import-") as tmp:
+            path = Path(tmp) / "bench.yaml"
+            path.write_text(to_yaml(document), encoding="utf-8")
+            started = time.perf_counter()
+            with serving(path, base_uris=base_uris, env=variables, timeout=120) as listeners:
+                ready_s = time.perf_counter() - started
+                url = next(item["url"] for item in listeners if item["type"] == "mcp")
+                listed = _rpc(url, "tools/list", {})["result"]["tools"]
+                called = []
+                for tool in [t for t in listed if not t["inputSchema"].get("required")][:3]:
+                    result = _rpc(url, "tools/call", {"name": tool["name"], "arguments": {}})["result"]
+                    called.append((tool["name"], not result.get("isError")))
+    finally:
+        upstream.shutdown()
     return {"ready_s": ready_s, "tools_listed": len(listed), "called": called}
 
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,6 +35,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 CHECK_STARTUP_S = 30.0
 CHECK_CALL_S = 30.0
+_BOOTSTRAP = "import sys; from naftiko_runtime.cli import main; sys.exit(main())"
 _MCP_HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json, text/event-stream",
@@ -187,6 +188,55 @@ def _summary(document: dict[str, Any], warnings: list[Diagnostic], output: Path 
         print(f"serve it with: naftiko serve {output}", file=sys.stderr)
 
 
+# -- serving in the background ---------------------------------------------------------------------
+
+
+class ServeFailed(RuntimeError):
+    """``naftiko serve`` exited or did not become ready; the message ends with its last log lines."""
+
+
+@contextlib.contextmanager
+def serving(
+    path: Path,
+    *,
+    base_uris: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = CHECK_STARTUP_S,
+) -> Iterator[list[dict[str, Any]]]:
+    """``naftiko serve PATH`` in a subprocess on free loopback ports, until the block ends.
+
+    Yields the listeners of its ready file (``type``, ``namespace``, ``url``…), once every adapter
+    accepts requests; ``env`` is added to this process's environment. Used by ``--check``, and by
+    the bench and the tests that serve an imported capability.
+    """
+    with tempfile.TemporaryDirectory(prefix="naftiko-serve-") as folder:
+        ready, log = Path(folder) / "ready.json", Path(folder) / "serve.log"
+        command = [sys.executable, "-c", _BOOTSTRAP, "serve", str(path), "--any-port", "--host", "127.0.0.1"]
+        command += ["--ready-file", str(ready), "--log-level", "warning", "--shutdown-timeout", "2"]
+        for namespace, url in (base_uris or {}).items():
+            command += ["--base-uri", f"{namespace}={url}"]
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env={**os.environ, **(env or {})}
+            )
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready.exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    why = "exited" if process.poll() is not None else f"was not ready within {timeout:g} s"
+                    tail = log.read_text(errors="replace").strip().splitlines()[-8:]
+                    raise ServeFailed("\n".join([f"naftiko serve {why}:", *(f"  {line}" for line in tail)]))
+                time.sleep(0.05)
+            yield json.loads(ready.read_text())["listeners"]
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 # -- --check ---------------------------------------------------------------------------------------
 
 
@@ -219,41 +269,14 @@ def smoke_check(document: dict[str, Any], path: Path, target: str, table: TextIO
     )
     if not probes:
         return 0
-    with tempfile.TemporaryDirectory(prefix="naftiko-check-") as folder:
-        ready = Path(folder) / "ready.json"
-        log = Path(folder) / "serve.log"
-        command = [
-            sys.executable,
-            "-c",
-            "import sys; from naftiko_runtime.cli import main; sys.exit(main())",
-            "serve",
-            str(path),
-            "--any-port",
-            "--host",
-            "127.0.0.1",
-            "--ready-file",
-            str(ready),
-            "--log-level",
-            "warning",
-            "--shutdown-timeout",
-            "2",
-        ]
-        if target != "env":
-            command += ["--base-uri", f"{namespace}={target}"]
-        with log.open("wb") as sink:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
-        try:
-            url = _wait_ready(process, ready, log, adapter)
-            if url is None:
-                return EXIT_FAILED
+    base_uris = {} if target == "env" else {namespace: target}
+    try:
+        with serving(path, base_uris=base_uris, timeout=CHECK_STARTUP_S) as listeners:
+            url = next(item["url"] for item in listeners if item["type"] == adapter)
             _call_all(probes, url, adapter)
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    except ServeFailed as exc:
+        print(f"check: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     _print_table(probes, table)
     return 0 if all(p.ok for p in probes) else EXIT_FAILED
 
@@ -280,19 +303,6 @@ def _probes(document: dict[str, Any]) -> tuple[list[Probe], str]:
             if operation["method"] == "GET" and not any(p["in"] == "path" for p in inputs):
                 probes.append(Probe(operation["name"], f"GET {resource['path']}"))
     return probes, "rest"
-
-
-def _wait_ready(process: subprocess.Popen[bytes], ready: Path, log: Path, adapter: str) -> str | None:
-    deadline = time.monotonic() + CHECK_STARTUP_S
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace").strip().splitlines()[-8:]
-            why = "exited" if process.poll() is not None else "did not start in time"
-            print(f"check: naftiko serve {why}:", *(f"  {line}" for line in tail), sep="\n", file=sys.stderr)
-            return None
-        time.sleep(0.05)
-    listeners = json.loads(ready.read_text())["listeners"]
-    return next(item["url"] for item in listeners if item["type"] == adapter)
 
 
 def _call_all(probes: list[Probe], url: str, adapter: str) -> None:

@@ -453,8 +453,21 @@ class _Builder:
 
     # -- exposed side ------------------------------------------------------------------------------
 
-    def _with(self, unit: Unit, adapter: str) -> dict[str, str]:
-        return {i.consumed_name: f"{adapter}.{i.name}" for i in unit.inputs}
+    @staticmethod
+    def _described(unit: Unit) -> dict[str, Any]:
+        """What a route or a tool says of itself: the summary as its label, and its description."""
+        return ({"label": unit.op.summary} if unit.op.summary else {}) | {"description": unit.description}
+
+    def _wired(self, unit: Unit, adapter: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+        """A route's or a tool's inputs and how they reach the consumed operation (``with``)."""
+        wired: dict[str, Any] = {"inputParameters": params} if params else {}
+        wired["call"] = f"{self.namespace}.{unit.name}"
+        if unit.inputs:
+            wired["with"] = {i.consumed_name: f"{adapter}.{i.name}" for i in unit.inputs}
+        outputs = self._outputs(unit)
+        if outputs:
+            wired["outputParameters"] = outputs
+        return wired
 
     def _rest(self, units: list[Unit]) -> dict[str, Any]:
         names = Names()
@@ -469,19 +482,9 @@ class _Builder:
                     "path": path,
                     "operations": [],
                 }
-            operation: dict[str, Any] = {"name": unit.name, "method": unit.op.method}
-            if unit.op.summary:
-                operation["label"] = unit.op.summary
-            operation["description"] = unit.description
-            if unit.inputs:
-                operation["inputParameters"] = [self._rest_input(i, unit) for i in unit.inputs]
-            operation["call"] = f"{self.namespace}.{unit.name}"
-            if unit.inputs:
-                operation["with"] = self._with(unit, self.rest_namespace)
-            outputs = self._outputs(unit)
-            if outputs:
-                operation["outputParameters"] = outputs
-            resource["operations"].append(operation)
+            params = [self._rest_input(i, unit) for i in unit.inputs]
+            operation = {"name": unit.name, "method": unit.op.method, **self._described(unit)}
+            resource["operations"].append({**operation, **self._wired(unit, self.rest_namespace, params)})
         return {
             "type": "rest",
             "namespace": self.rest_namespace,
@@ -530,23 +533,12 @@ class _Builder:
     def _mcp(self, units: list[Unit]) -> dict[str, Any]:
         tools = []
         for unit in units:
-            tool: dict[str, Any] = {"name": unit.name}
-            if unit.op.summary:
-                tool["label"] = unit.op.summary
-            tool["description"] = unit.description
-            tool["hints"] = dict(_HINTS[unit.op.method])
-            if unit.inputs:
-                tool["inputParameters"] = [
-                    {"name": i.name, "type": i.type, "description": i.description, "required": i.required}
-                    for i in unit.inputs
-                ]
-            tool["call"] = f"{self.namespace}.{unit.name}"
-            if unit.inputs:
-                tool["with"] = self._with(unit, self.mcp_namespace)
-            outputs = self._outputs(unit)
-            if outputs:
-                tool["outputParameters"] = outputs
-            tools.append(tool)
+            params = [
+                {"name": i.name, "type": i.type, "description": i.description, "required": i.required}
+                for i in unit.inputs
+            ]
+            tool = {"name": unit.name, **self._described(unit), "hints": dict(_HINTS[unit.op.method])}
+            tools.append({**tool, **self._wired(unit, self.mcp_namespace, params)})
         description = joined(
             f"Tools for {self.api.title}: one per operation of its API.",
             self.api.description.split("\n\n", 1)[0] if self.api.description else "",

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from naftiko_runtime.cli.import_cmd import serving
 from naftiko_runtime.importers import Diagnostic, openapi, to_yaml
 
 MCP_HEADERS = {
@@ -22,7 +18,6 @@ MCP_HEADERS = {
     "Accept": "application/json, text/event-stream",
     "MCP-Protocol-Version": "2025-11-25",
 }
-BOOTSTRAP = "import sys; from naftiko_runtime.cli import main; sys.exit(main())"
 
 
 def described(folder: Path, document: Mapping[str, Any], name: str = "openapi.json") -> Path:
@@ -64,24 +59,8 @@ def served(
     path = folder / "capability.yaml"
     path.write_text(to_yaml(document), encoding="utf-8")
     namespace = document["capability"]["consumes"][0]["namespace"]
-    with tempfile.TemporaryDirectory(prefix="naftiko-import-serve-") as tmp:
-        ready, log = Path(tmp) / "ready.json", Path(tmp) / "serve.log"
-        command = [sys.executable, "-c", BOOTSTRAP, "serve", str(path), "--any-port", "--host", "127.0.0.1"]
-        command += ["--ready-file", str(ready), "--base-uri", f"{namespace}={base_uri}"]
-        command += ["--log-level", "warning", "--shutdown-timeout", "1"]
-        with log.open("wb") as sink:
-            process = subprocess.Popen(command, stdout=sink, stderr=sink, env={**os.environ, **(env or {})})
-        try:
-            deadline = time.monotonic() + 30
-            while not ready.exists():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"naftiko serve did not start:\n{log.read_text(errors='replace')}")
-                time.sleep(0.02)
-            listeners = json.loads(ready.read_text())["listeners"]
-            yield {item["type"]: item["url"] for item in listeners}
-        finally:
-            process.terminate()
-            process.wait(10)
+    with serving(path, base_uris={namespace: base_uri}, env=env) as listeners:
+        yield {item["type"]: item["url"] for item in listeners}
 
 
 def rpc(url: str, method: str, params: Any) -> dict[str, Any]:

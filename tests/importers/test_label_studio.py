@@ -31,38 +31,21 @@ SEED_NAMESPACE = "label-studio-subpackage-prompts-subpackage-prompts-runs"
 TOKEN = "ls-secret-token"
 
 # (seed tool, imported tool, seed arguments, imported arguments): the same request, asked of each.
+RUN = {"prompt_id": 1, "version_id": 2}
+FILTERS = {**RUN, "ordering": "-created_at", "parent_model": 3, "project": 5, "project_subset": "HasGT"}
 CASES = {
-    "list": (
-        "get-inference-run-info",
-        "get-inference-run-info",
-        {
-            "prompt_id": 1,
-            "version_id": 2,
-            "ordering": "-created_at",
-            "parent_model": 3,
-            "project": 5,
-            "project_subset": "HasGT",
-        },
-        {
-            "prompt_id": 1,
-            "version_id": 2,
-            "ordering": "-created_at",
-            "parent_model": 3,
-            "project": 5,
-            "project_subset": "HasGT",
-        },
-    ),
+    "list": ("get-inference-run-info", "get-inference-run-info", FILTERS, FILTERS),
     "create": (
         "run-prompt-inference",
         "run-prompt-inference",
-        {"prompt_id": 1, "version_id": 2, "body": {"project": 5, "project_subset": "HasGT"}},
-        {"prompt_id": 1, "version_id": 2, "project": 5, "project_subset": "HasGT"},
+        {**RUN, "body": {"project": 5, "project_subset": "HasGT"}},
+        {**RUN, "project": 5, "project_subset": "HasGT"},
     ),
     "cancel": (
         "cancel-inference-run-api",
         "cancel-inference-run",
-        {"prompt_id": 1, "version_id": 2, "inference_run_id": 7},
-        {"prompt_id": 1, "version_id": 2, "inference_run_id": 7},
+        {**RUN, "inference_run_id": 7},
+        {**RUN, "inference_run_id": 7},
     ),
 }
 
