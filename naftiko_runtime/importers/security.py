@@ -132,7 +132,7 @@ def _credential(
         if isinstance(declared, str) and _VARIABLE_NAME.fullmatch(declared):
             name = declared
         else:
-            name = stem if stem.endswith(suffix) else f"{stem}_{suffix}"
+            name = stem if f"_{suffix}" in f"_{stem}_" else f"{stem}_{suffix}"
         base, number = name, 2
         while name in taken:
             name, number = f"{base}_{number}", number + 1
