@@ -67,7 +67,7 @@ def servers(
     # SDKs read the bare key and add "Token ", and so does the imported capability.
     seed = NaftikoServe(SEED, base_uris={SEED_NAMESPACE: upstream_server.url}, api_key=f"Token {TOKEN}")
     mine = NaftikoServe(imported, base_uris={"label-studio": upstream_server.url}, api_key=TOKEN)
-    with seed.start(), mine.start():
+    with seed, mine:
         yield seed, mine
 
 
