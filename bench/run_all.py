@@ -39,6 +39,7 @@ QUICK: dict[str, list[str]] = {
     "load.py": ["--runs", "11", "--rounds", "1"],
     "consumer.py": ["--duration", "2", "--repeats", "3", "--warmup", "0.5"],
     "orchestration.py": ["--iterations", "10", "--warmup", "2"],
+    "importer.py": ["--operations", "500", "--runs", "3"],
     "transport.py": ["--repeats", "1", "--duration", "3", "--warmup", "1"],
     "reference.py": ["--repeats", "1", "--duration", "3", "--warmup", "1"],
     "mcp.py": ["--repeats", "1", "--duration", "3", "--warmup", "1"],

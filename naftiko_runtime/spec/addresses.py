@@ -91,11 +91,11 @@ def base_uri_problem(text: str, *, host: bool = True) -> str | None:
     if not sample.lower().startswith(("http://", "https://")):
         return None  # not an http(s) URL at all: the semantic rules warn about that
     try:
-        url = URL(sample, encoded=True)
-        port = url.port
+        url = URL(sample)  # not `encoded`: an internationalised host name is a host (IDNA)
+        port, named = url.port, url.host  # computed lazily: a host that IDNA refuses fails here
     except ValueError as exc:
         return f"not a valid URL ({exc})"
-    if host and not url.host:
+    if host and not named:
         return "not a valid URL (it names no host)"
     if port is not None and port not in PORTS:
         return f"not a valid URL (port {port} is out of range)"

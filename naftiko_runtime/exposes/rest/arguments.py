@@ -97,8 +97,9 @@ class RequestReader:
                 for alias in _aliases(spec.name):
                     query.setdefault(alias, (spec.name, spec.type == "array"))
             elif location == "header":
-                for alias in _aliases(spec.name):
-                    headers.setdefault(alias.lower().replace("_", "-").encode("latin-1"), spec.name)
+                # As declared (the name /openapi.json publishes: `api_key`), and dashed (`api-key`).
+                for alias in (*_aliases(spec.name), spec.name.replace("_", "-")):
+                    headers.setdefault(alias.lower().encode("latin-1"), spec.name)
             elif location == "cookie":
                 for alias in _aliases(spec.name):
                     cookies.setdefault(alias, spec.name)
