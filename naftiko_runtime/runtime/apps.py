@@ -44,7 +44,7 @@ def build_adapter(
                 expose,
                 metrics,
                 label=runtime.document.title,
-                spec_version=runtime.document.naftiko,
+                spec_version=runtime.document.spec_version,
                 binds=runtime.bind_context,
                 scripting={
                     "enabled": scripting.enabled,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .consistency import check_semantics_consistency
 from .models import (
     ControlExpose,
     Document,
@@ -456,6 +457,7 @@ def check_document(
 ) -> None:
     """Run every semantic rule, reporting through ``error(path, message, rule)`` / ``warn(...)``."""
     Checker(document, data, error, warn, locate).run()
+    check_semantics_consistency(document, warn)
 
 
 def _templates(data: Any) -> list[tuple[DocPath, str]]:

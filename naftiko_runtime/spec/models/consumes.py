@@ -71,10 +71,13 @@ class ConsumedOperation(SpecModel):
     name: str
     label: str | None = None
     description: str | None = None
+    tags: tuple[str, ...] = ()
     method: HttpMethod = "GET"
     path: str | None = None  # generated dialect: a sub-path appended to the resource's path
     input_parameters: tuple[ConsumedInputParameter, ...] = ()
-    output_raw_format: str = "json"
+    output_raw_format: str = "json"  # `binary`: the answer's bytes as they are
+    output_media_type: str | None = None  # the media type to advertise, whatever the upstream says
+    max_binary_size: str | None = None  # cap of a binary answer (`5MiB`); the adapter's, else 10MiB
     output_schema: str | None = None
     output_parameters: tuple[ConsumedOutputParameter, ...] = ()
     body: RequestBody | None = None
@@ -84,6 +87,7 @@ class ConsumedResource(SpecModel):
     name: str
     label: str | None = None
     description: str | None = None
+    tags: tuple[str, ...] = ()
     path: str = ""
     input_parameters: tuple[ConsumedInputParameter, ...] = ()
     operations: tuple[ConsumedOperation, ...] = ()
