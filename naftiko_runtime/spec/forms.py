@@ -286,7 +286,7 @@ class Conversion:
         form_tells = key_says is None or key_says != form_says
         if isinstance(collection, MutableSequence):
             if collection and form_tells:
-                self._saw(ALPHA2, old_at, f"`{written}` as a list of named entries")
+                self._saw(ALPHA2, old_at, f"`{written}` as a list of named entries", key=True)
             if self.target == IKANOS:
                 converted = self._to_map(collection, named, new_at, old_at, node)
             else:
@@ -294,7 +294,7 @@ class Conversion:
                     self._object(entry, named.kind, (*new_at, index), (*old_at, index))
         elif isinstance(collection, MutableMapping):
             if collection and form_tells:
-                self._saw(IKANOS, old_at, f"`{written}` as a map keyed by name")
+                self._saw(IKANOS, old_at, f"`{written}` as a map keyed by name", key=True)
             if self.target == ALPHA2:
                 converted = self._to_list(collection, named, new_at, old_at)
             else:
@@ -317,7 +317,8 @@ class Conversion:
                     self._saw(ALPHA2, (*item_old, self.key_field), what, key=True)
                 item = self.containers.with_name_first(entry, self.key_field, name)
                 self._moved((*item_new, self.key_field), item_old, key=True)
-            self._moved(item_new, item_old)
+            # A problem with the entry as a whole points at its key, which is its name.
+            self._moved(item_new, item_old, key=True)
             self.containers.moved_entry(collection, name, out, index)
             out.append(item)
             self._object(item, named.kind, item_new, item_old)
