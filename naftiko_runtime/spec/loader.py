@@ -203,22 +203,16 @@ class _Loading:
         return document
 
     def _unknown_keys(self, model: BaseModel, path: DocPath) -> None:
-        for key in model.model_extra or {}:
+        for key_path in unknown_keys(model, path):
             self.problems.append(
                 self.problem(
-                    (*path, key),
-                    f"unknown key {key!r} ignored",
+                    key_path,
+                    f"unknown key {key_path[-1]!r} ignored",
                     severity="warning",
                     rule="unknown-key",
                     key=True,
                 )
             )
-        for name, alias in _field_aliases(type(model)):
-            value = getattr(model, name)
-            if value is None or isinstance(value, (str, int, float, bool)):
-                continue
-            for sub_path, child in _children(value, (*path, alias)):
-                self._unknown_keys(child, sub_path)
 
     # -- imports -----------------------------------------------------------------------------------
 
@@ -478,6 +472,19 @@ class _Pruned:
                 part = self._original_index(tuple(out), part)
             out.append(part)
         return tuple(out)
+
+
+def unknown_keys(model: BaseModel, path: DocPath = ()) -> Iterator[DocPath]:
+    """The path of every key of a loaded document that no model field reads (the runtime ignores
+    them; the loader warns about each)."""
+    for key in model.model_extra or {}:
+        yield (*path, key)
+    for name, alias in _field_aliases(type(model)):
+        value = getattr(model, name)
+        if value is None or isinstance(value, (str, int, float, bool)):
+            continue
+        for sub_path, child in _children(value, (*path, alias)):
+            yield from unknown_keys(child, sub_path)
 
 
 _FIELD_ALIASES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
