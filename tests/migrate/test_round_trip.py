@@ -29,42 +29,60 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
 TUTORIAL = SHARED / "conformance/naftiko-framework-1.0.0-alpha2/src/main/resources/tutorial"
 
-_ANY_JSON = "an input that accepts any JSON value (a body template's `{{x}}`) has no spec type: the unit keeps its inferred inputs and its consumed parameters their types"
-_PARAM_NAME = "a consumed parameter's name is the upstream's (`filter[query]`, `actor.ip`, `$expand`), outside the spec's identifier pattern"
+_ANY_JSON = (
+    "an input that accepts any JSON value (a body template's `{{x}}`) has no spec type: the unit "
+    "keeps its inferred inputs and its consumed parameters their types"
+)
+_PARAM_NAME = (
+    "a consumed parameter's name is the upstream's (`filter[query]`, `actor.ip`, `$expand`), outside "
+    "the spec's identifier pattern"
+)
 _AUTH = "an authentication scheme the spec does not have (oauth1, aws-sig-v4)"
+_ARRAY = (
+    "an array output without `items` (the spec requires them; any the runtime could add would change "
+    "the output schema)"
+)
+_TWINS = "two tools share a name (a map keyed by name cannot hold both)"
+_NOTHING = "a capability whose only sections are invented: nothing to serve"
+_NAFTIKO = "api-evangelist-naftiko/"
+_PROVIDERS = "api-evangelist-providers/"
+_INDEX = "api-search-capabilities-index/"
 # Migrated files that cannot validate strict, by the first reason the spec gives no form for.
 NOT_STRICT: dict[str, str] = {
-    "api-evangelist-naftiko/accounting-rest-mcp-capability.yaml": _ANY_JSON,
-    "api-evangelist-naftiko/adjacency-capability-driven-mocking-reference.yaml": "`baseUri` is a bind placeholder",
-    "api-evangelist-naftiko/aws-api-gateway-openapi-crawl-capability.yaml": _AUTH,
-    "api-evangelist-naftiko/finops-ai-cross-platform-cost-capability.yaml": _AUTH,
-    "api-evangelist-providers/cloudflare/cloudflare-user.yaml": _PARAM_NAME,
-    "api-evangelist-providers/datadog/datadog-aggregations.yaml": _PARAM_NAME,
-    "api-evangelist-providers/datadog/datadog-audit.yaml": _PARAM_NAME,
-    "api-evangelist-providers/datadog/datadog-search.yaml": _PARAM_NAME,
-    "api-evangelist-providers/datadog/events-events.yaml": _PARAM_NAME,
-    "api-evangelist-providers/nginx/shared/plus-http-api.yaml": "an array output without `items` (the spec requires them; any the runtime could add would change the output schema)",
-    "api-evangelist-providers/nginx/monitoring-and-observability.yaml": "an array output without `items`",
-    "api-evangelist-providers/nginx/traffic-management.yaml": "an array output without `items`",
-    "api-evangelist-providers/nginx/shared/stub-status.yaml": "`outputRawFormat: text` is this runtime's, not the spec's",
-    "api-evangelist-providers/socket-dev/alerts-alerts.yaml": _PARAM_NAME,
-    "api-evangelist-providers/socket-dev/org-settings-integration-events.yaml": "a consumes block with no resources",
-    "api-evangelist-providers/socket-dev/org-snapshots-snapshots.yaml": _PARAM_NAME,
-    "api-evangelist-providers/tensorflow/model-inference.yaml": _ANY_JSON,
-    "api-search-capabilities-index/apache-bookkeeper--bookkeeper-cluster-management.yaml": "no capability: every section is invented",
-    "api-search-capabilities-index/azure-devops--devops-project-management.yaml": _PARAM_NAME,
-    "api-search-capabilities-index/google-analytics--compliance.yaml": "a consumed parameter whose value is a mapping",
-    "api-search-capabilities-index/indeed--talent-acquisition.yaml": _ANY_JSON,
-    "api-search-capabilities-index/kubernetes--kubernetes-capability.yaml": "two tools share a name (a map keyed by name cannot hold both)",
-    "api-search-capabilities-index/mastercard--payment-processing-and-checkout.yaml": _AUTH,
-    "api-search-capabilities-index/microsoft-azure-api-management--gateway-operations.yaml": "an oauth2 authentication without `authorizationServerUri` and `resource`",
-    "api-search-capabilities-index/mobileapi-dev--ai-device-recommendation.yaml": "a capability whose only sections are invented: nothing to serve",
-    "api-search-capabilities-index/mobileapi-dev--device-lookup.yaml": "a capability whose only sections are invented: nothing to serve",
-    "api-search-capabilities-index/orion--orion-capability.yaml": "two tools share a name (a map keyed by name cannot hold both)",
-    "api-search-capabilities-index/rackspace-technology--cloud-account-operations.yaml": _ANY_JSON,
-    "api-search-capabilities-index/tidb--database-operations.yaml": _ANY_JSON,
-    "api-search-capabilities-index/tuya--smart-home-control.yaml": _ANY_JSON,
-    "api-search-capabilities-index/twilio--customer-communications.yaml": _ANY_JSON,
+    _NAFTIKO + "accounting-rest-mcp-capability.yaml": _ANY_JSON,
+    _NAFTIKO + "adjacency-capability-driven-mocking-reference.yaml": "`baseUri` is a bind placeholder",
+    _NAFTIKO + "aws-api-gateway-openapi-crawl-capability.yaml": _AUTH,
+    _NAFTIKO + "finops-ai-cross-platform-cost-capability.yaml": _AUTH,
+    _PROVIDERS + "cloudflare/cloudflare-user.yaml": _PARAM_NAME,
+    _PROVIDERS + "datadog/datadog-aggregations.yaml": _PARAM_NAME,
+    _PROVIDERS + "datadog/datadog-audit.yaml": _PARAM_NAME,
+    _PROVIDERS + "datadog/datadog-search.yaml": _PARAM_NAME,
+    _PROVIDERS + "datadog/events-events.yaml": _PARAM_NAME,
+    _PROVIDERS + "nginx/shared/plus-http-api.yaml": _ARRAY,
+    _PROVIDERS + "nginx/monitoring-and-observability.yaml": _ARRAY,
+    _PROVIDERS + "nginx/traffic-management.yaml": _ARRAY,
+    _PROVIDERS + "nginx/shared/stub-status.yaml": "`outputRawFormat: text` is this runtime's, not the spec's",
+    _PROVIDERS + "socket-dev/alerts-alerts.yaml": _PARAM_NAME,
+    _PROVIDERS + "socket-dev/org-settings-integration-events.yaml": "a consumes block with no resources",
+    _PROVIDERS + "socket-dev/org-snapshots-snapshots.yaml": _PARAM_NAME,
+    _PROVIDERS + "tensorflow/model-inference.yaml": _ANY_JSON,
+    _INDEX
+    + "apache-bookkeeper--bookkeeper-cluster-management.yaml": "no capability: every section is invented",
+    _INDEX + "azure-devops--devops-project-management.yaml": _PARAM_NAME,
+    _INDEX + "google-analytics--compliance.yaml": "a consumed parameter whose value is a mapping",
+    _INDEX + "indeed--talent-acquisition.yaml": _ANY_JSON,
+    _INDEX + "kubernetes--kubernetes-capability.yaml": _TWINS,
+    _INDEX + "mastercard--payment-processing-and-checkout.yaml": _AUTH,
+    _INDEX + "microsoft-azure-api-management--gateway-operations.yaml": (
+        "an oauth2 authentication without `authorizationServerUri` and `resource`"
+    ),
+    _INDEX + "mobileapi-dev--ai-device-recommendation.yaml": _NOTHING,
+    _INDEX + "mobileapi-dev--device-lookup.yaml": _NOTHING,
+    _INDEX + "orion--orion-capability.yaml": _TWINS,
+    _INDEX + "rackspace-technology--cloud-account-operations.yaml": _ANY_JSON,
+    _INDEX + "tidb--database-operations.yaml": _ANY_JSON,
+    _INDEX + "tuya--smart-home-control.yaml": _ANY_JSON,
+    _INDEX + "twilio--customer-communications.yaml": _ANY_JSON,
 }
 
 
