@@ -45,6 +45,7 @@ def build_adapter(
                 metrics,
                 label=runtime.document.title,
                 spec_version=runtime.document.spec_version,
+                version=runtime.document.info.version if runtime.document.info else None,
                 binds=runtime.bind_context,
                 scripting={
                     "enabled": scripting.enabled,

@@ -26,6 +26,7 @@ from ..spec import Document
 from ..spec.models import (
     AggregateFunction,
     ControlExpose,
+    ExposedOperation,
     ExposedResource,
     ForwardConfig,
     McpExpose,
@@ -34,6 +35,7 @@ from ..spec.models import (
     RestExpose,
     SkillExpose,
 )
+from ..spec.models.base import parse_binary_size
 from .units import UnitFactory
 
 log = logging.getLogger("naftiko.runtime")
@@ -55,6 +57,7 @@ class RestRoute:
     method: str
     unit: Unit
     resource: ExposedResource
+    operation: ExposedOperation | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ class Runtime:
 
     def _rest(self, expose: RestExpose) -> RestPlan:
         plan = RestPlan(expose)
+        cap = _binary_bytes(expose.max_binary_size)
         for resource in expose.resources:
             for operation in resource.operations:
                 path = resource.path + (operation.path or "")
@@ -173,8 +177,9 @@ class Runtime:
                     [*expose.input_parameters, *resource.input_parameters],
                     operation,
                     route_params(path),
+                    max_binary_bytes=cap,
                 )
-                plan.routes.append(RestRoute(path, operation.method, unit, resource))
+                plan.routes.append(RestRoute(path, operation.method, unit, resource, operation))
             if resource.forward is not None:
                 target = self.document.find_consumes(resource.forward.target_namespace)
                 base = self.options.base_uris.get(resource.forward.target_namespace) or (
@@ -185,7 +190,10 @@ class Runtime:
 
     def _mcp(self, expose: McpExpose) -> McpPlan:
         plan = McpPlan(expose)
-        plan.tools = [self.factory.tool(expose.namespace, tool) for tool in expose.tools]
+        cap = _binary_bytes(expose.max_binary_size)
+        plan.tools = [
+            self.factory.tool(expose.namespace, tool, max_binary_bytes=cap) for tool in expose.tools
+        ]
         for resource in expose.resources:
             if resource.location:
                 plan.static_resources.append(resource)
@@ -201,6 +209,7 @@ class Runtime:
                 outputs=resource.output_parameters,
                 extra_inputs=route_params(resource.uri),
                 description=resource.description,
+                max_binary_bytes=cap,
             )
             plan.dynamic_resources.append(DynamicResource(resource, unit))
         for prompt in expose.prompts:
@@ -279,6 +288,10 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _binary_bytes(size: str | None) -> int | None:
+    return parse_binary_size(size) if size else None
 
 
 def _script_settings(

@@ -591,6 +591,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"expected a mapping, got {_kind(given)}"
     if kind in ("tuple_type", "list_type"):
         return f"expected a list, got {_kind(given)}"
+    if kind == "value_error":  # a model's own check: its message says what is wrong with the value
+        return str(error.get("ctx", {}).get("error") or error["msg"])
     if kind == "union_tag_invalid":
         context = error.get("ctx", {})
         return f"unknown `type` {context.get('tag')!r} (expected {context.get('expected_tags')})"

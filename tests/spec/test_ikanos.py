@@ -373,3 +373,12 @@ def test_the_tutorial_import_of_shared_consumes_uses_from() -> None:
     document = load(BETA5_TUTORIAL / "step-7-shipyard-orchestrated-lookup.yml")
     assert [c.namespace for c in document.capability.consumes] == ["registry", "legacy"]
     assert Path(document.capability.consumes[0].origin.file).name == "step7-registry-consumes.yml"
+
+
+def test_a_max_binary_size_without_its_unit_is_a_located_error() -> None:
+    text = VERSIONED.format(version="1.0.0-beta5").replace("ttlMs: 60000", "maxBinarySize: 10MB")
+    (problem,) = check_text(text).errors
+    assert (problem.path, problem.line) == ("capability.exposes[0].maxBinarySize", line_of(text, "10MB"))
+    assert problem.message == (
+        "maxBinarySize '10MB': expected a number and a unit (B, KiB, MiB or GiB), e.g. 5MiB"
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 ParamType = Literal["string", "number", "integer", "boolean", "array", "object"]
@@ -31,3 +32,27 @@ def split_call(call: str) -> tuple[str, str]:
     """``namespace.operation`` → ``(namespace, operation)``; the loader has already checked the form."""
     namespace, _, operation = call.partition(".")
     return namespace, operation
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)")
+_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+DEFAULT_MAX_BINARY_BYTES = 10 << 20  # the spec's default `maxBinarySize`: 10MiB
+
+
+def parse_binary_size(text: str) -> int:
+    """``512KiB`` → 524288. The unit is required (a bare number has no scale, says the spec)."""
+    found = _SIZE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(
+            f"maxBinarySize {text!r}: expected a number and a unit (B, KiB, MiB or GiB), e.g. 5MiB"
+        )
+    return int(float(found.group(1)) * _UNITS[found.group(2)])
+
+
+def _checked_size(text: str) -> str:
+    parse_binary_size(text)
+    return text
+
+
+BinarySize = Annotated[str, AfterValidator(_checked_size)]
+"""A ``maxBinarySize`` value, checked when the document loads."""

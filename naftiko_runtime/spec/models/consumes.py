@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .auth import Authentication
-from .base import HttpMethod, ParamType, SpecModel
+from .base import BinarySize, HttpMethod, ParamType, SpecModel
 from .outputs import ConsumedOutputParameter
 
 ConsumedLocation = Literal["query", "header", "path", "cookie", "body", "environment"]
@@ -77,7 +77,7 @@ class ConsumedOperation(SpecModel):
     input_parameters: tuple[ConsumedInputParameter, ...] = ()
     output_raw_format: str = "json"  # `binary`: the answer's bytes as they are
     output_media_type: str | None = None  # the media type to advertise, whatever the upstream says
-    max_binary_size: str | None = None  # cap of a binary answer (`5MiB`); the adapter's, else 10MiB
+    max_binary_size: BinarySize | None = None  # cap of a binary answer (`5MiB`); the adapter's, else 10MiB
     output_schema: str | None = None
     output_parameters: tuple[ConsumedOutputParameter, ...] = ()
     body: RequestBody | None = None

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .auth import Authentication
-from .base import ParamType, SpecModel
+from .base import BinarySize, ParamType, SpecModel
 from .outputs import OutputParameter
 from .rest import UnitFields
 from .wiring import Step, StepOutputMapping, WithValue
@@ -89,7 +89,7 @@ class McpExpose(SpecModel):
     port: int | None = None
     description: str | None = None
     authentication: Authentication | None = None
-    max_binary_size: str | None = None  # cap of binary answers before base64 (`10MiB` by default)
+    max_binary_size: BinarySize | None = None  # cap of binary answers before base64 (`10MiB` by default)
     ttl_ms: int | None = None  # freshness hint of cacheable results (2026-07-28 `ttlMs`)
     cache_scope: Literal["public", "private"] | None = None
     tools: tuple[McpTool, ...] = ()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .auth import Authentication
-from .base import HttpMethod, ParamType, SpecModel, split_call
+from .base import BinarySize, HttpMethod, ParamType, SpecModel, split_call
 from .outputs import OutputParameter
 from .wiring import Step, StepOutputMapping, WithValue
 
@@ -117,6 +117,6 @@ class RestExpose(SpecModel):
     port: int | None = None
     description: str | None = None
     authentication: Authentication | None = None
-    max_binary_size: str | None = None  # cap of binary answers of this adapter (`10MiB` by default)
+    max_binary_size: BinarySize | None = None  # cap of binary answers of this adapter (`10MiB` by default)
     input_parameters: tuple[ExposedInputParameter, ...] = ()
     resources: tuple[ExposedResource, ...] = ()
