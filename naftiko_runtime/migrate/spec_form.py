@@ -15,7 +15,7 @@ from collections.abc import Callable, MutableMapping, MutableSequence
 from typing import Any
 
 from ..engine.contract import InputSpec
-from ..spec.forms import Containers, is_import, outputs_are_named
+from ..spec.forms import Containers, is_import, outputs_are_named, step_type
 from ..spec.normalize import (
     _AUTH_TYPES,
     _BODY_TYPES,
@@ -363,11 +363,7 @@ class SpecForm:
         for index, tool in enumerate(_list(expose.get("tools"))):
             if not isinstance(tool, MutableMapping):
                 continue
-            self._declare(tool, (*path, "tools", index), rest=False)
-            self._tool_params(tool)
-            self._unit(tool, namespace)
-            if "description" not in tool and not tool.get("ref"):
-                insert_after(tool, "name", "description", "")
+            self._callable(tool, (*path, "tools", index), namespace)
             hints = tool.get("hints")
             if isinstance(hints, MutableMapping):
                 self._hints(hints)
@@ -443,13 +439,17 @@ class SpecForm:
         if "label" not in aggregate:
             insert_after(aggregate, None, "label", namespace)
         for index, function in enumerate(_list(aggregate.get("functions"))):
-            if not isinstance(function, MutableMapping):
-                continue
-            self._declare(function, (*path, "functions", index), rest=False)
-            self._tool_params(function)
-            self._unit(function, namespace)
-            if "description" not in function:
-                insert_after(function, "name", "description", "")
+            if isinstance(function, MutableMapping):
+                self._callable(function, (*path, "functions", index), namespace)
+
+    def _callable(self, unit: MutableMapping[str, Any], path: DocPath, own: str) -> None:
+        """An MCP tool or an aggregate function: typed inputs, wiring, a description (a `ref` tool
+        has its function's)."""
+        self._declare(unit, path, rest=False)
+        self._tool_params(unit)
+        self._unit(unit, own)
+        if "description" not in unit and not unit.get("ref"):
+            insert_after(unit, "name", "description", "")
 
     # -- units -------------------------------------------------------------------------------------
 
@@ -528,15 +528,7 @@ class SpecForm:
 
     def _step(self, step: MutableMapping[str, Any], own: str) -> None:
         if "type" not in step:
-            inferred = (
-                "call"
-                if "call" in step
-                else "lookup"
-                if "index" in step
-                else "script"
-                if "file" in step
-                else None
-            )
+            inferred = step_type(step)
             if inferred:
                 insert_after(step, "name", "type", inferred)
         elif isinstance(step["type"], str):

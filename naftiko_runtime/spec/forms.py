@@ -153,6 +153,14 @@ def outputs_are_named(unit: MutableMapping[str, Any]) -> bool:
     return not unit.get("call") and not unit.get("ref")
 
 
+def step_type(step: MutableMapping[str, Any]) -> str | None:
+    """The ``type`` a step without one has, by the key only that type has."""
+    for key, kind in (("call", "call"), ("index", "lookup"), ("file", "script")):
+        if key in step:
+            return kind
+    return None
+
+
 # --- containers -----------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Problem
-from .forms import is_import
+from .forms import is_import, step_type
 from .source import DocPath, Source
 
 SPEC_VERSION = "1.0.0-alpha2"
@@ -642,13 +642,7 @@ class Normalizer:
 
     def _step(self, step: dict[str, Any], path: DocPath, context: _Context) -> None:
         if "type" not in step:
-            inferred = (
-                "call"
-                if "call" in step
-                else "lookup"
-                if "index" in step
-                else ("script" if "file" in step else None)
-            )
+            inferred = step_type(step)
             if inferred:
                 step["type"] = inferred
                 self.warn(path, f"step has no `type`; read as `{inferred}`", rule="schema")

@@ -30,19 +30,8 @@ Report = Callable[[DocPath, str, str], None]
 
 _CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _QUALIFIED_VAR = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\s*\}\}")
-SUPPORTED_RAW_FORMATS = {
-    "json",
-    "xml",
-    "yaml",
-    "csv",
-    "tsv",
-    "psv",
-    "html",
-    "markdown",
-    "text",
-    "avro",
-    "binary",
-}
+SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
+SUPPORTED_RAW_FORMATS.add("binary")  # the answer's bytes as they came (Ikanos 1.0.0-beta1)
 _SCHEMA_FORMATS = frozenset({"avro"})  # outputRawFormat values that cannot decode without outputSchema
 # Declarations only: JavaScript also needs the mini-racer package (an embedded V8) on the machine that
 # serves, which the runtime checks when it builds the unit (engine/scripts.py). Groovy has no

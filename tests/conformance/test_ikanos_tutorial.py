@@ -24,22 +24,13 @@ from tests.support.shipyard import Shipyard, shipyard
 
 from .framework import ServeGroup, dump, mcp_client, requires_framework, secret, tutorial
 from .framework.paths import CONFORMANCE
+from .test_framework_tutorial import IMO, VOYAGE
 
 pytestmark = [requires_framework, pytest.mark.anyio]
 CONFORMANCE_SUITE = "10a-ikanos"
 
 BETA5 = CONFORMANCE / "ikanos-1.0.0-beta5" / "modules" / "ikanos-docs" / "tutorial"
 STEPS = sorted(p.name for p in BETA5.glob("step-*.yml")) if BETA5.is_dir() else []
-IMO = "IMO-9321483"
-VOYAGE = {
-    "shipImo": IMO,
-    "departurePort": "Oslo",
-    "arrivalPort": "Singapore",
-    "departureDate": "2026-04-10",
-    "arrivalDate": "2026-05-02",
-    "crewIds": ["CREW-001", "CREW-003"],
-    "cargoIds": ["CARGO-2024-0451"],
-}
 # The value each input of the tutorial's units gets.
 ARGUMENTS: dict[str, Any] = {
     "imo": IMO,
