@@ -15,7 +15,6 @@ from pathlib import Path
 
 import yaml
 
-from ..migrate import TARGETS, MigrationError, migrate_file
 from ..spec.ikanos import ALPHA2_VERSION, CURRENT_IKANOS
 
 EXIT_INPUT = 2
@@ -32,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     parser.add_argument(
         "--to",
-        choices=tuple(TARGETS),
+        choices=(CURRENT_IKANOS, ALPHA2_VERSION),
         help=f"target version (default: the other one: {CURRENT_IKANOS} for alpha2 documents, "
         f"{ALPHA2_VERSION} for Ikanos ones)",
     )
@@ -41,6 +40,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the round-trip YAML library is for this command only, not every `naftiko` start.
+    from ..migrate import MigrationError, migrate_file
+
     target = args.to or _other_version(Path(args.path))
     try:
         migration = migrate_file(args.path, target)

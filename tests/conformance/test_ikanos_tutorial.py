@@ -4,26 +4,32 @@ upstream requests as its Naftiko 1.0.0-alpha2 twin.
 The framework publishes the tutorial in both specs (``shared/conformance``). Each step's two
 documents are served side by side, as published (imports, the ``shared/secrets.yaml`` bind and the
 MCP bearer authentication included), with only their consumed base URIs pointed at the same
-Shipyard stand-ins (``tests/support/shipyard.py``). Then every MCP tool is listed and called, every
-REST operation of the OpenAPI document is called, and every skill is read, on both; the answers,
-and what the stand-ins received for each call, must be identical. ``test_framework_tutorial.py``
-holds what the alpha2 answers are.
+Shipyard stand-ins (``tests/support/shipyard.py``): the beta5 one by ``naftiko serve``, the alpha2
+one in this process (``test_framework_tutorial.py`` serves it through ``naftiko serve`` and holds
+what its answers are). Then every MCP tool is listed and called, every REST operation of the
+OpenAPI document is called, and every skill is read, on both; the answers, and what the stand-ins
+received for each call, must be identical.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from naftiko_runtime.runtime import Runtime, RuntimeOptions
+from naftiko_runtime.spec import load
+from tests.support.servers import LOOPBACK, ServerThread
 from tests.support.shipyard import Shipyard, shipyard
 
 from .framework import ServeGroup, dump, mcp_client, requires_framework, secret, tutorial
 from .framework.paths import CONFORMANCE
+from .framework.serve import Listener
 from .test_framework_tutorial import IMO, VOYAGE
 
 pytestmark = [requires_framework, pytest.mark.anyio]
@@ -48,18 +54,43 @@ def yard() -> Iterator[Shipyard]:
         yield stand_ins
 
 
+@dataclass
+class InProcess:
+    """An alpha2 twin served in this process, one ``ServerThread`` per adapter (each with a runtime
+    of its own, whose upstream pools live on that server's loop), listed like ``naftiko serve``'s."""
+
+    listeners: list[Listener] = field(default_factory=list)
+    servers: list[ServerThread] = field(default_factory=list)
+
+    def start(self, document: Path, base_uris: dict[str, str]) -> InProcess:
+        capability = load(document).capability
+        for expose in capability.exposes if capability else ():
+            runtime = Runtime.build(load(document), RuntimeOptions(base_uris=base_uris, environ={}))
+            server = ServerThread(runtime.asgi_app(expose.namespace)).start()
+            self.servers.append(server)
+            url = server.url + ("/mcp" if expose.type == "mcp" else "")
+            self.listeners.append(Listener(expose.type, expose.namespace, LOOPBACK, server.port, url))
+        return self
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
 @pytest.fixture(scope="module")
-def twins(yard: Shipyard, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeGroup]:
-    """Both versions of every step under ``naftiko serve``, started together."""
+def twins(yard: Shipyard, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Every beta5 step under ``naftiko serve`` (started together), and its alpha2 twin in process."""
     group = ServeGroup(Path(tmp_path_factory.mktemp("twins")))
     for name in STEPS:
-        group.add(f"alpha2-{name}", tutorial(name), base_uris=yard.base_uris)
-        group.add(f"beta5-{name}", BETA5 / name, base_uris=yard.base_uris)
-    group.start(timeout=120)  # 22 processes booting at once on a small machine
+        group.add(name, BETA5 / name, base_uris=yard.base_uris)
+    group.start(timeout=90)
+    alpha2 = {name: InProcess().start(tutorial(name), yard.base_uris) for name in STEPS}
     try:
-        yield group
+        yield {"beta5": group, "alpha2": alpha2}
     finally:
         group.stop()
+        for served in alpha2.values():
+            served.stop()
 
 
 def _arguments(schema: dict[str, Any]) -> dict[str, Any]:
@@ -128,9 +159,9 @@ async def _everything(serve: Any, yard: Shipyard) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", STEPS or [pytest.param(None, marks=pytest.mark.skip(reason="no tutorial"))])
 async def test_each_beta5_step_answers_as_its_alpha2_twin(
-    name: str, twins: ServeGroup, yard: Shipyard
+    name: str, twins: dict[str, Any], yard: Shipyard
 ) -> None:
-    alpha2, beta5 = twins[f"alpha2-{name}"], twins[f"beta5-{name}"]
+    alpha2, beta5 = twins["alpha2"][name], twins["beta5"][name]
     assert sorted((item.type, item.namespace) for item in beta5.listeners) == sorted(
         (item.type, item.namespace) for item in alpha2.listeners
     )
