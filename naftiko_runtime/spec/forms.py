@@ -207,6 +207,7 @@ class Site:
     spelling: Spelling
     what: str
     key: bool = False
+    ignored: bool = False  # a `name` inside an entry keyed by name: no spelling has it
 
 
 Alias = Callable[[DocPath, DocPath, bool], None]
@@ -229,8 +230,10 @@ class Conversion:
 
     # -- recording ---------------------------------------------------------------------------------
 
-    def _saw(self, spelling: Spelling, path: DocPath, what: str, *, key: bool = False) -> None:
-        self.sites.append(Site(path, spelling, what, key))
+    def _saw(
+        self, spelling: Spelling, path: DocPath, what: str, *, key: bool = False, ignored: bool = False
+    ) -> None:
+        self.sites.append(Site(path, spelling, what, key, ignored))
 
     def _moved(self, new: DocPath, old: DocPath, key: bool = False) -> None:
         if self.alias is not None and (new != old or key):
@@ -322,7 +325,7 @@ class Conversion:
             if isinstance(entry, MutableMapping):
                 if self.key_field in entry and entry[self.key_field] != name:
                     what = f"`{self.key_field}` inside an entry keyed by name"
-                    self._saw(ALPHA2, (*item_old, self.key_field), what, key=True)
+                    self._saw(ALPHA2, (*item_old, self.key_field), what, key=True, ignored=True)
                 item = self.containers.with_name_first(entry, self.key_field, name)
                 self._moved((*item_new, self.key_field), item_old, key=True)
             # A problem with the entry as a whole points at its key, which is its name.

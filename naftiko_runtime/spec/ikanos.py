@@ -191,7 +191,7 @@ def _entries(collection: Any, path: DocPath) -> Iterator[tuple[DocPath, Mapping[
 def _mixed(
     source: Source, sites: list[Site], declared: Spelling | None, version: str | None
 ) -> list[Problem]:
-    forms = [s for s in sites if not s.what.startswith("`name` inside")]
+    forms = [s for s in sites if not s.ignored]
     problems = [
         source.problem(
             s.path,
@@ -201,7 +201,7 @@ def _mixed(
             key=True,
         )
         for s in sites
-        if s.what.startswith("`name` inside")
+        if s.ignored
     ]
     if declared is None:
         ikanos = sum(s.spelling == IKANOS for s in forms)
