@@ -223,6 +223,7 @@ class Conversion:
     alias: Alias | None = None
     sites: list[Site] = field(default_factory=list)
     key_field: str = "name"
+    expected: Spelling | None = None  # the document's own: only the places in the other are recorded
 
     def run(self, document: MutableMapping[str, Any]) -> list[Site]:
         self._object(document, "document", (), ())
@@ -233,7 +234,8 @@ class Conversion:
     def _saw(
         self, spelling: Spelling, path: DocPath, what: str, *, key: bool = False, ignored: bool = False
     ) -> None:
-        self.sites.append(Site(path, spelling, what, key, ignored))
+        if spelling != self.expected or ignored:
+            self.sites.append(Site(path, spelling, what, key, ignored))
 
     def _moved(self, new: DocPath, old: DocPath, key: bool = False) -> None:
         if self.alias is not None and (new != old or key):

@@ -86,7 +86,7 @@ def read_spelling(source: Source) -> list[Problem]:
     def alias(new: DocPath, old: DocPath, key: bool) -> None:
         source.aliases[new] = (old, key)
 
-    conversion = Conversion(ALPHA2, alias=alias)
+    conversion = Conversion(ALPHA2, alias=alias, expected=spelling)
     sites = conversion.run(data)
     problems += _mixed(source, sites, spelling, version)
     problems += _tunnels(source, data)

@@ -474,17 +474,23 @@ class _Pruned:
         return tuple(out)
 
 
-def unknown_keys(model: BaseModel, path: DocPath = ()) -> Iterator[DocPath]:
+def unknown_keys(model: BaseModel, path: DocPath = ()) -> list[DocPath]:
     """The path of every key of a loaded document that no model field reads (the runtime ignores
     them; the loader warns about each)."""
+    found: list[DocPath] = []
+    _collect_unknown(model, path, found)
+    return found
+
+
+def _collect_unknown(model: BaseModel, path: DocPath, found: list[DocPath]) -> None:
     for key in model.model_extra or {}:
-        yield (*path, key)
+        found.append((*path, key))
     for name, alias in _field_aliases(type(model)):
         value = getattr(model, name)
         if value is None or isinstance(value, (str, int, float, bool)):
             continue
         for sub_path, child in _children(value, (*path, alias)):
-            yield from unknown_keys(child, sub_path)
+            _collect_unknown(child, sub_path, found)
 
 
 _FIELD_ALIASES: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
