@@ -19,6 +19,7 @@ from ..engine.inputs import (
     infer_for_steps,
     infer_from_templates,
     locate_for_rest,
+    placed_as_inferred,
 )
 from ..engine.orchestration import Orchestration, ScriptSettings, orchestrated_outputs
 from ..engine.shaping import Shaper
@@ -31,6 +32,7 @@ from ..spec.models import (
     ExposedOperation,
     McpTool,
     McpToolHints,
+    McpToolInputParameter,
     OutputParameter,
     Semantics,
     StepOutputMapping,
@@ -99,7 +101,7 @@ class UnitFactory:
 
     def tool(self, namespace: str, tool: McpTool, *, max_binary_bytes: int | None = None) -> Unit:
         fields, function = self._merged(tool)
-        inputs = from_tool(tool.input_parameters) or self._inferred(fields, function)
+        inputs = self._declared(tool.input_parameters, fields) or self._inferred(fields, function)
         hints = _hints(tool.hints, function.semantics if function else None)
         name = fields.name or (function.name if function else "tool")
         return self._unit(
@@ -116,7 +118,7 @@ class UnitFactory:
         )
 
     def function(self, namespace: str, function: AggregateFunction) -> Unit:
-        inputs = from_tool(function.input_parameters) or self._inferred(function, None)
+        inputs = self._declared(function.input_parameters, function) or self._inferred(function, None)
         name = function.name or "function"
         return self._unit(
             function,
@@ -187,9 +189,14 @@ class UnitFactory:
         }
         return UnitFields.model_construct(**merged), function
 
+    def _declared(self, params: Sequence[McpToolInputParameter], fields: UnitFields) -> list[InputSpec]:
+        """A tool's or function's own inputs, placed where ``fields`` (the unit as it runs) sends them."""
+        declared = from_tool(params)
+        return placed_as_inferred(declared, self._inferred(fields, None)) if declared else declared
+
     def _inferred(self, fields: UnitFields, function: AggregateFunction | None) -> list[InputSpec]:
         if function is not None and function.input_parameters:
-            return from_tool(function.input_parameters)
+            return self._declared(function.input_parameters, fields)
         scope = self._scope(fields)
         if fields.call:
             inputs = infer_for_call(self.calls[fields.call], fields.with_, scope)
