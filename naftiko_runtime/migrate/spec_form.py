@@ -371,18 +371,12 @@ class SpecForm:
         for resource in _entries(expose.get("resources")):
             self._unit(resource, namespace)
             _text(resource, "name", "uri", "mimeType")
-            if "label" not in resource:
-                insert_after(resource, "name", "label", str(resource.get("name", "")))
-            if "description" not in resource:
-                insert_after(resource, "label", "description", "")
+            _labelled(resource)
         for prompt in _entries(expose.get("prompts")):
             if "messages" in prompt and "template" not in prompt:
                 self.containers.rename(prompt, "messages", "template")
             _text(prompt, "name", "label", "description")
-            if "label" not in prompt:
-                insert_after(prompt, "name", "label", str(prompt.get("name", "")))
-            if "description" not in prompt:
-                insert_after(prompt, "label", "description", "")
+            _labelled(prompt)
             for argument in _entries(prompt.get("arguments")):
                 _text(argument, "name", "label", "description")
                 if "description" not in argument:
@@ -664,6 +658,15 @@ def _list(value: Any) -> MutableSequence[Any]:
 
 def _entries(value: Any) -> list[MutableMapping[str, Any]]:
     return [item for item in _list(value) if isinstance(item, MutableMapping)]
+
+
+def _labelled(entry: MutableMapping[str, Any]) -> None:
+    """An MCP resource or prompt as the spec requires it: a ``label`` (its name, unless it has one)
+    and a ``description`` (empty, unless it has one)."""
+    if "label" not in entry:
+        insert_after(entry, "name", "label", str(entry.get("name", "")))
+    if "description" not in entry:
+        insert_after(entry, "label", "description", "")
 
 
 def _text(owner: MutableMapping[str, Any], *keys: str) -> None:

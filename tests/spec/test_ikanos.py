@@ -16,6 +16,7 @@ import pytest
 from naftiko_runtime.spec import check, check_text, load
 
 from .helpers import CONFORMANCE, FIXTURES, NO_SHARED, SHARED, assert_located, line_of
+from .test_corpus import _IKANOS, _MIXED_FORMS
 
 IKANOS = CONFORMANCE / "ikanos-1.0.0-beta5" / "modules"
 ALPHA2_TUTORIAL = CONFORMANCE / "naftiko-framework-1.0.0-alpha2" / "src/main/resources/tutorial"
@@ -29,16 +30,7 @@ _ENGINE_TESTS = "ikanos-engine/src/test/resources/"
 STRICT_REFUSALS: dict[str, frozenset[str]] = {
     # Written with alpha2 lists under `ikanos:` (the Java engine still reads them): both the schema
     # and the mixed-forms rule refuse them.
-    **{
-        _ENGINE_TESTS + f"imports/{name}": frozenset({"mixed-spec-forms", "schema-strict"})
-        for name in (
-            "aggregates/shared.aggregates.yml",
-            "consumes/shared-clients.yml",
-            "consumes/shared.consumes.yml",
-            "exposes/shared-servers.yml",
-            "exposes/shared.exposes.yml",
-        )
-    },
+    **{name.removeprefix(_IKANOS): frozenset({"mixed-spec-forms", "schema-strict"}) for name in _MIXED_FORMS},
     _ENGINE_TESTS + "imports/invalid/empty-section.consumes.yml": frozenset({"schema-strict"}),
     _ENGINE_TESTS + "imports/invalid/malformed.yml": frozenset({"yaml-syntax"}),
     _ENGINE_TESTS + "aggregates/aggregate-invalid-ref.yaml": frozenset({"unknown-ref"}),
