@@ -160,6 +160,27 @@ class DecodeError(InvocationError):
         super().__init__(f"upstream {operation}: response is not valid {fmt}: {reason}")
 
 
+class BinaryTooLarge(InvocationError):
+    """A binary answer is larger than the ``maxBinarySize`` it may have (read no further than that)."""
+
+    def __init__(self, operation: str, limit: int, size: int | None = None) -> None:
+        self.operation = operation
+        self.limit = limit
+        self.size = size
+        said = f"{size} bytes" if size is not None else "more"
+        super().__init__(
+            f"upstream {operation} answered {said}, more than maxBinarySize allows ({_size(limit)})"
+        )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale and count % (scale // 1024 or 1) == 0:
+            value = count / scale
+            return f"{value:g}{unit} = {count} bytes"
+    return f"{count} bytes"
+
+
 class RequestBuildError(InvocationError):
     """A request could not be built from the values given (a header with CR/LF, a missing path value)."""
 

@@ -147,6 +147,12 @@ class BindValues(_NameIndex[Secret]):
             for variable, value in variables.items()
         )
 
+    @classmethod
+    def placeholders(cls, binds: Iterable[BindDeclaration]) -> BindValues:
+        """Every declared variable with an empty value: what tools that read a document without
+        serving it (export, migrate) build a runtime with; nothing they produce depends on a value."""
+        return cls((bind.namespace, variable, Secret("")) for bind in binds for variable in bind.keys or {})
+
     def get(self, name: str, default: _T | None = None) -> Secret | _T | None:
         """The value of ``VAR`` (first bind declaring it) or ``namespace.VAR``; ``default`` if none."""
         found = self._find(name)

@@ -1,4 +1,4 @@
-"""The ``naftiko`` command: validate, inspect, call, serve, export, import."""
+"""The ``naftiko`` command: validate, inspect, call, serve, export, import, migrate."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from ..version import runtime_version
-from . import call_cmd, export_cmd, import_cmd, inspect_cmd, serve_cmd, validate_cmd
+from . import (
+    call_cmd,
+    export_cmd,
+    import_cmd,
+    inspect_cmd,
+    migrate_cmd,
+    serve_cmd,
+    validate_cmd,
+)
 
-_COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd, import_cmd)
+_COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd, import_cmd, migrate_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,11 +17,10 @@ from pathlib import Path
 import orjson
 import yaml
 
-from ..binds import BindValues, Secret
+from ..binds import BindValues
 from ..errors import NaftikoError
 from ..exposes.rest import build_openapi
 from ..runtime import Runtime, RuntimeOptions
-from ..spec import Document
 from .files import load_or_report
 
 EXIT_INPUT = 2
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if document is None:
         return EXIT_INPUT
     try:
-        runtime = Runtime(document, _placeholder_binds(document), RuntimeOptions())
+        runtime = Runtime(document, BindValues.placeholders(document.all_binds), RuntimeOptions())
     except NaftikoError as exc:
         return _fail(str(exc))
     if not runtime.rest:
@@ -89,12 +88,6 @@ class _PlainDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: object) -> bool:
         return True
-
-
-def _placeholder_binds(document: Document) -> BindValues:
-    return BindValues(
-        (bind.namespace, variable, Secret("")) for bind in document.all_binds for variable in bind.keys or {}
-    )
 
 
 def _fail(message: str) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import subprocess
@@ -29,7 +30,9 @@ import httpx
 
 from ..importers import Diagnostic, ImportFailed, openapi, to_yaml
 from ..importers.options import ADAPTERS, InvalidOptions
+from ..migrate import TARGETS, migrate_data
 from ..spec import check_text
+from ..spec.ikanos import ALPHA2_VERSION
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -53,7 +56,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     api = kinds.add_parser(
         "openapi",
         help="from an OpenAPI 3.0/3.1 or Swagger 2.0 description",
-        description="Write a capability (naftiko 1.0.0-alpha2, strict-valid) for an OpenAPI 3.0, 3.1 or "
+        description="Write a strict-valid capability (naftiko 1.0.0-alpha2, or ikanos 1.0.0-beta5 with --to) "
+        "for an OpenAPI 3.0, 3.1 or "
         "Swagger 2.0 description: one consumed namespace, and a REST route and an MCP tool per operation.",
     )
     api.add_argument(
@@ -90,6 +94,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         "against URL, or against the description's own server with 'env' (credentials always come "
         "from the environment)",
     )
+    api.add_argument(
+        "--to",
+        choices=sorted(TARGETS),
+        default=ALPHA2_VERSION,
+        metavar="VERSION",
+        help=f"the spec version to write: {' or '.join(sorted(TARGETS))} (default {ALPHA2_VERSION})",
+    )
     api.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
     api.set_defaults(run=run)
 
@@ -124,10 +135,16 @@ def run(args: argparse.Namespace) -> int:
         for diagnostic in warnings:
             print(diagnostic.format(), file=sys.stderr)
     output = Path(args.output) if args.output else None
-    text = to_yaml(document, header=f"Imported by `naftiko import openapi` from {args.source}.")
-    report = check_text(
-        text, str(output or "<imported>"), base_dir=(output or Path("x")).resolve().parent, strict=True
-    )
+    base_dir = (output or Path("x")).resolve().parent
+    written = document
+    if args.to != ALPHA2_VERSION:
+        # The importer builds the alpha2 shape; migrate says the same thing in the target's spelling.
+        written = copy.deepcopy(document)
+        for note in migrate_data(written, args.to, base_dir=base_dir):
+            if not args.quiet:
+                print(f"{args.source}: note: {note}", file=sys.stderr)
+    text = to_yaml(written, header=f"Imported by `naftiko import openapi` from {args.source}.")
+    report = check_text(text, str(output or "<imported>"), base_dir=base_dir, strict=True)
     if report.problems:
         for problem in report.problems:
             print(problem.format(), file=sys.stderr)

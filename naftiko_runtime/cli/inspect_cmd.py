@@ -103,6 +103,7 @@ def describe(document: Document) -> dict[str, Any]:
     return {
         "label": document.title,
         "naftiko": document.naftiko,
+        "ikanos": document.ikanos,
         "consumes": consumes,
         "exposes": adapters,
         "aggregates": [
@@ -113,7 +114,12 @@ def describe(document: Document) -> dict[str, Any]:
 
 
 def render_text(summary: dict[str, Any]) -> str:
-    lines = [f"{summary['label']}  (naftiko {summary['naftiko'] or 'unversioned'})", ""]
+    spec = (
+        f"ikanos {summary['ikanos']}"
+        if summary.get("ikanos")
+        else f"naftiko {summary['naftiko'] or 'unversioned'}"
+    )
+    lines = [f"{summary['label']}  ({spec})", ""]
     for consumes in summary["consumes"]:
         auth = f"  auth: {consumes['authentication']}" if consumes["authentication"] else ""
         lines.append(f"consumes {consumes['namespace']}  {consumes['baseUri'] or '(no baseUri)'}{auth}")

@@ -20,6 +20,7 @@ import orjson
 
 from ..binds.redact import Redactor
 from ..errors import (
+    BinaryTooLarge,
     InputError,
     InputProblem,
     InvocationError,
@@ -31,7 +32,7 @@ from ..expressions.names import PATH_PLACEHOLDER, canonical_index
 from ..observability.context import add_upstream_ms
 from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
-from ..spec.models.base import whole_body
+from ..spec.models.base import DEFAULT_MAX_BINARY_BYTES, parse_binary_size, whole_body
 from ..spec.variables import BindNames, fix_binds
 from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
@@ -98,6 +99,11 @@ class ConsumedCall:
         self.method = operation.method
         self.description = operation.description
         self.raw_format = operation.output_raw_format or "json"
+        self.binary = self.raw_format == "binary"  # the answer's bytes, as they are
+        self.output_media_type = operation.output_media_type
+        self.max_binary_bytes = (
+            parse_binary_size(operation.max_binary_size) if operation.max_binary_size else None
+        )
         self.output_schema = operation.output_schema
         self.schema_dir = schema_dir
         self.client = client
@@ -265,8 +271,17 @@ class ConsumedCall:
 
     # -- calling -----------------------------------------------------------------------------------
 
-    async def execute(self, values: Mapping[str, Any], *, time_left: float | None = None) -> UpstreamReply:
-        """Send the request for ``values``; a 4xx/5xx answer raises :class:`UpstreamError`."""
+    async def execute(
+        self, values: Mapping[str, Any], *, time_left: float | None = None, max_bytes: int | None = None
+    ) -> UpstreamReply:
+        """Send the request for ``values``; a 4xx/5xx answer raises :class:`UpstreamError`.
+
+        ``max_bytes`` is the calling adapter's ``maxBinarySize`` for a binary answer; the
+        operation's own wins, and without either the spec's default (10MiB) holds.
+        """
+        limit = None
+        if self.binary:
+            limit = self.max_binary_bytes or max_bytes or DEFAULT_MAX_BINARY_BYTES
         try:
             request, context = self.prepare(values)
             if self._plain_auth:  # headers or query only: no challenge, no token to fetch
@@ -278,6 +293,7 @@ class ConsumedCall:
                     request.headers,
                     request.body,
                     time_left=time_left,
+                    max_bytes=limit,
                 )
                 elapsed_ms = response.elapsed_ms  # one request: the transport timed it
             else:  # a challenge or a token fetch may add requests: time them all
@@ -285,6 +301,8 @@ class ConsumedCall:
                 response = await self.auth.send(self.client, request, context, time_left)
                 elapsed_ms = (time.perf_counter() - started) * 1000
             add_upstream_ms(elapsed_ms)
+            if limit is not None and len(response.body) > limit and response.status < 400:
+                raise BinaryTooLarge(self.qualified, limit, len(response.body))
             return self.read(response, elapsed_ms)
         except InvocationError as exc:
             if self._redactor:
@@ -307,6 +325,9 @@ class ConsumedCall:
         body = response.body
         if not body or response.status == 204:
             return UpstreamReply(response.status, None, content_type, elapsed_ms)
+        if self.binary:
+            media = self.output_media_type or raw_type or "application/octet-stream"
+            return UpstreamReply(response.status, bytes(body), media, elapsed_ms)
         if self._json:
             try:
                 return UpstreamReply(response.status, orjson.loads(body), content_type, elapsed_ms)

@@ -23,7 +23,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ..errors import UpstreamTimeout, UpstreamUnavailable, without_urls
+from ..errors import BinaryTooLarge, UpstreamTimeout, UpstreamUnavailable, without_urls
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -100,11 +100,13 @@ class HttpClient:
         body: bytes | None = None,
         *,
         time_left: float | None = None,
+        max_bytes: int | None = None,
     ) -> UpstreamResponse:
         """Send one request and read the whole answer. ``url`` is already percent-encoded.
 
         ``time_left`` bounds the whole exchange, retries included: one timer cancels it when the
         time is up (a per-request aiohttp ``total`` timeout would cost two timers per attempt).
+        ``max_bytes`` bounds the answer read (a binary one): past it, :class:`BinaryTooLarge`.
         """
         session = self._session
         if session is None or session.closed:
@@ -129,7 +131,10 @@ class HttpClient:
                     async with session.request(
                         method, target, headers=headers, data=body, allow_redirects=False
                     ) as response:
-                        payload = await response.read()
+                        if max_bytes is None:
+                            payload = await response.read()
+                        else:
+                            payload = await _read_at_most(response, max_bytes, operation)
                         elapsed = (time.perf_counter() - started) * 1000
                         return UpstreamResponse(response.status, response.headers, payload, elapsed)
                 except aiohttp.ConnectionTimeoutError:
@@ -300,6 +305,21 @@ class ClientPool:
     async def aclose(self) -> None:
         for client in self._clients.values():
             await client.aclose()
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int, operation: str) -> bytes:
+    """The body, or :class:`BinaryTooLarge` as soon as it is known to exceed ``limit``."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise BinaryTooLarge(operation, limit, declared)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        total += len(chunk)
+        if total > limit:
+            raise BinaryTooLarge(operation, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _ms(started: float) -> float:

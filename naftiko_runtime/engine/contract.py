@@ -23,7 +23,8 @@ class InputSpec:
     type: ParamType | None = "string"  # None: nothing declares a type, any JSON value is accepted
     required: bool = False
     description: str | None = None
-    location: ParamLocation | None = None  # REST only; None for MCP tools and functions
+    # REST: where the request carries it; a tool or function: where the consumed call puts it, if known
+    location: ParamLocation | None = None
     pattern: str | None = None
     whole_body: bool = False  # REST: this input is the entire JSON request body
     default: Any = None

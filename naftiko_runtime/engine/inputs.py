@@ -65,6 +65,19 @@ def from_tool(params: Iterable[McpToolInputParameter]) -> list[InputSpec]:
     return [InputSpec(p.name, p.type, p.required, p.description) for p in params]
 
 
+def placed_as_inferred(declared: Sequence[InputSpec], inferred: Iterable[InputSpec]) -> list[InputSpec]:
+    """A tool's or function's declared inputs, each one the unit passes whole into a URL placeholder
+    marked as a path input, as its inference would mark it: every call refuses an empty segment, so
+    its schema says so whether the input was declared or inferred."""
+    in_path = {canonical(spec.name) for spec in inferred if spec.location == "path"}
+    if not in_path:
+        return list(declared)
+    return [
+        _replace(spec, location="path") if spec.location is None and canonical(spec.name) in in_path else spec
+        for spec in declared
+    ]
+
+
 def infer_for_call(call: ConsumedCall, with_: Mapping[str, WithValue], scope: Scope) -> list[InputSpec]:
     """Inputs implied by ``with`` references and the consumed operation's parameters.
 

@@ -35,16 +35,22 @@ class Executor(Protocol):
 
 
 class CallExecutor:
-    """Simple mode: one consumed call with the unit's ``with``."""
+    """Simple mode: one consumed call with the unit's ``with``.
 
-    def __init__(self, call: ConsumedCall, plan: WithPlan) -> None:
+    ``max_bytes`` is the adapter's ``maxBinarySize``, for an operation that answers ``binary``.
+    """
+
+    def __init__(self, call: ConsumedCall, plan: WithPlan, max_bytes: int | None = None) -> None:
         self.call = call
         self.plan = plan
+        self.max_bytes = max_bytes
 
     async def run(self, arguments: Mapping[str, Any], deadline: float) -> Outcome:
         # A with-map that only renames to the same names moves nothing: the arguments go as they are.
         values = arguments if self.plan.identity else self.plan.apply(arguments)
-        reply = await self.call.execute(values, time_left=deadline - time.monotonic())
+        reply = await self.call.execute(
+            values, time_left=deadline - time.monotonic(), max_bytes=self.max_bytes
+        )
         return Outcome(reply.value, reply.status, reply.content_type, reply.elapsed_ms)
 
 
@@ -71,6 +77,8 @@ class Unit:
         hints: Hints | None = None,
         deadline_s: float = 60.0,
         qualified: str | None = None,
+        media_type: str | None = None,
+        tags: tuple[str, ...] = (),
     ) -> None:
         self._name = name
         self.kind = kind
@@ -85,6 +93,9 @@ class Unit:
         self._coerce = Coercer(self._inputs, self.qualified)
         self._input_schema = json_schema(self._inputs)
         self._output_schema = shaper.schema()
+        # A binary answer is advertised with this media type, when the document declares one.
+        self.media_type = media_type
+        self.tags = tags
 
     @property
     def name(self) -> str:

@@ -44,7 +44,8 @@ def build_adapter(
                 expose,
                 metrics,
                 label=runtime.document.title,
-                spec_version=runtime.document.naftiko,
+                spec_version=runtime.document.spec_version,
+                version=runtime.document.info.version if runtime.document.info else None,
                 binds=runtime.binds,
                 browsers=runtime.options.browser_policy(),
                 scripting={

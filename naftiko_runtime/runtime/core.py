@@ -30,6 +30,7 @@ from ..spec.models import (
     AuthBasic,
     AuthDigest,
     ControlExpose,
+    ExposedOperation,
     ExposedResource,
     ForwardConfig,
     McpExpose,
@@ -38,6 +39,7 @@ from ..spec.models import (
     RestExpose,
     SkillExpose,
 )
+from ..spec.models.base import parse_binary_size
 from ..spec.variables import bind_text
 from .units import UnitFactory
 
@@ -66,6 +68,7 @@ class RestRoute:
     method: str
     unit: Unit
     resource: ExposedResource
+    operation: ExposedOperation | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class Runtime:
 
     def _rest(self, expose: RestExpose) -> RestPlan:
         plan = RestPlan(expose)
+        cap = _binary_bytes(expose.max_binary_size)
         for resource in expose.resources:
             for operation in resource.operations:
                 path = resource.path + (operation.path or "")
@@ -200,8 +204,9 @@ class Runtime:
                     [*expose.input_parameters, *resource.input_parameters],
                     operation,
                     route_params(path),
+                    max_binary_bytes=cap,
                 )
-                plan.routes.append(RestRoute(path, operation.method, unit, resource))
+                plan.routes.append(RestRoute(path, operation.method, unit, resource, operation))
             if resource.forward is not None:
                 target = self.document.find_consumes(resource.forward.target_namespace)
                 base = self.options.base_uris.get(resource.forward.target_namespace) or (
@@ -212,7 +217,10 @@ class Runtime:
 
     def _mcp(self, expose: McpExpose) -> McpPlan:
         plan = McpPlan(expose)
-        plan.tools = [self.factory.tool(expose.namespace, tool) for tool in expose.tools]
+        cap = _binary_bytes(expose.max_binary_size)
+        plan.tools = [
+            self.factory.tool(expose.namespace, tool, max_binary_bytes=cap) for tool in expose.tools
+        ]
         for resource in expose.resources:
             if resource.location:
                 plan.static_resources.append(resource)
@@ -228,6 +236,7 @@ class Runtime:
                 outputs=resource.output_parameters,
                 extra_inputs=route_params(resource.uri),
                 description=resource.description,
+                max_binary_bytes=cap,
             )
             plan.dynamic_resources.append(DynamicResource(resource, unit))
         for prompt in expose.prompts:
@@ -327,6 +336,10 @@ def _credential_pairs(document: Document, binds: BindValues) -> tuple[Secret, ..
                 continue  # not a usable credential: the adapter or the call says so itself
             pairs.append(Secret(pair))
     return tuple(pairs)
+
+
+def _binary_bytes(size: str | None) -> int | None:
+    return parse_binary_size(size) if size else None
 
 
 def _script_settings(

@@ -32,7 +32,7 @@ from .core import McpPlan, Runtime
 
 def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
     expose = plan.expose
-    tools = [ToolEntry(unit.name, unit.title, unit.description, unit) for unit in plan.tools]
+    tools = [ToolEntry(unit.name, unit.title, unit.description, unit, tags=unit.tags) for unit in plan.tools]
     resources: list[Any] = [
         StaticResourceEntry(
             r.name,
@@ -51,7 +51,8 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
             d.unit,
             d.spec.label,
             d.spec.description,
-            d.spec.mime_type or "application/json",
+            d.spec.mime_type or (None if d.spec.binary else "application/json"),
+            d.spec.binary,
         )
         for d in plan.dynamic_resources
     ]
@@ -71,11 +72,14 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
         )
         for p in plan.prompts
     ]
+    info = runtime.document.info
     return McpCatalog(
         server_name=expose.namespace,
-        server_version=runtime_version(),
+        server_version=(info.version if info and info.version else None) or runtime_version(),
         title=runtime.document.title,
         instructions=expose.description,
+        ttl_ms=expose.ttl_ms or 0,
+        cache_scope=expose.cache_scope,
         tools=tools,
         resources=resources,
         prompts=prompts,

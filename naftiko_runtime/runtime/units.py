@@ -19,6 +19,7 @@ from ..engine.inputs import (
     infer_for_steps,
     infer_from_templates,
     locate_for_rest,
+    placed_as_inferred,
 )
 from ..engine.orchestration import Orchestration, ScriptSettings, orchestrated_outputs
 from ..engine.shaping import Shaper
@@ -31,6 +32,7 @@ from ..spec.models import (
     ExposedOperation,
     McpTool,
     McpToolHints,
+    McpToolInputParameter,
     OutputParameter,
     Semantics,
     StepOutputMapping,
@@ -66,6 +68,8 @@ class UnitFactory:
         resource_params: Sequence[ExposedInputParameter],
         operation: ExposedOperation,
         route: Sequence[str],
+        *,
+        max_binary_bytes: int | None = None,
     ) -> Unit:
         fields, function = self._merged(operation)
         params = [*resource_params, *operation.input_parameters]
@@ -77,6 +81,12 @@ class UnitFactory:
         else:
             inputs = locate_for_rest(self._inferred(fields, function), route, operation.method)
         name = fields.name or f"{operation.method.lower()} {path}"
+        # A binary answer's media type: the function's, else the consumed operation's (already in
+        # the answer), else the REST contract's, else the upstream's.
+        media_type = function.output_media_type if function else None
+        call = self.calls.get(fields.call) if fields.call else None
+        if media_type is None and not (call and call.output_media_type):
+            media_type = operation.binary_media_type
         return self._unit(
             fields,
             inputs,
@@ -85,11 +95,13 @@ class UnitFactory:
             qualified=f"{namespace}.{name}",
             title=fields.label,
             safe=_safe(function),
+            max_binary_bytes=max_binary_bytes,
+            media_type=media_type,
         )
 
-    def tool(self, namespace: str, tool: McpTool) -> Unit:
+    def tool(self, namespace: str, tool: McpTool, *, max_binary_bytes: int | None = None) -> Unit:
         fields, function = self._merged(tool)
-        inputs = from_tool(tool.input_parameters) or self._inferred(fields, function)
+        inputs = self._declared(tool.input_parameters, fields) or self._inferred(fields, function)
         hints = _hints(tool.hints, function.semantics if function else None)
         name = fields.name or (function.name if function else "tool")
         return self._unit(
@@ -101,10 +113,12 @@ class UnitFactory:
             title=fields.label,
             hints=hints,
             safe=_safe(function),
+            max_binary_bytes=max_binary_bytes,
+            media_type=function.output_media_type if function else None,
         )
 
     def function(self, namespace: str, function: AggregateFunction) -> Unit:
-        inputs = from_tool(function.input_parameters) or self._inferred(function, None)
+        inputs = self._declared(function.input_parameters, function) or self._inferred(function, None)
         name = function.name or "function"
         return self._unit(
             function,
@@ -129,6 +143,7 @@ class UnitFactory:
         outputs: Sequence[OutputParameter],
         extra_inputs: Sequence[str] = (),
         description: str | None = None,
+        max_binary_bytes: int | None = None,
     ) -> Unit:
         """An MCP resource or prompt message backed by a call or steps."""
         fields = UnitFields(
@@ -143,7 +158,14 @@ class UnitFactory:
         inputs = self._inferred(fields, None)
         known = {i.name for i in inputs}
         inputs += [InputSpec(v, "string", True) for v in extra_inputs if v not in known]
-        return self._unit(fields, inputs, kind=kind, name=name, qualified=f"{namespace}.{name}")
+        return self._unit(
+            fields,
+            inputs,
+            kind=kind,
+            name=name,
+            qualified=f"{namespace}.{name}",
+            max_binary_bytes=max_binary_bytes,
+        )
 
     def consumed(self, qualified: str) -> Unit:
         """A consumed operation called directly (``naftiko call FILE ns.op``), taking its own parameters."""
@@ -167,9 +189,14 @@ class UnitFactory:
         }
         return UnitFields.model_construct(**merged), function
 
+    def _declared(self, params: Sequence[McpToolInputParameter], fields: UnitFields) -> list[InputSpec]:
+        """A tool's or function's own inputs, placed where ``fields`` (the unit as it runs) sends them."""
+        declared = from_tool(params)
+        return placed_as_inferred(declared, self._inferred(fields, None)) if declared else declared
+
     def _inferred(self, fields: UnitFields, function: AggregateFunction | None) -> list[InputSpec]:
         if function is not None and function.input_parameters:
-            return from_tool(function.input_parameters)
+            return self._declared(function.input_parameters, fields)
         scope = self._scope(fields)
         if fields.call:
             inputs = infer_for_call(self.calls[fields.call], fields.with_, scope)
@@ -198,6 +225,8 @@ class UnitFactory:
         title: str | None = None,
         hints: Hints | None = None,
         safe: bool = False,
+        max_binary_bytes: int | None = None,
+        media_type: str | None = None,
     ) -> Unit:
         outputs = fields.output_parameters
         if fields.steps and fields.mappings:
@@ -205,7 +234,7 @@ class UnitFactory:
         return Unit(
             name=name,
             kind=kind,
-            executor=self._executor(fields, qualified, safe),
+            executor=self._executor(fields, qualified, safe, max_binary_bytes),
             shaper=Shaper(outputs),
             inputs=inputs,
             title=title,
@@ -213,11 +242,16 @@ class UnitFactory:
             hints=hints,
             deadline_s=self.deadline_s,
             qualified=qualified,
+            media_type=media_type,
+            tags=fields.tags,
         )
 
-    def _executor(self, fields: UnitFields, qualified: str, safe: bool) -> Executor:
+    def _executor(
+        self, fields: UnitFields, qualified: str, safe: bool, max_binary_bytes: int | None = None
+    ) -> Executor:
         if fields.call:
-            return CallExecutor(self.calls[fields.call], WithPlan(fields.with_, self.binds))
+            call = self.calls[fields.call]
+            return CallExecutor(call, WithPlan(fields.with_, self.binds), max_binary_bytes)
         if fields.steps:
             return Orchestration(
                 fields.steps,

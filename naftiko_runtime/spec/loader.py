@@ -7,6 +7,7 @@ report (warnings included) for ``naftiko validate``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from ..locations import LocationError, resolve_location
+from .forms import is_import
+from .ikanos import read_spelling
 from .models import Document
 from .normalize import Normalizer
 from .source import DocPath, Source, YamlSyntaxError, format_path, parse_yaml, read_yaml
@@ -113,7 +116,7 @@ class _Loading:
         self._base_dir = base_dir
         self.problems: list[Problem] = []
         self.overlays: list[_Overlay] = []
-        self.imported: dict[Path, dict[str, Any] | None] = {}
+        self.imported: dict[Path, tuple[Source | None, Any]] = {}
 
     @property
     def base_dir(self) -> Path:
@@ -159,6 +162,7 @@ class _Loading:
             from .schema import schema_problems
 
             self.problems.extend(schema_problems(self.source))
+        self.problems.extend(read_spelling(self.source))
         normalizer = Normalizer(self.source)
         data = normalizer.run()
         self.problems.extend(normalizer.problems)
@@ -213,56 +217,103 @@ class _Loading:
         return document
 
     def _unknown_keys(self, model: BaseModel, path: DocPath) -> None:
-        for key in model.model_extra or {}:
+        for key_path in unknown_keys(model, path):
             self.problems.append(
                 self.problem(
-                    (*path, key),
-                    f"unknown key {key!r} ignored",
+                    key_path,
+                    f"unknown key {key_path[-1]!r} ignored",
                     severity="warning",
                     rule="unknown-key",
                     key=True,
                 )
             )
-        for name, alias in field_aliases(type(model)):
-            value = getattr(model, name)
-            if value is None or isinstance(value, (str, int, float, bool)):
-                continue
-            for sub_path, child in children(value, (*path, alias)):
-                self._unknown_keys(child, sub_path)
 
     # -- imports -----------------------------------------------------------------------------------
 
     def _resolve_imports(self, data: dict[str, Any]) -> None:
+        """Replace every ``{location|from, import, as}`` entry of ``binds``, ``consumes``, ``exposes``
+        and ``aggregates`` by the entry it names in the other file (that file's own problems are
+        located in it, noting which line imported it)."""
+        capability = data.get("capability")
         owners: list[tuple[dict[str, Any], DocPath]] = [(data, ())]
-        if isinstance(data.get("capability"), dict):
-            owners.append((data["capability"], ("capability",)))
+        if isinstance(capability, dict):
+            owners.append((capability, ("capability",)))
+        shared = not isinstance(capability, dict)
         for owner, path in owners:
-            entries = owner.get("consumes")
-            if not isinstance(entries, list):
+            for section in _IMPORT_SECTIONS:
+                entries = owner.get(section)
+                if not isinstance(entries, list):
+                    continue
+                imports = [
+                    (index, entry)
+                    for index, entry in enumerate(entries)
+                    if is_import(entry, bind=section == "binds")
+                ]
+                if not imports:
+                    continue
+                self._duplicate_imports(imports, (*path, section))
+                resolved = []
+                for index, entry in enumerate(entries):
+                    epath = (*path, section, index)
+                    if is_import(entry, bind=section == "binds"):
+                        if shared:
+                            self.error(
+                                epath,
+                                "a shared file cannot import: imports are not transitive, each "
+                                "imported file declares its own entries",
+                                "bad-import",
+                            )
+                            continue
+                        entry = self._import(section, entry, epath, (*path, section, len(resolved)))
+                        if entry is None:
+                            continue
+                    resolved.append(entry)
+                owner[section] = resolved
+
+    def _from_key(self) -> str:
+        """What the document calls an import's location: ``from`` (Ikanos) or ``location``."""
+        return "from" if isinstance(self.source.data, dict) and "ikanos" in self.source.data else "location"
+
+    def _duplicate_imports(self, imports: list[tuple[int, dict[str, Any]]], path: DocPath) -> None:
+        seen: dict[str, int] = {}
+        for index, entry in imports:
+            name = entry.get("as") or entry.get("import")
+            if not isinstance(name, str):
                 continue
-            resolved = []
-            for index, entry in enumerate(entries):
-                epath = (*path, "consumes", index)
-                if "import" in entry or ("location" in entry and "baseUri" not in entry):
-                    entry = self._import(entry, epath, len(resolved), path)
-                    if entry is None:
-                        continue
-                resolved.append(entry)
-            owner["consumes"] = resolved
+            if name in seen:
+                self.error(
+                    (*path, index, "as" if "as" in entry else "import"),
+                    f"import of {entry.get('import')!r} takes the namespace {name!r}, already taken by "
+                    f"the import at {self.locate((*path, seen[name]))}",
+                    "duplicate-namespace",
+                )
+            else:
+                seen[name] = index
 
     def _import(
-        self, entry: dict[str, Any], path: DocPath, new_index: int, owner_path: DocPath
+        self, section: str, entry: dict[str, Any], path: DocPath, new_path: DocPath
     ) -> dict[str, Any] | None:
         name, location, alias = entry.get("import"), entry.get("location"), entry.get("as")
+        where = self._from_key()
         if not isinstance(name, str) or not isinstance(location, str):
-            self.error(path, "a consumes import needs `location` and `import`", "bad-import")
+            missing = " and ".join(f"`{k}`" for k, v in ((where, location), ("import", name)) if v is None)
+            self.error(path, f"an import needs `{where}` and `import` (missing: {missing})", "bad-import")
             return None
         try:
             target = resolve_location(location, self.base_dir).resolve()
         except LocationError as exc:
             self.error((*path, "location"), f"import location {exc.reason}", "bad-import")
             return None
-        imported = self._imported_source(target, path)
+        itself = not self.source.file.startswith("<") and target == Path(self.source.file).resolve()
+        if itself or target.is_dir():
+            self.error(
+                (*path, "location"),
+                f"`{where}: {location}` names {'a directory' if target.is_dir() else 'this very file'}; "
+                "an import names another file",
+                "bad-import",
+            )
+            return None
+        imported = self._imported_source(target, path, section)
         if imported is None:
             return None
         source, candidates = imported
@@ -270,15 +321,13 @@ class _Loading:
             if candidate.get("namespace") == name:
                 resolved = copy.deepcopy(candidate)
                 resolved["namespace"] = alias or name
-                resolved["origin"] = {"file": str(target), "imported": name, "alias": alias}
+                if section == "consumes":
+                    resolved["origin"] = {"file": str(target), "imported": name, "alias": alias}
+                else:
+                    _anchor_locations(resolved, target.parent)
                 here = self.source.position(path)
                 self.overlays.append(
-                    _Overlay(
-                        (*owner_path, "consumes", new_index),
-                        source,
-                        source_path,
-                        f"imported by {self.source.file}:{here[0]}",
-                    )
+                    _Overlay(new_path, source, source_path, f"imported by {self.source.file}:{here[0]}")
                 )
                 return resolved
         available = ", ".join(sorted(str(c.get("namespace")) for _, c in candidates)) or "none"
@@ -290,8 +339,34 @@ class _Loading:
         return None
 
     def _imported_source(
-        self, target: Path, path: DocPath
+        self, target: Path, path: DocPath, section: str
     ) -> tuple[Source, list[tuple[DocPath, dict]]] | None:
+        read = self.imported.get(target)
+        if read is None:
+            read = self.imported[target] = self._read_imported(target, path)
+        source, data = read
+        if source is None or not isinstance(data, dict):
+            return None
+        candidates: list[tuple[DocPath, dict]] = []
+        for prefix, holder in (((section,), data), (("capability", section), data.get("capability"))):
+            entries = holder.get(section) if isinstance(holder, dict) else None
+            for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                if not isinstance(entry, dict) or is_import(entry, bind=section == "binds"):
+                    continue
+                if section != "consumes" or "baseUri" in entry or "resources" in entry:
+                    candidates.append(((*prefix, index), entry))
+        if not candidates:
+            self.error(
+                (*path, "location"),
+                f"{target} declares no {section} block (neither root `{section}` nor `capability.{section}`)",
+                "bad-import",
+            )
+            return None
+        return source, candidates
+
+    def _read_imported(self, target: Path, path: DocPath) -> tuple[Source | None, Any]:
+        """Read, reshape and normalise an imported file once, however many entries it gives."""
+        here = self.source.position(path)
         try:
             source = read_yaml(target)
         except YamlSyntaxError as exc:
@@ -299,48 +374,62 @@ class _Loading:
             if problem.rule == "file":
                 self.error((*path, "location"), f"imported file {target} not found", "bad-import")
             else:
-                here = self.source.position(path)
-                self.problems.append(
-                    Problem(
-                        message=f"{problem.message} (imported by {self.source.file}:{here[0]})",
-                        file=problem.file,
-                        line=problem.line,
-                        column=problem.column,
-                        rule=problem.rule,
-                    )
-                )
-            return None
+                self.problems.append(_imported_by(problem, self.source.file, here[0]))
+            return None, None
+        problems = read_spelling(source)
         normalizer = Normalizer(source, consumes_only=True)
         data = normalizer.run()
-        here = self.source.position(path)
-        for problem in normalizer.problems:
+        for problem in [*problems, *normalizer.problems]:
             if problem.severity == "error":
-                self.problems.append(
-                    Problem(
-                        message=f"{problem.message} (imported by {self.source.file}:{here[0]})",
-                        path=problem.path,
-                        file=problem.file,
-                        line=problem.line,
-                        column=problem.column,
-                        rule=problem.rule,
-                    )
-                )
-        if not isinstance(data, dict):
-            return None
-        candidates: list[tuple[DocPath, dict]] = []
-        for prefix, holder in ((("consumes",), data), (("capability", "consumes"), data.get("capability"))):
-            entries = holder.get("consumes") if isinstance(holder, dict) else None
-            for index, entry in enumerate(entries if isinstance(entries, list) else []):
-                if isinstance(entry, dict) and ("baseUri" in entry or "resources" in entry):
-                    candidates.append(((*prefix, index), entry))
-        if not candidates:
-            self.error(
-                (*path, "location"),
-                f"{target} declares no consumes block (neither root `consumes` nor `capability.consumes`)",
-                "bad-import",
-            )
-            return None
-        return source, candidates
+                self.problems.append(_imported_by(problem, self.source.file, here[0]))
+        if isinstance(data, dict):
+            self._refuse_nested_imports(source, data, here[0])
+        return source, data
+
+    def _refuse_nested_imports(self, source: Source, data: dict[str, Any], line: int) -> None:
+        """An imported file that imports itself is refused: imports are not transitive."""
+        for section in _IMPORT_SECTIONS:
+            for holder, prefix in ((data, ()), (data.get("capability"), ("capability",))):
+                entries = holder.get(section) if isinstance(holder, dict) else None
+                for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                    if is_import(entry, bind=section == "binds"):
+                        problem = source.problem(
+                            (*prefix, section, index),
+                            "an imported file cannot import in turn: imports are not transitive",
+                            rule="bad-import",
+                        )
+                        self.problems.append(_imported_by(problem, self.source.file, line))
+
+
+_IMPORT_SECTIONS = ("binds", "consumes", "exposes", "aggregates")
+_LOCATION_KEYS = frozenset({"location", "defaultLocation"})
+
+
+def _imported_by(problem: Problem, importer: str, line: int) -> Problem:
+    return Problem(
+        message=f"{problem.message} (imported by {importer}:{line})",
+        path=problem.path,
+        file=problem.file,
+        line=problem.line,
+        column=problem.column,
+        rule=problem.rule,
+        severity=problem.severity,
+    )
+
+
+def _anchor_locations(node: Any, base_dir: Path) -> None:
+    """Relative ``location``s of an imported entry name files next to the file it came from."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _LOCATION_KEYS and isinstance(value, str):
+                # Not a local file (another provider): left as written, reported where it is used.
+                with contextlib.suppress(LocationError, ValueError):
+                    node[key] = resolve_location(value, base_dir).as_uri()
+            else:
+                _anchor_locations(value, base_dir)
+    elif isinstance(node, list):
+        for item in node:
+            _anchor_locations(item, base_dir)
 
 
 _PRUNE_ROUNDS = 4
@@ -397,6 +486,25 @@ class _Pruned:
                 part = self._original_index(tuple(out), part)
             out.append(part)
         return tuple(out)
+
+
+def unknown_keys(model: BaseModel, path: DocPath = ()) -> list[DocPath]:
+    """The path of every key of a loaded document that no model field reads (the runtime ignores
+    them; the loader warns about each)."""
+    found: list[DocPath] = []
+    _collect_unknown(model, path, found)
+    return found
+
+
+def _collect_unknown(model: BaseModel, path: DocPath, found: list[DocPath]) -> None:
+    for key in model.model_extra or {}:
+        found.append((*path, key))
+    for name, alias in field_aliases(type(model)):
+        value = getattr(model, name)
+        if value is None or isinstance(value, (str, int, float, bool)):
+            continue
+        for sub_path, child in children(value, (*path, alias)):
+            _collect_unknown(child, sub_path, found)
 
 
 def _model_errors(data: Any, errors: list[Any]) -> list[tuple[DocPath, str, bool]]:
@@ -477,6 +585,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"expected a mapping, got {_kind(given)}"
     if kind in ("tuple_type", "list_type"):
         return f"expected a list, got {_kind(given)}"
+    if kind == "value_error":  # a model's own check: its message says what is wrong with the value
+        return str(error.get("ctx", {}).get("error") or error["msg"])
     if kind == "union_tag_invalid":
         context = error.get("ctx", {})
         return f"unknown `type` {context.get('tag')!r} (expected {context.get('expected_tags')})"

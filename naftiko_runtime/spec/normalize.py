@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Problem
+from .forms import is_import, step_type
 from .source import DocPath, Source
 
 SPEC_VERSION = "1.0.0-alpha2"
 KNOWN_VERSIONS = {"1.0.0-alpha2", "1.0.0-alpha3", "1.0.0-alpha1", "0.5", "0.4"}
 EXPOSE_TYPES = ("rest", "mcp", "skill", "control")
+SHARED_SECTIONS = frozenset({"consumes", "exposes", "aggregates", "binds"})  # of a shared (imported) file
 CONSUME_TYPES = ("http",)
 # Prefixes the generated dialect uses for "the exposed unit's own input" in `with` values.
 DIALECT_REF_PREFIXES = frozenset({"rest", "tools", "mcp", "skill", "api", "args", "input", "inputs"})
@@ -165,7 +167,8 @@ class Normalizer:
         for dup in self.source.duplicate_keys:
             self.warn(dup, "duplicate key; the last value is used", rule="duplicate-key", key=True)
         if not isinstance(data, dict) or not (
-            {"naftiko", "capability"} & data.keys() or (self.consumes_only and "consumes" in data)
+            {"naftiko", "ikanos", "capability"} & data.keys()
+            or (self.consumes_only and SHARED_SECTIONS & data.keys())
         ):
             found = (
                 "an empty file"
@@ -178,7 +181,7 @@ class Normalizer:
             )
             self.error(
                 (),
-                f"not a Naftiko document: expected a `naftiko` or `capability` key, found {found}",
+                f"not a Naftiko document: expected a `naftiko`, `ikanos` or `capability` key, found {found}",
                 rule="not-naftiko",
             )
             return None
@@ -195,12 +198,16 @@ class Normalizer:
             else:
                 self.error(("capability",), "`capability` must be a mapping", rule="type")
                 data.pop("capability")
+        else:
+            self._shared_sections(data)
         self._report_dialect()
         return data
 
     # -- root --------------------------------------------------------------------------------------
 
     def _version(self, data: dict[str, Any]) -> None:
+        if "ikanos" in data:
+            return  # an Ikanos document: its version was read with its spelling (ikanos.py)
         version = data.get("naftiko")
         if version is None:
             self.warn((), f"no `naftiko` version; read as {SPEC_VERSION}", rule="version")
@@ -236,6 +243,8 @@ class Normalizer:
         if path:
             self.dialect("capability-binds", (*path, "binds"))
         for bind in binds:
+            if is_import(bind, bind=True):
+                continue  # resolved by the loader
             if isinstance(bind, dict) and isinstance(bind.get("keys"), dict):
                 bind["keys"] = {str(k): "" if v is None else str(v) for k, v in bind["keys"].items()}
 
@@ -243,6 +252,15 @@ class Normalizer:
 
     def _capability(self, capability: dict[str, Any], path: DocPath) -> None:
         self._binds(capability, path)
+        if "consumes" in capability:
+            self._consumes_list(capability, (*path, "consumes"), capability)
+        self._exposes_and_aggregates(capability, path)
+
+    def _shared_sections(self, data: dict[str, Any]) -> None:
+        """A shared file (Ikanos) may hold `exposes` and `aggregates` at its root, read as a capability's."""
+        self._exposes_and_aggregates(data, ())
+
+    def _exposes_and_aggregates(self, capability: dict[str, Any], path: DocPath) -> None:
         exposes = capability.get("exposes")
         aggregates = capability.get("aggregates")
         expose_namespaces = [e.get("namespace") for e in _items(exposes) if isinstance(e, dict)]
@@ -250,18 +268,16 @@ class Normalizer:
         self._namespaces = frozenset(
             str(n) for n in [*expose_namespaces, *aggregate_namespaces] if n and _is_scalar(n)
         )
-        if "consumes" in capability:
-            self._consumes_list(capability, (*path, "consumes"), capability)
         if isinstance(exposes, list):
             kept = []
             for index, expose in enumerate(exposes):
-                if self._expose(expose, (*path, "exposes", index)):
+                if is_import(expose) or self._expose(expose, (*path, "exposes", index)):
                     kept.append(expose)
             capability["exposes"] = kept
         if isinstance(aggregates, list):
             for a_index, aggregate in enumerate(aggregates):
                 apath = (*path, "aggregates", a_index)
-                if not isinstance(aggregate, dict):
+                if not isinstance(aggregate, dict) or is_import(aggregate):
                     continue
                 context = self._context(aggregate.get("namespace"))
                 for f_index, function in enumerate(_items(aggregate.get("functions"))):
@@ -628,13 +644,7 @@ class Normalizer:
 
     def _step(self, step: dict[str, Any], path: DocPath, context: _Context) -> None:
         if "type" not in step:
-            inferred = (
-                "call"
-                if "call" in step
-                else "lookup"
-                if "index" in step
-                else ("script" if "file" in step else None)
-            )
+            inferred = step_type(step)
             if inferred:
                 step["type"] = inferred
                 self.warn(path, f"step has no `type`; read as `{inferred}`", rule="schema")

@@ -75,6 +75,9 @@ class Source:
     key_positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     duplicate_keys: list[DocPath] = field(default_factory=list)
     node_budget: int = field(default=0, repr=False)
+    # A document read from another spelling (Ikanos maps keyed by name) is reshaped before the
+    # models see it: a reshaped path → the path as written, and whether it names a key there.
+    aliases: dict[DocPath, tuple[DocPath, bool]] = field(default_factory=dict, repr=False)
 
     @property
     def directory(self) -> Path:
@@ -88,9 +91,26 @@ class Source:
                 return self.key_positions[probe]
             if probe in self.value_positions:
                 return self.value_positions[probe]
+            if self.aliases:
+                written, is_key = self.original(probe)
+                if (key or is_key) and written in self.key_positions:
+                    return self.key_positions[written]
+                if not is_key and written in self.value_positions:
+                    return self.value_positions[written]
             if not probe:
                 return (1, 1)
             probe = probe[:-1]
+
+    def original(self, path: DocPath) -> tuple[DocPath, bool]:
+        """The path as written in the file (and whether it names a key there) of a reshaped path."""
+        if not self.aliases:
+            return path, False
+        for cut in range(len(path), 0, -1):
+            found = self.aliases.get(path[:cut])
+            if found is not None:
+                written, is_key = found
+                return (*written, *path[cut:]), is_key and cut == len(path)
+        return path, False
 
     def problem(
         self,
@@ -104,7 +124,7 @@ class Source:
         line, column = self.position(path, key=key)
         return Problem(
             message=message,
-            path=format_path(path),
+            path=format_path(self.original(path)[0]),
             file=self.file,
             line=line,
             column=column,

@@ -15,6 +15,7 @@ from xml.parsers.expat import ExpatError
 
 from ..binds import declared_variables
 from .addresses import check_addresses
+from .consistency import check_semantics_consistency
 from .identifiers import check_identifiers
 from .jsonpaths import check_jsonpaths
 from .models import (
@@ -37,6 +38,7 @@ Report = Callable[[DocPath, str, str], None]
 
 _CALL = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 SUPPORTED_RAW_FORMATS = {"json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "avro"}
+SUPPORTED_RAW_FORMATS.add("binary")  # the answer's bytes as they came (Ikanos 1.0.0-beta1)
 _SCHEMA_FORMATS = frozenset({"avro"})  # outputRawFormat values that cannot decode without outputSchema
 # Declarations only: JavaScript also needs the mini-racer package (an embedded V8) on the machine that
 # serves, which the runtime checks when it builds the unit (engine/scripts.py). Groovy has no
@@ -469,3 +471,4 @@ def check_document(
     check_identifiers(document, error, locate)
     check_jsonpaths(document, error)
     check_addresses(document, error, locate)
+    check_semantics_consistency(document, warn)

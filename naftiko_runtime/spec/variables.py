@@ -405,12 +405,22 @@ class VariableChecker:
         opath: DocPath,
     ) -> None:
         """A placeholder no parameter feeds, beside an ``in: path`` parameter the path does not hold:
-        every request would fail, so the document is refused with the likely fix."""
-        placeholders = _placeholders(resource.path + (operation.path or ""))
+        every request would fail, so the document is refused with the likely fix. The URL is the
+        one the runtime fills, ``baseUri`` included: moving a base path between ``baseUri`` and the
+        resource path (as ``naftiko migrate`` does) changes no verdict."""
+        placeholders = _placeholders(consumes.base_uri + resource.path + (operation.path or ""))
         in_path = {canonical(p) for p in placeholders}
-        params = [*consumes.input_parameters, *resource.input_parameters, *operation.input_parameters]
-        declared = {canonical(p.name) for p in params}
-        orphans = [p.name for p in params if p.in_ == "path" and canonical(p.name) not in in_path]
+        located = [
+            (param, (*where, "inputParameters", index))
+            for where, params in (
+                (rpath[:-2], consumes.input_parameters),
+                (rpath, resource.input_parameters),
+                (opath, operation.input_parameters),
+            )
+            for index, param in enumerate(params)
+        ]
+        declared = {canonical(p.name) for p, _ in located}
+        orphans = {p.name: at for p, at in located if p.in_ == "path" and canonical(p.name) not in in_path}
         if not orphans:
             return
         fed = self.with_keys.get(f"{consumes.namespace}.{operation.name}", set())
@@ -418,12 +428,21 @@ class VariableChecker:
             key = canonical(name)
             if key in declared or key in fed or name in self.binds:
                 continue
-            where = (
-                (*opath, "path")
-                if operation.path and name in _placeholders(operation.path)
-                else (*rpath, "path")
-            )
-            suggestion = closest_name(name, orphans) or orphans[0]
+            suggestion = closest_name(name, list(orphans)) or next(iter(orphans))
+            if operation.path and name in _placeholders(operation.path):
+                where: DocPath = (*opath, "path")
+            elif name in _placeholders(resource.path):
+                where = (*rpath, "path")
+            else:
+                # In the baseUri: a base path segment, hardly a misspelt parameter; the parameter no
+                # placeholder takes is what to fix, so the error points at it.
+                self.error(
+                    orphans[suggestion],
+                    f"the `in: path` parameter {suggestion!r} is in neither the path nor the `baseUri`, "
+                    f"while the `baseUri`'s placeholder {{{{{name}}}}} is fed by no parameter",
+                    "unfed-path-placeholder",
+                )
+                continue
             self.error(
                 where,
                 f"path placeholder {{{{{name}}}}} is fed by no parameter, while the `in: path` "

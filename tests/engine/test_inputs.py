@@ -11,7 +11,7 @@ import pytest
 
 from naftiko_runtime.errors import InputError
 from naftiko_runtime.runtime import Runtime, RuntimeOptions
-from naftiko_runtime.spec import load
+from naftiko_runtime.spec import load, loads
 from tests.support.upstream import RecordingUpstream
 
 from .helpers import FAST, call, doc, failure
@@ -202,3 +202,70 @@ def test_a_declared_pattern_is_checked(upstream: RecordingUpstream) -> None:
     assert upstream.requests == []
     call(TYPED, upstream.url, "send", {"id": "abc-1", "ratio": 1})
     assert upstream.last.json == {"ratio": 1}
+
+
+DECLARED_INTO_PATH = doc(
+    """
+    capability:
+      consumes:
+        - type: http
+          namespace: api
+          baseUri: http://placeholder
+          resources:
+            - name: items
+              path: /owners/{{owner}}/items/{{id}}
+              operations:
+                - name: get-item
+                  method: GET
+                  inputParameters:
+                    - {name: q, in: query}
+      exposes:
+        - type: mcp
+          namespace: shop
+          port: 9090
+          tools:
+            - name: by-name
+              description: inputs flow into the URL under their own names
+              inputParameters:
+                - {name: owner, type: string, description: who}
+                - {name: id, type: string, description: which}
+                - {name: q, type: string, description: a search}
+              call: api.get-item
+            - name: through-with
+              description: one input whole into the URL, one written into it
+              inputParameters:
+                - {name: item, type: string, description: which}
+                - {name: who, type: string, description: whose}
+              call: api.get-item
+              with: {id: shop.item, owner: "team-{{who}}"}
+            - name: steps
+              description: an orchestration passing an input whole into the URL
+              inputParameters:
+                - {name: item, type: string, description: which}
+              steps:
+                - {type: call, name: fetch, call: api.get-item, with: {id: "{{item}}", owner: me}}
+              mappings:
+                - {targetName: found, value: $.fetch}
+              outputParameters:
+                - {name: found, type: object}
+    """
+)
+
+
+def test_a_declared_input_passed_whole_into_the_url_is_published_non_empty(
+    upstream: RecordingUpstream,
+) -> None:
+    """An empty path segment is refused on every call, so the published schema says ``minLength: 1``
+    for a declared input exactly as for an inferred one; an input written into a longer text, or sent
+    in the query, is not constrained."""
+    built = Runtime.build(loads(DECLARED_INTO_PATH), RuntimeOptions())
+    by_name = built.find("by-name").input_schema["properties"]
+    assert by_name["owner"] == {"type": "string", "description": "who", "minLength": 1}
+    assert by_name["id"] == {"type": "string", "description": "which", "minLength": 1}
+    assert by_name["q"] == {"type": "string", "description": "a search"}
+    through = built.find("through-with").input_schema["properties"]
+    assert through["item"]["minLength"] == 1 and "minLength" not in through["who"]
+    assert built.find("steps").input_schema["properties"]["item"]["minLength"] == 1
+    error = failure(InputError, DECLARED_INTO_PATH, upstream.url, "through-with", {"item": "", "who": "x"})
+    assert "a value is required for this path parameter" in str(error)
+    assert upstream.requests == []

@@ -222,3 +222,39 @@ def test_check_with_rest_only_calls_the_routes(
         ["list-projects", "GET", "/api/projects", "404", "Not"],
     ]
     assert json.dumps(sorted(r.path for r in records)) == '["/api/projects", "/health"]'
+
+
+def test_to_beta5_writes_the_ikanos_spelling_and_it_serves(
+    tmp_path: Path, standin: tuple[ServerThread, list[Any]]
+) -> None:
+    server, records = standin
+    source = described(tmp_path, STANDIN_DESCRIPTION)
+    out = tmp_path / "ls.yaml"
+    done = naftiko(
+        "import",
+        "openapi",
+        str(source),
+        "-o",
+        str(out),
+        "--to",
+        "1.0.0-beta5",
+        "--check",
+        server.url,
+        env={"LABEL_STUDIO_API_KEY": TOKEN},
+    )
+
+    assert done.returncode == 1, done.stderr  # as above: the stand-in refuses one of the two GETs
+    document = yaml.safe_load(out.read_text())
+    assert document["ikanos"] == "1.0.0-beta5" and "naftiko" not in document
+    mcp = next(e for e in document["capability"]["exposes"] if e["type"] == "mcp")
+    assert isinstance(mcp["tools"], dict) and "list-projects" in mcp["tools"]
+    checked = naftiko("validate", "--strict", str(out))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert done.stdout.splitlines()[-1] == "1 of 2 ok"
+    assert sorted(r.path for r in records) == ["/api/projects", "/health"]
+
+
+def test_to_refuses_a_version_it_cannot_write(tmp_path: Path) -> None:
+    done = naftiko("import", "openapi", str(LABEL_STUDIO), "--to", "2.0")
+    assert done.returncode == 2
+    assert "--to: invalid choice: '2.0'" in done.stderr

@@ -1,4 +1,5 @@
-"""The tutorial's capabilities (steps 1, 5, 7, 9, 11) against the Shipyard stand-ins.
+"""The tutorial's capabilities (steps 1, 5, 7, 9, 11) against the Shipyard stand-ins, in both specs
+(Naftiko 1.0.0-alpha2 and its Ikanos 1.0.0-beta5 twin).
 
 The documents are read as published, from ``shared/conformance/.../tutorial``: imports and the
 ``shared/secrets.yaml`` bind resolve next to them; only the consumed base URIs are pointed at the
@@ -47,12 +48,18 @@ VOYAGE = {
 }
 
 
-@pytest.fixture
-def tutorial(yard) -> Callable[[str], AsyncIterator[Runtime]]:
+# The framework publishes the tutorial in both specs; each test runs on both, with the same answers.
+BETA5_TUTORIAL = TUTORIAL.parents[4] / "ikanos-1.0.0-beta5/modules/ikanos-docs/tutorial"
+
+
+@pytest.fixture(params=[TUTORIAL, BETA5_TUTORIAL], ids=["alpha2", "beta5"])
+def tutorial(request: pytest.FixtureRequest, yard) -> Callable[[str], AsyncIterator[Runtime]]:
+    folder = request.param
+
     @asynccontextmanager
     async def open_step(file: str) -> AsyncIterator[Runtime]:
         async with Runtime.build(
-            load(TUTORIAL / file), RuntimeOptions(base_uris=yard.base_uris, environ={})
+            load(folder / file), RuntimeOptions(base_uris=yard.base_uris, environ={})
         ) as rt:
             yield rt
 

@@ -115,6 +115,33 @@ def test_a_path_placeholder_no_parameter_feeds_beside_an_in_path_parameter(tmp_p
     assert "did you mean {{number}}?" in line
 
 
+def test_an_in_path_parameter_missing_from_a_url_whose_base_holds_an_unfed_placeholder(
+    tmp_path: Path,
+) -> None:
+    """The URL is ``baseUri`` + path: a placeholder in the base counts as one in the path (so moving
+    a base path into the resource path, as ``naftiko migrate`` does, changes no verdict); the error
+    points at the parameter no placeholder takes."""
+    text = SPELT_RIGHT.replace(
+        "baseUri: https://api.github.com\n", "baseUri: https://api.github.com/{tenant}\n"
+    ).replace(
+        "            - name: list-issues\n",
+        "            - name: list-issues\n"
+        "              inputParameters:\n"
+        "                - {name: owner, in: path}\n"
+        "                - {name: number, in: path}\n",
+    )
+    [line] = validate(tmp_path, text)
+    assert located(line, tmp_path)[0] == 21  # the `number` parameter
+    assert "inputParameters[1]" in line
+    assert "'number' is in neither the path nor the `baseUri`" in line
+    assert "placeholder {{tenant}} is fed by no parameter" in line
+    moved = text.replace("api.github.com/{tenant}\n", "api.github.com\n").replace(
+        "path: /repos/", "path: /{tenant}/repos/"
+    )
+    [line] = validate(tmp_path, moved)
+    assert "path placeholder {{tenant}} is fed by no parameter" in line
+
+
 def test_a_mapping_and_a_lookup_reading_steps_that_do_not_exist(tmp_path: Path) -> None:
     text = SPELT_RIGHT.replace(
         "          call: github.list-issues\n",

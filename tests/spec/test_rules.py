@@ -44,7 +44,7 @@ def test_not_a_naftiko_document(text: str, found: str) -> None:
     problem = only_error(text)
     assert problem.rule == "not-naftiko"
     assert problem.line >= 1
-    assert "expected a `naftiko` or `capability` key" in problem.message
+    assert "expected a `naftiko`, `ikanos` or `capability` key" in problem.message
     assert found in problem.message
 
 

@@ -29,6 +29,7 @@ def build_control_app(
     *,
     label: str,
     spec_version: str | None,
+    version: str | None = None,
     scripting: dict[str, Any] | None = None,
     binds: Any = None,
     browsers: BrowserPolicy | None = None,
@@ -51,7 +52,11 @@ def build_control_app(
     async def status(_: Request) -> Response:
         return JSONResponse(
             {
-                "capability": {"label": label, "specVersion": spec_version},
+                "capability": {
+                    "label": label,
+                    "specVersion": spec_version,
+                    **({"version": version} if version else {}),
+                },
                 "engine": {
                     "name": "naftiko-runtime",
                     "version": runtime_version(),

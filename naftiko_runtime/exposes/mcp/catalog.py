@@ -40,6 +40,7 @@ class ToolEntry:
     description: str | None
     invocable: Invocable
     annotations: Hints | None = None  # None: use ``invocable.hints``
+    tags: Sequence[str] = ()  # published in the tool's ``_meta``
 
 
 # --- resources -----------------------------------------------------------------------------------
@@ -71,7 +72,8 @@ class DynamicResourceEntry:
     invocable: Invocable
     title: str | None = None
     description: str | None = None
-    mime_type: str = "application/json"
+    mime_type: str | None = "application/json"  # None: the answer's own (a binary one)
+    binary: bool = False  # read as a base64 blob whatever the media type
 
 
 ResourceEntry = StaticResourceEntry | DynamicResourceEntry
@@ -122,6 +124,10 @@ class McpCatalog:
     server_version: str = "1.0.0"
     title: str | None = None
     instructions: str | None = None
+    # Freshness hints of cacheable results (2026-07-28): how long a client may reuse one, and
+    # whether shared caches may (None: only when the adapter takes no credentials).
+    ttl_ms: int = 0
+    cache_scope: Literal["public", "private"] | None = None
     tools: Sequence[ToolEntry] = ()
     resources: Sequence[ResourceEntry] = ()
     prompts: Sequence[PromptEntry] = ()

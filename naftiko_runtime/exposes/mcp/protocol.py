@@ -14,6 +14,7 @@ built once, validated against the SDK's per-version result schemas, and shared.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from mcp_types.version import (
     LATEST_HANDSHAKE_VERSION,
     MODERN_PROTOCOL_VERSIONS,
 )
+
+from naftiko_runtime.engine.contract import Result
 
 from .catalog import McpCatalog, ToolEntry
 from .jsonrpc import (
@@ -80,7 +83,8 @@ class McpProtocol:
         self._tools: dict[str, ToolEntry] = {entry.name: entry for entry in catalog.tools}
         self._resources = ResourceIndex(catalog.resources)
         self._prompts = PromptIndex(catalog.prompts)
-        self._cache_scope = "private" if private else "public"
+        self._cache_scope = catalog.cache_scope or ("private" if private else "public")
+        self._ttl_ms = catalog.ttl_ms
 
         capabilities: dict[str, Any] = {}
         if self._tools:
@@ -212,8 +216,9 @@ class McpProtocol:
         out = {**result, "resultType": "complete", "_meta": self._stamp}
         if method in _CACHEABLE:
             # Listings come from the document, so they never vary by caller; but with
-            # authentication on, a shared cache must still not serve them across credentials.
-            out["ttlMs"] = 0
+            # authentication on, a shared cache must still not serve them across credentials,
+            # unless the document says otherwise (`ttlMs`, `cacheScope`).
+            out["ttlMs"] = self._ttl_ms
             out["cacheScope"] = self._cache_scope
         return out
 
@@ -240,6 +245,10 @@ class McpProtocol:
             result = await entry.invocable.invoke(arguments)
         except Exception as exc:
             return failure(describe_failure(exc, name))
+        if type(result.value) is bytes:
+            media = getattr(entry.invocable, "media_type", None) or result.content_type
+            uri = f"naftiko://transient/{self.catalog.server_name}/{name}/{uuid.uuid4()}"
+            return success(Result(result.value, result.status, media), transient_uri=uri)
         return success(result)
 
     async def _list_resources(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -35,11 +35,12 @@ def is_textual(mime: str) -> bool:
     return base.startswith("application/") and any(word in base for word in _TEXTUAL_APPLICATION)
 
 
-def contents(uri: str, mime: str, value: Any) -> dict[str, Any]:
+def contents(uri: str, mime: str, value: Any, *, binary: bool = False) -> dict[str, Any]:
     """One ``contents`` item. JSON-like data is compact JSON text; bytes, and base64 text under a
-    binary MIME type (the only way JSON-like data carries bytes), become a ``blob``."""
+    binary MIME type (the only way JSON-like data carries bytes), become a ``blob`` (always, for a
+    resource declared ``binary``)."""
     if isinstance(value, bytes | bytearray):
-        if is_textual(mime):
+        if is_textual(mime) and not binary:
             try:
                 return {"uri": uri, "mimeType": mime, "text": bytes(value).decode("utf-8")}
             except UnicodeDecodeError:
@@ -197,4 +198,6 @@ async def _read_dynamic(entry: DynamicResourceEntry, uri: str, arguments: dict[s
         raise RpcError(INVALID_PARAMS, describe_failure(exc, entry.name), {"uri": uri}) from None
     except Exception as exc:
         raise RpcError(INTERNAL_ERROR, describe_failure(exc, entry.name), {"uri": uri}) from None
-    return {"contents": [contents(uri, entry.mime_type, result.value)]}
+    value = result.value
+    mime = entry.mime_type or (result.content_type if isinstance(value, bytes) else "application/json")
+    return {"contents": [contents(uri, mime, value, binary=entry.binary)]}

@@ -7,6 +7,7 @@ it and can correct itself; only protocol faults (unknown tool, malformed params)
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,10 @@ from .catalog import ToolEntry
 from .jsonrpc import dumps
 
 logger = logging.getLogger("naftiko.mcp")
+
+TAGS_META_KEY = "io.naftiko/tags"
+"""Where a tool's ``tags`` are published: MCP has no field for them, and ``_meta`` keys are
+namespaced by a reverse-DNS prefix so that they cannot collide with another vendor's."""
 
 _HINT_KEYS = (
     ("read_only", "readOnlyHint"),
@@ -54,6 +59,8 @@ def tool_descriptor(entry: ToolEntry) -> dict[str, Any]:
     annotations = _annotations(entry.annotations if entry.annotations is not None else unit.hints, title)
     if annotations:
         tool["annotations"] = annotations
+    if entry.tags:
+        tool["_meta"] = {TAGS_META_KEY: list(entry.tags)}
     return tool
 
 
@@ -88,9 +95,12 @@ def structured(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"result": value}
 
 
-def success(result: Result) -> dict[str, Any]:
-    """The tool result of a successful call: compact JSON text plus the same data structured."""
+def success(result: Result, *, transient_uri: str = "naftiko://transient/result") -> dict[str, Any]:
+    """The tool result of a successful call: compact JSON text plus the same data structured; a
+    binary answer as the content block its media type calls for (:func:`binary_content`)."""
     value = result.value
+    if type(value) is bytes:
+        return {"content": [binary_content(value, result.content_type, transient_uri)], "isError": False}
     # A text passthrough (text/plain, markdown...) is shown as is, not JSON-quoted.
     passthrough = isinstance(value, str) and "json" not in result.content_type
     text = value if passthrough else dumps(value)
@@ -99,6 +109,17 @@ def success(result: Result) -> dict[str, Any]:
         "structuredContent": structured(value),
         "isError": False,
     }
+
+
+def binary_content(data: bytes, media_type: str | None, uri: str) -> dict[str, Any]:
+    """``image/*`` → image content, ``audio/*`` → audio content, anything else → an embedded
+    resource (a blob at a ``uri`` that names this one result; it cannot be read again)."""
+    mime = media_type or "application/octet-stream"
+    encoded = base64.b64encode(data).decode("ascii")
+    kind = mime.split("/", 1)[0].strip().lower()
+    if kind in ("image", "audio"):
+        return {"type": kind, "data": encoded, "mimeType": mime}
+    return {"type": "resource", "resource": {"uri": uri, "mimeType": mime, "blob": encoded}}
 
 
 def failure(text: str) -> dict[str, Any]:

@@ -130,7 +130,7 @@ class OperationEndpoint:
             log.error("%s: unexpected failure", self.operation, exc_info=exc)
             await _problem(send, internal_error(self.operation), head)
             return
-        await _answer(send, *_encode(result), head)
+        await _answer(send, *_encode(result, self.unit.media_type), head)
 
     async def _failed(self, send: Any, exc: InvocationError, head: bool) -> None:
         cause: BaseException = exc
@@ -143,11 +143,17 @@ class OperationEndpoint:
         await _problem(send, for_error(exc, self.operation, self.reader.wire_names), head)
 
 
-def _encode(result: Result) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _encode(result: Result, media_type: str | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer of an operation: JSON, or the bytes of a binary answer with their media type
+    (``media_type``, what the document declares, wins over the upstream's)."""
     status = result.status
     if status in _NO_BODY:
         headers: list[tuple[bytes, bytes]] = []
         body = b""
+    elif type(result.value) is bytes:
+        body = result.value
+        kind = media_type or result.content_type or "application/octet-stream"
+        headers = [(b"content-type", kind.encode("latin-1")), (b"content-length", str(len(body)).encode())]
     else:
         try:  # plain JSON data, the usual case, encodes ≈ 35 % faster without options
             body = orjson.dumps(result.value)

@@ -28,7 +28,15 @@ from ...engine.contract import InputSpec
 from ...engine.units import MockExecutor
 from ...expressions import canonical
 from ...runtime.core import RestPlan, RestRoute, Runtime
-from ...spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication, AuthOAuth2
+from ...spec.models import (
+    AuthApiKey,
+    AuthBasic,
+    AuthBearer,
+    AuthDigest,
+    Authentication,
+    AuthOAuth2,
+    ExposedOperation,
+)
 from .routing import PathTemplate, parse_template
 
 OPENAPI_VERSION = "3.1.0"
@@ -242,8 +250,10 @@ def _operation(
         out["summary"] = unit.title
     if unit.description:
         out["description"] = unit.description
-    if route.resource.name:
-        out["tags"] = [route.resource.name]
+    tags = [route.resource.name] if route.resource.name else []
+    tags += [tag for tag in (*route.resource.tags, *getattr(unit, "tags", ())) if tag not in tags]
+    if tags:
+        out["tags"] = tags
     placeholders = {canonical(own): published for own, published in zip(template.names, names, strict=False)}
     parameters: list[dict[str, Any]] = []
     body: list[InputSpec] = []
@@ -337,8 +347,14 @@ def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, A
     schema = copy.deepcopy(unit.output_schema) if unit.output_schema else {}
     if isinstance(unit.executor, MockExecutor) and not unit.output_schema and not unit.shaper.outputs:
         responses["204"] = {"description": "Done; no content."}
+    elif route.operation is not None and (route.operation.responses or route.operation.response_binary):
+        responses.update(_declared_responses(route.operation))
     else:
-        success = {"content": {"application/json": {"schema": schema}}}
+        binary = _binary_media_type(unit)
+        if binary is not None:
+            success = {"content": {binary: {"schema": _BINARY_SCHEMA}}}
+        else:
+            success = {"content": {"application/json": {"schema": schema}}}
         if route.method == "POST":
             responses["201"] = {"description": "Created (the upstream's status is kept).", **success}
         responses["200"] = {"description": "The operation's result.", **success}
@@ -356,6 +372,40 @@ def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, A
     responses["502"] = _problem("The upstream failed (5xx), could not be reached or answered nonsense.")
     responses["504"] = _problem("The upstream did not answer in time.")
     return responses
+
+
+_BINARY_SCHEMA = {"type": "string", "format": "binary"}
+
+
+def _declared_responses(operation: ExposedOperation) -> dict[str, Any]:
+    """The operation's own response contract (``responses``, or the ``responseBinary`` shorthand)."""
+    if operation.response_binary is not None:
+        shorthand = operation.response_binary
+        content = {shorthand.media_type: {"schema": _BINARY_SCHEMA}}
+        return {
+            str(shorthand.status): {
+                "description": shorthand.description or "The binary answer.",
+                "content": content,
+            }
+        }
+    out: dict[str, Any] = {}
+    for status, response in operation.responses.items():
+        entry: dict[str, Any] = {"description": response.description or f"Status {status}."}
+        if response.content:
+            entry["content"] = {
+                media: {"schema": _BINARY_SCHEMA if item.binary else (item.schema_ or {})}
+                for media, item in response.content.items()
+            }
+        out[status] = entry
+    return out
+
+
+def _binary_media_type(unit: Any) -> str | None:
+    """The media type a unit's binary answer is advertised with (None: the unit answers JSON)."""
+    call = getattr(getattr(unit, "executor", None), "call", None)
+    if call is None or not getattr(call, "binary", False):
+        return None
+    return unit.media_type or call.output_media_type or "application/octet-stream"
 
 
 def _forward_operation(

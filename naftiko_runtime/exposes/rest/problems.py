@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from ...errors import (
+    BinaryTooLarge,
     DecodeError,
     InputError,
     InputProblem,
@@ -141,6 +142,16 @@ def _problem(exc: BaseException, operation: str, wire_names: Mapping[str, str] |
             _TYPE + "upstream-unavailable",
             operation,
             extra={"upstream": exc.operation},
+        )
+    if isinstance(exc, BinaryTooLarge):
+        log.warning("%s: %s", operation, exc)
+        return Problem(
+            502,
+            "Bad Gateway",
+            str(exc),
+            _TYPE + "upstream-too-large",
+            operation,
+            extra={"upstream": exc.operation, "maxBinarySize": exc.limit},
         )
     if isinstance(exc, DecodeError):
         log.warning("%s: %s", operation, exc)

@@ -1,4 +1,5 @@
-"""Typed, immutable models of every Naftiko 1.0.0-alpha2 object (after dialect normalisation)."""
+"""Typed, immutable models of every spec object (after dialect normalisation), for both spellings:
+Naftiko 1.0.0-alpha2 and Ikanos documents are read into the same models (see ``spec/ikanos.py``)."""
 
 from .auth import (
     AuthApiKey,
@@ -59,6 +60,9 @@ from .rest import (
     ExposedOperation,
     ExposedResource,
     ForwardConfig,
+    Response,
+    ResponseBinary,
+    ResponseContent,
     RestExpose,
     UnitFields,
 )
@@ -128,6 +132,9 @@ __all__ = [
     "PathRef",
     "Person",
     "RequestBody",
+    "Response",
+    "ResponseBinary",
+    "ResponseContent",
     "RestExpose",
     "ScriptingManagement",
     "Semantics",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 ParamType = Literal["string", "number", "integer", "boolean", "array", "object"]
@@ -43,3 +44,27 @@ def whole_body(parameters: Iterable[tuple[str, str | None]]) -> str | None:
     """
     bodies = [name for name, location in parameters if location == "body"]
     return "body" if bodies == ["body"] else None
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)")
+_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+DEFAULT_MAX_BINARY_BYTES = 10 << 20  # the spec's default `maxBinarySize`: 10MiB
+
+
+def parse_binary_size(text: str) -> int:
+    """``512KiB`` → 524288. The unit is required (a bare number has no scale, says the spec)."""
+    found = _SIZE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(
+            f"maxBinarySize {text!r}: expected a number and a unit (B, KiB, MiB or GiB), e.g. 5MiB"
+        )
+    return int(float(found.group(1)) * _UNITS[found.group(2)])
+
+
+def _checked_size(text: str) -> str:
+    parse_binary_size(text)
+    return text
+
+
+BinarySize = Annotated[str, AfterValidator(_checked_size)]
+"""A ``maxBinarySize`` value, checked when the document loads."""

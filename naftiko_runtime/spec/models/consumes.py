@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .auth import Authentication
-from .base import HttpMethod, ParamType, SpecModel
+from .base import BinarySize, HttpMethod, ParamType, SpecModel
 from .outputs import ConsumedOutputParameter
 
 ConsumedLocation = Literal["query", "header", "path", "cookie", "body", "environment"]
@@ -66,10 +66,13 @@ class ConsumedOperation(SpecModel):
     name: str
     label: str | None = None
     description: str | None = None
+    tags: tuple[str, ...] = ()
     method: HttpMethod = "GET"
     path: str | None = None  # generated dialect: a sub-path appended to the resource's path
     input_parameters: tuple[ConsumedInputParameter, ...] = ()
-    output_raw_format: str = "json"
+    output_raw_format: str = "json"  # `binary`: the answer's bytes as they are
+    output_media_type: str | None = None  # the media type to advertise, whatever the upstream says
+    max_binary_size: BinarySize | None = None  # cap of a binary answer (`5MiB`); the adapter's, else 10MiB
     output_schema: str | None = None
     output_parameters: tuple[ConsumedOutputParameter, ...] = ()
     body: RequestBody | None = None
@@ -79,6 +82,7 @@ class ConsumedResource(SpecModel):
     name: str
     label: str | None = None
     description: str | None = None
+    tags: tuple[str, ...] = ()
     path: str = ""
     input_parameters: tuple[ConsumedInputParameter, ...] = ()
     operations: tuple[ConsumedOperation, ...] = ()

@@ -23,8 +23,9 @@ class Person(SpecModel):
 
 
 class Info(SpecModel):
-    label: str | None = None  # `title` in the generated dialect
+    label: str | None = None  # `title` in the generated dialect, `display` in Ikanos
     description: str | None = None
+    version: str | None = None  # the capability's own version (Ikanos 1.0.0-beta4)
     tags: tuple[str, ...] = ()
     created: str | None = None
     modified: str | None = None
@@ -45,14 +46,17 @@ class Semantics(SpecModel):
 
 
 class AggregateFunction(UnitFields):
+    """An aggregate function (a *flow* in Ikanos)."""
+
     semantics: Semantics | None = None
     input_parameters: tuple[McpToolInputParameter, ...] = ()
+    output_media_type: str | None = None  # advertised media type of a binary answer
 
 
 class Aggregate(SpecModel):
     label: str | None = None
     namespace: str
-    functions: tuple[AggregateFunction, ...] = ()
+    functions: tuple[AggregateFunction, ...] = ()  # `flows` in Ikanos
 
 
 class Capability(SpecModel):
@@ -65,12 +69,15 @@ class Capability(SpecModel):
 
 
 class Document(SpecModel):
-    """A loaded capability (or shared consumes) document."""
+    """A loaded capability (or shared) document, in either spelling of the spec."""
 
     naftiko: str | None = None
+    ikanos: str | None = None  # an Ikanos document (1.0.0-alpha3 … 1.0.0-beta5), read into the same models
     info: Info | None = None
     binds: tuple[Bind, ...] = ()
     consumes: tuple[ConsumesHttp, ...] = ()  # root consumes: a shared consumes file
+    exposes: tuple[Expose, ...] = ()  # root exposes and aggregates: an Ikanos shared file
+    aggregates: tuple[Aggregate, ...] = ()
     capability: Capability | None = None
     source_file: str | None = None  # set by the loader: binds and imports resolve against its directory
 
@@ -87,6 +94,11 @@ class Document(SpecModel):
             if consumes.namespace == namespace:
                 return consumes
         return None
+
+    @property
+    def spec_version(self) -> str | None:
+        """The version of the spec the document declares (``ikanos`` or ``naftiko``)."""
+        return self.ikanos or self.naftiko
 
     @property
     def title(self) -> str:

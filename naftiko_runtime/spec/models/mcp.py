@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .auth import Authentication
-from .base import ParamType, SpecModel
+from .base import BinarySize, ParamType, SpecModel
 from .outputs import OutputParameter
 from .rest import UnitFields
 from .wiring import Step, StepOutputMapping, WithValue
@@ -38,6 +38,7 @@ class McpResource(SpecModel):
     uri: str
     description: str | None = None
     mime_type: str | None = None
+    binary: bool = False  # read as a base64 blob (the call's operation answers `binary`)
     call: str | None = None
     with_: dict[str, WithValue] = Field(default_factory=dict, alias="with")
     steps: tuple[Step, ...] = ()
@@ -88,6 +89,9 @@ class McpExpose(SpecModel):
     port: int | None = None
     description: str | None = None
     authentication: Authentication | None = None
+    max_binary_size: BinarySize | None = None  # cap of binary answers before base64 (`10MiB` by default)
+    ttl_ms: int | None = None  # freshness hint of cacheable results (2026-07-28 `ttlMs`)
+    cache_scope: Literal["public", "private"] | None = None
     tools: tuple[McpTool, ...] = ()
     resources: tuple[McpResource, ...] = ()
     prompts: tuple[McpPrompt, ...] = ()

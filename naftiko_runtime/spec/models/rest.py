@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from .auth import Authentication
-from .base import HttpMethod, ParamType, SpecModel, split_call
+from .base import BinarySize, HttpMethod, ParamType, SpecModel, split_call
 from .outputs import OutputParameter
 from .wiring import Step, StepOutputMapping, WithValue
 
@@ -35,6 +35,7 @@ class UnitFields(SpecModel):
     name: str | None = None
     label: str | None = None
     description: str | None = None
+    tags: tuple[str, ...] = ()
     ref: str | None = None
     call: str | None = None
     with_: dict[str, WithValue] = Field(default_factory=dict, alias="with")
@@ -57,10 +58,45 @@ class UnitFields(SpecModel):
         return split_call(self.call) if self.call else None
 
 
+class ResponseContent(SpecModel):
+    binary: bool = False
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+
+
+class Response(SpecModel):
+    """One status of an operation's declared response contract (Ikanos ``responses``)."""
+
+    description: str | None = None
+    content: dict[str, ResponseContent] = Field(default_factory=dict)  # media type → content
+
+
+class ResponseBinary(SpecModel):
+    """The shorthand for one successful binary answer: ``{mediaType, status}``."""
+
+    media_type: str
+    status: int = 200
+    description: str | None = None
+
+
 class ExposedOperation(UnitFields):
     method: HttpMethod = "GET"
     path: str | None = None  # generated dialect: a sub-path appended to the resource's path
     input_parameters: tuple[ExposedInputParameter, ...] = ()
+    responses: dict[str, Response] = Field(default_factory=dict)  # status ("200", "2XX") → contract
+    response_binary: ResponseBinary | None = None
+
+    @property
+    def binary_media_type(self) -> str | None:
+        """The media type a successful binary answer is declared with (``responseBinary`` or the
+        first ``binary`` content of a 2xx ``responses`` entry)."""
+        if self.response_binary is not None:
+            return self.response_binary.media_type
+        for status, response in self.responses.items():
+            if status.startswith("2"):
+                for media_type, content in response.content.items():
+                    if content.binary:
+                        return media_type
+        return None
 
 
 class ExposedResource(SpecModel):
@@ -68,6 +104,7 @@ class ExposedResource(SpecModel):
     name: str | None = None
     label: str | None = None
     description: str | None = None
+    tags: tuple[str, ...] = ()
     input_parameters: tuple[ExposedInputParameter, ...] = ()
     operations: tuple[ExposedOperation, ...] = ()
     forward: ForwardConfig | None = None
@@ -80,5 +117,6 @@ class RestExpose(SpecModel):
     port: int | None = None
     description: str | None = None
     authentication: Authentication | None = None
+    max_binary_size: BinarySize | None = None  # cap of binary answers of this adapter (`10MiB` by default)
     input_parameters: tuple[ExposedInputParameter, ...] = ()
     resources: tuple[ExposedResource, ...] = ()
