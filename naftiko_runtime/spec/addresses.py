@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from yarl import URL
 
@@ -94,6 +95,8 @@ def base_uri_problem(text: str, *, host: bool = True) -> str | None:
         url = URL(sample)  # not `encoded`: an internationalised host name is a host (IDNA)
         port, named = url.port, url.host  # computed lazily: a host that IDNA refuses fails here
     except ValueError as exc:
+        if not host and not urlsplit(sample).hostname:
+            return None  # no host at all, which the caller accepts (yarl refuses before we can tell)
         return f"not a valid URL ({exc})"
     if host and not named:
         return "not a valid URL (it names no host)"

@@ -36,7 +36,7 @@ from naftiko_runtime.spec import check
 from .paths import REPO
 
 LOOPBACK = "127.0.0.1"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # a group starts ~20 processes at once; a busy 2-core machine needs the margin
 
 
 def naftiko_argv(*args: str) -> list[str]:
