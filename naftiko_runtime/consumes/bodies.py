@@ -5,7 +5,8 @@ structure: a value inserted into JSON is JSON (``"crewIds": {{crewIds}}`` become
 inside a string stays escaped); an XML body is parsed once into its elements, attributes and text,
 and a value is always character data, escaped (``<`` or ``&`` in a value never makes markup); a
 form body's values are URL-encoded one by one (an ``&`` in a value adds no field); multipart bodies
-are real multipart, filenames rendered too. Text and SPARQL bodies are text.
+are real multipart, filenames rendered too; a part or field whose value is unset is left out.
+Text and SPARQL bodies are text.
 
 Bind variables are fixed when the body is compiled (:func:`~naftiko_runtime.spec.variables.fix_binds`):
 the context a body renders over holds the caller's values only.
@@ -133,6 +134,8 @@ def _multipart(spec: BodyMultipart, template: Compile) -> BodyRenderer:
         chunks: list[bytes] = []
         for part, build, filename in parts:
             value = build(context)
+            if value is None:
+                continue  # an unset optional input is not sent, as in a form
             content = value if isinstance(value, bytes) else scalar_text(value).encode()
             disposition = f'form-data; name="{_quote(part.name)}"'
             if filename is not None:

@@ -56,6 +56,8 @@ capability:
                     value: "{{{{content}}}}"
                     filename: "{{{{filename}}}}"
                     contentType: text/csv
+                  - name: comment
+                    value: "{{{{comment}}}}"
   exposes:
     - type: rest
       namespace: bodies
@@ -120,6 +122,21 @@ def test_a_multipart_filename_template_is_rendered(tmp_path: Path, upstream: Rec
     request = upstream.last
     head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
-    [part] = list(message.iter_parts())
+    [part] = list(message.iter_parts())  # `comment` was not given: its part is not sent
     assert part.get_filename() == 'ships "2026".csv'
     assert part.get_payload(decode=True) == b"id,name\n1,Ever Given\n"
+
+
+def test_a_multipart_part_is_sent_when_its_optional_input_is_given(
+    tmp_path: Path, upstream: RecordingUpstream
+) -> None:
+    capability = write(tmp_path, BODIES.format(upstream=upstream.url))
+    arguments = ["content=x", "filename=f.csv", "comment=first upload"]
+    done = run_naftiko("call", str(capability), "soap.upload", *arguments, env={"SOAP_USER": "u"})
+    assert done.returncode == 0, done.stderr
+    request = upstream.last
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+    assert sorted(parts) == ["comment", "file"]
+    assert parts["comment"].get_payload(decode=True) == b"first upload"
