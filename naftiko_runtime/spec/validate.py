@@ -66,6 +66,13 @@ class Checker:
             self.operations.setdefault(consumes.namespace, set()).update(
                 op.name for res in consumes.resources for op in res.operations
             )
+        self.binary_calls = {
+            f"{consumes.namespace}.{op.name}"
+            for consumes in document.all_consumes
+            for res in consumes.resources
+            for op in res.operations
+            if op.output_raw_format == "binary"
+        }
         self.functions: dict[str, UnitFields] = {}
         capability = document.capability
         for aggregate in capability.aggregates if capability else ():
@@ -91,7 +98,24 @@ class Checker:
                         "chained-ref",
                     )
                 self._unit(function, path)
+                if function.output_media_type and not self._answers_bytes(function):
+                    self._parsed_media_type((*path, "outputMediaType"))
         self._exposes()
+
+    def _answers_bytes(self, unit: UnitFields) -> bool:
+        last = unit.steps[-1] if unit.steps else None
+        call = unit.call or (last.call if isinstance(last, StepCall) else None)
+        return call in self.binary_calls
+
+    def _parsed_media_type(self, path: DocPath) -> None:
+        # The runtime applies an advertised media type to the bytes of a binary answer; a parsed
+        # answer is served as JSON (REST) or text content (MCP), so the declaration would be lost.
+        self.warn(
+            path,
+            "outputMediaType is applied to binary answers (outputRawFormat: binary) only; this "
+            "answer is parsed and served as JSON",
+            "unapplied-media-type",
+        )
 
     # -- namespaces --------------------------------------------------------------------------------
 
@@ -168,6 +192,10 @@ class Checker:
             for r_index, resource in enumerate(consumes.resources):
                 for o_index, operation in enumerate(resource.operations):
                     fmt = operation.output_raw_format
+                    if operation.output_media_type and fmt != "binary":
+                        self._parsed_media_type(
+                            (*path, "resources", r_index, "operations", o_index, "outputMediaType")
+                        )
                     if fmt not in SUPPORTED_RAW_FORMATS:
                         self.warn(
                             (*path, "resources", r_index, "operations", o_index, "outputRawFormat"),

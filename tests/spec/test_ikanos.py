@@ -376,3 +376,45 @@ def test_a_max_binary_size_without_its_unit_is_a_located_error() -> None:
     assert problem.message == (
         "maxBinarySize '10MB': expected a number and a unit (B, KiB, MiB or GiB), e.g. 5MiB"
     )
+
+
+MEDIA_TYPES = """\
+ikanos: "1.0.0-beta5"
+capability:
+  consumes:
+    - type: http
+      namespace: photos
+      baseUri: http://photos.example
+      resources:
+        pictures:
+          path: /pictures/{{id}}
+          operations:
+            get-picture:
+              method: GET
+              outputRawFormat: {format}
+              outputMediaType: image/jpeg
+  aggregates:
+    - namespace: gallery
+      flows:
+        picture:
+          call: photos.get-picture
+          outputMediaType: image/png
+"""
+
+
+def test_an_output_media_type_on_a_parsed_answer_is_a_located_warning() -> None:
+    text = MEDIA_TYPES.format(format="json")
+    warnings = [p for p in check_text(text).problems if p.rule == "unapplied-media-type"]
+    assert [(p.path, p.line) for p in warnings] == [
+        (
+            "capability.consumes[0].resources.pictures.operations.get-picture.outputMediaType",
+            line_of(text, "image/jpeg"),
+        ),
+        ("capability.aggregates[0].flows.picture.outputMediaType", line_of(text, "image/png")),
+    ]
+    assert warnings[0].severity == "warning"
+
+
+def test_an_output_media_type_on_a_binary_answer_is_applied_without_warning() -> None:
+    report = check_text(MEDIA_TYPES.format(format="binary"))
+    assert [p.rule for p in report.problems if p.rule == "unapplied-media-type"] == []
