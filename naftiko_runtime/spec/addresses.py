@@ -83,6 +83,13 @@ def port_conflict(port: int, other: str) -> str:
     )
 
 
+def _without_host(sample: str) -> bool:
+    try:
+        return not urlsplit(sample).hostname
+    except ValueError:  # an unclosed IPv6 bracket: a host, and a broken one
+        return False
+
+
 def base_uri_problem(text: str, *, host: bool = True) -> str | None:
     """Why ``text`` cannot be a base URI, as ``not a valid URL (reason)``; ``None`` when it can be one
     (or cannot be told before binds are filled in). A placeholder stands for one label of a host, a
@@ -95,7 +102,7 @@ def base_uri_problem(text: str, *, host: bool = True) -> str | None:
         url = URL(sample)  # not `encoded`: an internationalised host name is a host (IDNA)
         port, named = url.port, url.host  # computed lazily: a host that IDNA refuses fails here
     except ValueError as exc:
-        if not host and not urlsplit(sample).hostname:
+        if not host and _without_host(sample):
             return None  # no host at all, which the caller accepts (yarl refuses before we can tell)
         return f"not a valid URL ({exc})"
     if host and not named:
