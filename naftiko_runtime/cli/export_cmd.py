@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         if not plans:
             known = ", ".join(plan.expose.namespace for plan in runtime.rest)
             return _fail(f"no REST adapter named {args.adapter!r} (known: {known})")
-    description = build_openapi(plans[0], runtime, server=args.server)
+    description = build_openapi(plans[0], runtime.context, server=args.server)
     fmt = args.format or ("yaml" if args.output and Path(args.output).suffix in (".yaml", ".yml") else "json")
     if fmt == "yaml":
         text = yaml.dump(description, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)

@@ -15,11 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from ..binds import BindValues, Redactor, Secret, resolve_binds
+from ..consumes.auth import shared_authenticator
+from ..consumes.forward import Forwarder
 from ..consumes.operation import ConsumedCall
 from ..consumes.transport import ClientPool, TransportSettings
-from ..engine.contract import Result
+from ..engine.contract import Invocable, Result
 from ..engine.inputs import route_params
 from ..engine.orchestration import ScriptSettings
+from ..engine.plans import (
+    AdapterContext,
+    DynamicResource,
+    McpPlan,
+    PromptPlan,
+    RestForward,
+    RestPlan,
+    RestRoute,
+    SkillPlan,
+)
 from ..engine.units import Unit
 from ..errors import NaftikoError
 from ..exposes.origin import BrowserPolicy
@@ -30,12 +42,8 @@ from ..spec.models import (
     AuthBasic,
     AuthDigest,
     ControlExpose,
-    ExposedOperation,
-    ExposedResource,
     ForwardConfig,
     McpExpose,
-    McpPrompt,
-    McpResource,
     RestExpose,
     SkillExpose,
 )
@@ -60,50 +68,6 @@ class RuntimeOptions:
 
     def browser_policy(self) -> BrowserPolicy:
         return BrowserPolicy(self.allowed_origins, self.allowed_hosts)
-
-
-@dataclass(frozen=True)
-class RestRoute:
-    path: str
-    method: str
-    unit: Unit
-    resource: ExposedResource
-    operation: ExposedOperation | None = None
-
-
-@dataclass(frozen=True)
-class RestForward:
-    path: str
-    forward: ForwardConfig
-    base_uri: str
-
-
-@dataclass
-class RestPlan:
-    expose: RestExpose
-    routes: list[RestRoute] = field(default_factory=list)
-    forwards: list[RestForward] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DynamicResource:
-    spec: McpResource
-    unit: Unit
-
-
-@dataclass(frozen=True)
-class PromptPlan:
-    spec: McpPrompt
-    messages: tuple[tuple[str, str | Unit], ...]  # (role, static text or a unit producing the text)
-
-
-@dataclass
-class McpPlan:
-    expose: McpExpose
-    tools: list[Unit] = field(default_factory=list)
-    static_resources: list[McpResource] = field(default_factory=list)
-    dynamic_resources: list[DynamicResource] = field(default_factory=list)
-    prompts: list[PromptPlan] = field(default_factory=list)
 
 
 class UnknownTarget(NaftikoError):
@@ -172,14 +136,29 @@ class Runtime:
         self.functions = {ref: self.factory.function(ref.split(".", 1)[0], f) for ref, f in functions.items()}
         self.rest: list[RestPlan] = []
         self.mcp: list[McpPlan] = []
-        self.skills: list[SkillExpose] = []
         for expose in exposes:
             if isinstance(expose, RestExpose):
                 self.rest.append(self._rest(expose))
             elif isinstance(expose, McpExpose):
                 self.mcp.append(self._mcp(expose))
-            elif isinstance(expose, SkillExpose):
-                self.skills.append(expose)
+        # A skill's derived tools point at the units of its sibling REST and MCP adapters.
+        self.skills = [
+            SkillPlan(expose, tuple(self.rest), tuple(self.mcp))
+            for expose in exposes
+            if isinstance(expose, SkillExpose)
+        ]
+        info = document.info
+        self.context = AdapterContext(
+            binds=binds,
+            base_dir=self.base_dir,
+            title=document.title,
+            description=info.description if info else None,
+            version=info.version if info else None,
+            spec_version=document.spec_version,
+            allowed_origins=options.allowed_origins,
+            allowed_hosts=options.allowed_hosts,
+            forwarder=self._forwarder,
+        )
         self._consumed_units: dict[str, Unit] = {}
 
     @classmethod
@@ -206,7 +185,17 @@ class Runtime:
                     route_params(path),
                     max_binary_bytes=cap,
                 )
-                plan.routes.append(RestRoute(path, operation.method, unit, resource, operation))
+                plan.routes.append(
+                    RestRoute(
+                        path,
+                        operation.method,
+                        unit,
+                        resource,
+                        operation,
+                        binary_media_type=unit.binary_media_type,
+                        answers_nothing=unit.answers_nothing,
+                    )
+                )
             if resource.forward is not None:
                 target = self.document.find_consumes(resource.forward.target_namespace)
                 base = self.options.base_uris.get(resource.forward.target_namespace) or (
@@ -214,6 +203,23 @@ class Runtime:
                 )
                 plan.forwards.append(RestForward(resource.path, resource.forward, base))
         return plan
+
+    def _forwarder(self, operation: str, forward: ForwardConfig, base_uri: str) -> Forwarder:
+        """A ``forward`` resource's forwarder, over the target namespace's pooled client and its one
+        authenticator, shared with the namespace's operations (one OAuth2 token cache, one digest
+        state)."""
+        target = forward.target_namespace
+        consumes = self.document.find_consumes(target)
+        client = self.pool.client(target)
+        return Forwarder(
+            operation=operation,
+            base_uri=base_uri,
+            trusted_headers=forward.trusted_headers,
+            client=client,
+            binds=self.binds,
+            consumes=consumes,
+            authenticator=shared_authenticator(client, consumes, self.binds) if consumes else None,
+        )
 
     def _mcp(self, expose: McpExpose) -> McpPlan:
         plan = McpPlan(expose)
@@ -240,7 +246,7 @@ class Runtime:
             )
             plan.dynamic_resources.append(DynamicResource(resource, unit))
         for prompt in expose.prompts:
-            messages: list[tuple[str, str | Unit]] = []
+            messages: list[tuple[str, str | Invocable]] = []
             for index, message in enumerate(prompt.template):
                 if message.call or message.steps:
                     unit = self.factory.dynamic(
@@ -261,9 +267,9 @@ class Runtime:
 
     # -- finding and invoking ----------------------------------------------------------------------
 
-    def units(self) -> list[Unit]:
+    def units(self) -> list[Invocable]:
         """Every exposed unit, in document order (tools, REST operations, functions)."""
-        out: list[Unit] = []
+        out: list[Invocable] = []
         for plan in self.mcp:
             out += plan.tools
         for rest in self.rest:
@@ -271,7 +277,7 @@ class Runtime:
         out += list(self.functions.values())
         return out
 
-    def find(self, target: str) -> Unit:
+    def find(self, target: str) -> Invocable:
         """A unit by qualified name (``adapter.unit``, ``aggregate.function``, ``namespace.operation``)
         or by bare name: an exposed unit (MCP tool, REST operation), else an aggregate function
         (which the tools that ``ref`` it are named after). A name that several units answer to is

@@ -66,7 +66,7 @@ def seed_runtime(
 
 def seed_catalog(runtime: Runtime) -> McpCatalog:
     """The catalog the runtime hands the MCP adapter for the seed's one ``type: mcp`` expose."""
-    return catalog(runtime, runtime.mcp[0])
+    return catalog(runtime.mcp[0], runtime.context)
 
 
 class EngineServer(ServerThread):
@@ -236,4 +236,4 @@ def serve_document(
     """The first MCP adapter of any capability document on the real engine, not started."""
     options = RuntimeOptions(base_uris=dict(base_uris or {}), environ=dict(environ or {}))
     runtime = Runtime.build(load(str(document)), options)
-    return EngineServer(runtime, build_mcp_app(catalog(runtime, runtime.mcp[0])))
+    return EngineServer(runtime, build_mcp_app(catalog(runtime.mcp[0], runtime.context)))

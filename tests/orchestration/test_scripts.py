@@ -177,7 +177,7 @@ async def test_the_server_keeps_serving_after_a_runaway_script(build, scripts, y
                 - {type: string, mapping: $.vessel_name}
 """ + control()
     runtime = build(capability(exposes))
-    app = build_rest_app(runtime.rest[0], runtime)
+    app = build_rest_app(runtime.rest[0], runtime.context)
     with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         failed = client.get("/runaway")
         assert failed.status_code == 500

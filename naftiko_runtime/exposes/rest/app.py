@@ -1,6 +1,6 @@
 """The REST adapter: one ASGI app per ``type: rest`` expose, translating HTTP onto the invocation core.
 
-``build_rest_app(plan, runtime)`` compiles the plan's routes once (see :mod:`.routing`), builds a
+``build_rest_app(plan, context)`` compiles the plan's routes once (see :mod:`.routing`), builds a
 :class:`~.arguments.RequestReader` per operation and a :class:`~naftiko_runtime.consumes.forward.Forwarder`
 per ``forward`` resource, and returns a Starlette application. A request then goes:
 
@@ -33,14 +33,20 @@ from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
 from starlette.routing import Mount
 
-from ...consumes.auth import shared_authenticator
 from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
+from ...engine.plans import AdapterContext, RestForward, RestPlan, RestRoute
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
-from ...runtime.core import RestForward, RestPlan, RestRoute, Runtime
 from ...spec.models import AuthApiKey
 from ..auth import Guard, answer_public, build_guard, close_at_shutdown
-from ..origin import cors_headers, is_preflight, preflight_headers, send_refusal, with_cors
+from ..origin import (
+    BrowserPolicy,
+    cors_headers,
+    is_preflight,
+    preflight_headers,
+    send_refusal,
+    with_cors,
+)
 from .arguments import ClientGone, Reject, RequestReader
 from .docs import docs_answer
 from .problems import (
@@ -263,13 +269,13 @@ class _PathEntry:
 class RestAdapter:
     """The raw ASGI application of one REST expose (wrapped by :func:`build_rest_app`)."""
 
-    def __init__(self, plan: RestPlan, runtime: Runtime, options: RestOptions | None = None) -> None:
+    def __init__(self, plan: RestPlan, context: AdapterContext, options: RestOptions | None = None) -> None:
         self.plan = plan
-        self.runtime = runtime
+        self.context = context
         self.options = options = options or RestOptions()
         self.namespace = plan.expose.namespace
-        self.browsers = runtime.options.browser_policy()
-        self.guard: Guard | None = build_guard(plan.expose.authentication, runtime.binds, self.namespace)
+        self.browsers = BrowserPolicy(context.allowed_origins, context.allowed_hosts)
+        self.guard: Guard | None = build_guard(plan.expose.authentication, context.binds, self.namespace)
         self._public = self.guard.public if self.guard is not None else {}
         auth = plan.expose.authentication
         # The API key of a query-placed adapter credential is the guard's, not an unknown argument.
@@ -302,7 +308,7 @@ class RestAdapter:
             forwards.append(
                 (
                     template,
-                    ForwardEndpoint(forward, _forwarder(forward, runtime, self.namespace), tail, options),
+                    ForwardEndpoint(forward, _forwarder(forward, context, self.namespace), tail, options),
                 )
             )
         self.forwards = [endpoint for _, endpoint in forwards]
@@ -394,7 +400,7 @@ class RestAdapter:
         from .openapi import build_openapi, to_yaml
 
         if self._openapi is None:
-            self._openapi = build_openapi(self.plan, self.runtime)
+            self._openapi = build_openapi(self.plan, self.context)
         document = {**self._openapi, "servers": [{"url": _origin(scope)}]}
         if yaml:
             body, kind = to_yaml(document).encode(), b"application/yaml"
@@ -421,21 +427,8 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
-def _forwarder(forward: RestForward, runtime: Runtime, namespace: str) -> Forwarder:
-    target = forward.forward.target_namespace
-    consumes = runtime.document.find_consumes(target)
-    client = runtime.pool.client(target)
-    return Forwarder(
-        operation=f"{namespace}.forward {forward.path}",
-        base_uri=forward.base_uri,
-        trusted_headers=forward.forward.trusted_headers,
-        client=client,
-        binds=runtime.binds,
-        consumes=consumes,
-        # The namespace's one authenticator, shared with its operations (one OAuth2 token cache,
-        # one digest state).
-        authenticator=shared_authenticator(client, consumes, runtime.binds) if consumes else None,
-    )
+def _forwarder(forward: RestForward, context: AdapterContext, namespace: str) -> Forwarder:
+    return context.forwarder(f"{namespace}.forward {forward.path}", forward.forward, forward.base_uri)
 
 
 class RestApplication(Starlette):
@@ -461,15 +454,15 @@ class RestApplication(Starlette):
 
 
 def build_rest_app(
-    plan: RestPlan, runtime: Runtime, options: RestOptions | None = None, **starlette_options: Any
+    plan: RestPlan, context: AdapterContext, options: RestOptions | None = None, **starlette_options: Any
 ) -> RestApplication:
-    """The Starlette application serving one REST expose of ``runtime``.
+    """The Starlette application serving one REST expose.
 
-    ``plan`` is one of ``runtime.rest``; ``starlette_options`` go to :class:`Starlette` (``lifespan``,
-    ``debug``...). The app does not own the runtime: whoever serves it closes ``runtime`` (its
-    upstream connection pools) at shutdown; the app's lifespan closes what its own guard holds
-    (the OAuth 2 guard's HTTP client). ``app.adapter`` is the :class:`RestAdapter` (routes, guard,
-    OpenAPI document).
+    ``plan`` is one of ``runtime.rest`` and ``context`` is ``runtime.context``; ``starlette_options``
+    go to :class:`Starlette` (``lifespan``, ``debug``...). The app does not own the runtime: whoever
+    serves it closes ``runtime`` (its upstream connection pools) at shutdown; the app's lifespan
+    closes what its own guard holds (the OAuth 2 guard's HTTP client). ``app.adapter`` is the
+    :class:`RestAdapter` (routes, guard, OpenAPI document).
     """
-    adapter = RestAdapter(plan, runtime, options)
+    adapter = RestAdapter(plan, context, options)
     return close_at_shutdown(RestApplication(adapter, **starlette_options), adapter.guard)
