@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
 from starlette.routing import Mount
 
@@ -38,6 +37,7 @@ from ...engine.contract import Result
 from ...engine.plans import AdapterContext, RestForward, RestPlan, RestRoute
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
 from ...spec.models import AuthApiKey
+from ..asgi import FastPathApp, every_request
 from ..auth import Guard, answer_public, build_guard, close_at_shutdown
 from ..origin import (
     BrowserPolicy,
@@ -431,26 +431,14 @@ def _forwarder(forward: RestForward, context: AdapterContext, namespace: str) ->
     return context.forwarder(f"{namespace}.forward {forward.path}", forward.forward, forward.base_uri)
 
 
-class RestApplication(Starlette):
-    """The Starlette application of one REST expose.
-
-    Requests go straight to the :class:`RestAdapter`, not through Starlette's router and exception
-    middleware: measured on the seed's list route, that wrapping alone cost about 15% of the
-    throughput, and the adapter already answers every failure itself. Lifespan events, and any
-    middleware added later with ``add_middleware``, take Starlette's normal path.
-    """
+class RestApplication(FastPathApp):
+    """The Starlette application of one REST expose: requests go straight to the
+    :class:`RestAdapter` unless middleware was added (:mod:`naftiko_runtime.exposes.asgi`)."""
 
     def __init__(self, adapter: RestAdapter, **options: Any) -> None:
-        super().__init__(routes=[Mount("", app=adapter)], **options)
+        super().__init__(adapter, every_request, routes=[Mount("", app=adapter)], **options)
         self.adapter = adapter
         self.state.adapter = adapter
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and not self.user_middleware:
-            scope["app"] = self
-            await self.adapter(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
 
 
 def build_rest_app(
