@@ -118,8 +118,9 @@ class ConsumedCall:
         reason = base_uri_problem(
             "".join(t if kind == "literal" else "1" for kind, t in url_parts), host=False
         )
-        if reason:
-            raise NaftikoError(f"consumes {consumes.namespace!r}: the base URI is {reason}")
+        # Refused by Runtime.build, before serving; a runtime built only to read its units (export,
+        # migrate, inspect: binds left empty) never calls, and may hold a URL that is not one yet.
+        self.unusable = f"consumes {consumes.namespace!r}: the base URI is {reason}" if reason else None
         # The URL as a %-format (literal text escaped) and its variables, in order.
         literals, variables = [""], []
         for kind, text in url_parts:
@@ -279,6 +280,8 @@ class ConsumedCall:
         ``max_bytes`` is the calling adapter's ``maxBinarySize`` for a binary answer; the
         operation's own wins, and without either the spec's default (10MiB) holds.
         """
+        if self.unusable is not None:
+            raise NaftikoError(self.unusable)
         limit = None
         if self.binary:
             limit = self.max_binary_bytes or max_bytes or DEFAULT_MAX_BINARY_BYTES

@@ -30,6 +30,7 @@ from ..engine.plans import (
     RestForward,
     RestPlan,
     RestRoute,
+    Role,
     SkillPlan,
 )
 from ..engine.units import Unit
@@ -167,7 +168,17 @@ class Runtime:
         options = options or RuntimeOptions()
         base_dir = Path(document.source_file).parent if document.source_file else None
         binds = resolve_binds(document.all_binds, base_dir, options.environ)
-        return cls(document, binds, options)
+        runtime = cls(document, binds, options)
+        for call in runtime.calls.values():
+            if call.unusable is not None:
+                raise NaftikoError(call.unusable)
+        return runtime
+
+    @classmethod
+    def for_reading(cls, document: Document) -> Runtime:
+        """The document's units with every bind left empty: what tools that describe or rewrite a
+        document without serving it (inspect, export, migrate) read. Never for calling upstreams."""
+        return cls(document, BindValues.placeholders(document.all_binds), RuntimeOptions())
 
     # -- adapters ----------------------------------------------------------------------------------
 
@@ -246,7 +257,7 @@ class Runtime:
             )
             plan.dynamic_resources.append(DynamicResource(resource, unit))
         for prompt in expose.prompts:
-            messages: list[tuple[str, str | Invocable]] = []
+            messages: list[tuple[Role, str | Invocable]] = []
             for index, message in enumerate(prompt.template):
                 if message.call or message.steps:
                     unit = self.factory.dynamic(
@@ -352,9 +363,9 @@ def _script_settings(
     control: ControlExpose | None, base_dir: Path, environ: Mapping[str, str] | None
 ) -> ScriptSettings:
     scripting = control.management.scripting if control else None
-    # The switch may come from the process or from the environment handed to the runtime.
-    switches = (os.environ.get("NAFTIKO_SCRIPTING", ""), (environ or {}).get("NAFTIKO_SCRIPTING", ""))
-    enabled = not any(value.strip().lower() in ("false", "0", "no") for value in switches)
+    # The environment handed to the runtime, like every other setting it reads; the process's without one.
+    switch = (os.environ if environ is None else environ).get("NAFTIKO_SCRIPTING", "")
+    enabled = switch.strip().lower() not in ("false", "0", "no")
     if scripting is None:
         return ScriptSettings(enabled=enabled, base_dir=base_dir)
     return ScriptSettings(

@@ -13,6 +13,7 @@ from ..errors import AdapterConfigError
 from ..exposes.auth import adapter_credential
 from ..exposes.mcp.catalog import (
     ApiKeyAuth,
+    AuthConfig,
     BasicAuth,
     BearerAuth,
     DynamicResourceEntry,
@@ -31,9 +32,14 @@ from ..version import runtime_version
 from .core import Runtime
 
 
+def tool_entries(plan: McpPlan) -> list[ToolEntry]:
+    """The tools ``tools/list`` publishes for ``plan`` (``naftiko inspect`` shows the same)."""
+    return [ToolEntry(unit.name, unit.title, unit.description, unit, tags=unit.tags) for unit in plan.tools]
+
+
 def catalog(plan: McpPlan, context: AdapterContext) -> McpCatalog:
     expose = plan.expose
-    tools = [ToolEntry(unit.name, unit.title, unit.description, unit, tags=unit.tags) for unit in plan.tools]
+    tools = tool_entries(plan)
     resources: list[Any] = [
         StaticResourceEntry(
             r.name,
@@ -62,10 +68,10 @@ def catalog(plan: McpPlan, context: AdapterContext) -> McpCatalog:
             p.spec.name,
             [
                 PromptMessageEntry(role, text=content)
-                if isinstance(content, str)  # type: ignore[arg-type]
+                if isinstance(content, str)
                 else PromptMessageEntry(role, invocable=content)
                 for role, content in p.messages
-            ]  # type: ignore[arg-type]
+            ]
             or [PromptMessageEntry("user", text=_prompt_file(p.spec.location, context.base_dir))],
             p.spec.label,
             p.spec.description,
@@ -91,24 +97,25 @@ def security(context: AdapterContext, auth: Authentication | None, namespace: st
     shares (:func:`~naftiko_runtime.exposes.auth.adapter_credential`: empty refuses to start)."""
     binds = context.binds
     where = f"MCP adapter {namespace}"
-    browsers = {"allowed_origins": context.allowed_origins, "allowed_hosts": context.allowed_hosts}
 
     def secret(template: str | None, field: str) -> Secret:
         return adapter_credential(template, binds, where, field)
 
+    def secured(auth: AuthConfig | None) -> McpSecurity:
+        return McpSecurity(auth, allowed_origins=context.allowed_origins, allowed_hosts=context.allowed_hosts)
+
     if auth is None:
-        return McpSecurity(**browsers)
+        return secured(None)
     if isinstance(auth, AuthBearer):
-        return McpSecurity(auth=BearerAuth(secret(auth.token, "token")), **browsers)
+        return secured(BearerAuth(secret(auth.token, "token")))
     if isinstance(auth, AuthApiKey):
         key = auth.key or "X-API-Key"
-        return McpSecurity(auth=ApiKeyAuth(key, secret(auth.value, "value"), auth.placement), **browsers)
+        return secured(ApiKeyAuth(key, secret(auth.value, "value"), auth.placement))
     if isinstance(auth, AuthBasic):
-        credentials = BasicAuth(secret(auth.username, "username"), secret(auth.password, "password"))
-        return McpSecurity(auth=credentials, **browsers)
+        return secured(BasicAuth(secret(auth.username, "username"), secret(auth.password, "password")))
     if isinstance(auth, AuthOAuth2):
         try:
-            return McpSecurity(auth=oauth2_config(auth, binds), **browsers)
+            return secured(oauth2_config(auth, binds))
         except ValueError as exc:
             raise AdapterConfigError(f"{where}: authentication {exc}") from None
     raise AdapterConfigError(
