@@ -42,7 +42,7 @@ def scalar_text(value: Any) -> str:
         return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
     reveal = getattr(value, "reveal", None)
     if callable(reveal):
-        return reveal()
+        return str(reveal())
     if value is None:
         return ""
     return orjson.dumps(value).decode()

@@ -24,6 +24,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ..errors import BinaryTooLarge, UpstreamTimeout, UpstreamUnavailable, without_urls
+from .aiohttp_compat import without_hidden_retry
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -78,10 +79,7 @@ class HttpClient:
                 cookie_jar=aiohttp.DummyCookieJar(),  # upstream cookies must not leak between callers
                 skip_auto_headers=("User-Agent",),
             )
-            # aiohttp silently resends an idempotent request once when a connection drops; our own
-            # loop below does that, counted by ``retries``, so switch the hidden one off.
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            without_hidden_retry(self._session)
         return self._session
 
     def _timeout(self, time_left: float | None) -> aiohttp.ClientTimeout:

@@ -12,8 +12,8 @@ asked of the caller.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import orjson
 
@@ -32,7 +32,7 @@ from ..spec.models import (
 )
 from ..spec.models.base import whole_body
 from ..spec.variables import Reference, Scope, closest_name
-from .contract import InputSpec
+from .contract import InputSpec, ParamLocation, ParamType
 
 
 def route_params(path: str) -> tuple[str, ...]:
@@ -357,7 +357,11 @@ def _boolean_text(text: str) -> Any:
 
 # The common well-formed spellings converted without the general path (which also handles signs,
 # spaces, exponents and reports problems).
-_FROM_TEXT = {"integer": _integer_text, "number": _integer_text, "boolean": _boolean_text}
+_FROM_TEXT: dict[str | None, Callable[[str], Any]] = {
+    "integer": _integer_text,
+    "number": _integer_text,
+    "boolean": _boolean_text,
+}
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # The Python type a JSON value of each declared type decodes to, when no conversion is needed.
@@ -467,10 +471,10 @@ def _spec(name: str, target: ParamPlan | None, *, required: bool | None = None) 
         return InputSpec(name, None, bool(required), None, None)
     return InputSpec(
         name,
-        target.type,
+        cast(ParamType | None, target.type),
         target.required if required is None else required,
         target.description,
-        target.location if target.location != "environment" else None,
+        cast(ParamLocation, target.location) if target.location != "environment" else None,
         whole_body=target.whole_body,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..binds import BindValues
 from ..consumes.forward import Forwarder
@@ -26,6 +27,7 @@ from ..spec.models import (
 )
 from .contract import Invocable
 
+Role = Literal["user", "assistant"]
 ForwarderFactory = Callable[[str, ForwardConfig, str], Forwarder]
 """``(operation name, forward config, base URI) → Forwarder`` over the runtime's upstream clients."""
 
@@ -80,7 +82,7 @@ class DynamicResource:
 @dataclass(frozen=True)
 class PromptPlan:
     spec: McpPrompt
-    messages: tuple[tuple[str, str | Invocable], ...]  # (role, static text or a unit producing the text)
+    messages: tuple[tuple[Role, str | Invocable], ...]  # (role, static text or a unit producing the text)
 
 
 @dataclass

@@ -28,8 +28,8 @@ def build_adapter(
     if isinstance(expose, McpExpose):
         from .mcp import mcp_app
 
-        plan = next(p for p in runtime.mcp if p.expose is expose)
-        return mcp_app(plan, runtime.context), _mcp_summary(plan), "/mcp"
+        mcp = next(p for p in runtime.mcp if p.expose is expose)
+        return mcp_app(mcp, runtime.context), _mcp_summary(mcp), "/mcp"
     if isinstance(expose, SkillExpose):
         from ..exposes.skill import build_skill_app
 

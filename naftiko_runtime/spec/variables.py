@@ -472,11 +472,11 @@ class VariableChecker:
             elif isinstance(expose, McpExpose):
                 for t_index, tool in enumerate(expose.tools):
                     yield self._tool_unit(tool, (*epath, "tools", t_index))
-                for r_index, resource in enumerate(expose.resources):
-                    if resource.location:
+                for r_index, dynamic in enumerate(expose.resources):
+                    if dynamic.location:
                         continue
-                    params = tuple(_URI_PARAM.findall(resource.uri))
-                    yield _Unit((*epath, "resources", r_index), _wired(resource.name, resource), params, True)
+                    params = tuple(_URI_PARAM.findall(dynamic.uri))
+                    yield _Unit((*epath, "resources", r_index), _wired(dynamic.name, dynamic), params, True)
                 for p_index, prompt in enumerate(expose.prompts):
                     for m_index, message in enumerate(prompt.template):
                         if not (message.call or message.steps):
@@ -668,7 +668,7 @@ def _strings_under(data: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
         if (isinstance(node, Mapping) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):
-            node = node[part]
+            node = node[part]  # type: ignore[index]  # an int for a list: the test above says so
         else:
             return
     trail = list(path)

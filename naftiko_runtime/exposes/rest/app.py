@@ -31,6 +31,7 @@ from urllib.parse import quote
 import orjson
 from starlette.responses import StreamingResponse
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
@@ -87,13 +88,13 @@ class RestOptions:
 
 
 async def _answer(
-    send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, head: bool
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, head: bool
 ) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
-async def _problem(send: Any, problem: Problem, head: bool = False) -> None:
+async def _problem(send: Send, problem: Problem, head: bool = False) -> None:
     status, headers, body = problem.encode()
     await _answer(send, status, headers, body, head)
 
@@ -119,7 +120,7 @@ class OperationEndpoint:
         )
 
     async def __call__(
-        self, scope: Any, receive: Any, send: Any, values: tuple[str, ...], head: bool
+        self, scope: Scope, receive: Receive, send: Send, values: tuple[str, ...], head: bool
     ) -> None:
         try:
             arguments = await self.reader.read(scope, receive, values)
@@ -138,7 +139,7 @@ class OperationEndpoint:
             return
         await _answer(send, *_encode(result, self.unit.media_type), head)
 
-    async def _failed(self, send: Any, exc: InvocationError, head: bool) -> None:
+    async def _failed(self, send: Send, exc: InvocationError, head: bool) -> None:
         cause: BaseException = exc
         while isinstance(cause, StepError):
             cause = cause.cause
@@ -185,7 +186,7 @@ class ForwardEndpoint:
         if self.limit is None and forwarder.round_trip:
             self.limit = options.max_body_bytes  # the body is held in memory: never without a bound
 
-    async def __call__(self, scope: Any, receive: Any, send: Any, values: tuple[str, ...]) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, values: tuple[str, ...]) -> None:
         remaining = values[self.tail] if self.tail < len(values) else ""
         query = scope.get("query_string", b"").decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -239,7 +240,7 @@ class _BodyState:
         self.gone = False
 
 
-async def _stream_body(receive: Any, limit: int | None, state: _BodyState) -> AsyncIterator[bytes]:
+async def _stream_body(receive: Receive, limit: int | None, state: _BodyState) -> AsyncIterator[bytes]:
     size = 0
     while True:
         message = await receive()
@@ -317,7 +318,7 @@ class RestAdapter:
 
     # -- ASGI ----------------------------------------------------------------------------------------
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http":
             if kind == "lifespan":
@@ -332,7 +333,7 @@ class RestAdapter:
             with contextlib.suppress(Exception):  # the response may have started already
                 await _problem(send, internal_error(None))
 
-    async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         refusal, origin = self.browsers.admit(scope)  # before anything else: a foreign page gets nothing
         if refusal is not None:
             await send_refusal(send, refusal)
@@ -380,7 +381,7 @@ class RestAdapter:
             return
         await _problem(send, not_found(), method == "HEAD")
 
-    async def _serve_description(self, path: str, scope: Any, send: Any, method: str) -> bool:
+    async def _serve_description(self, path: str, scope: Scope, send: Send, method: str) -> bool:
         """The OpenAPI description (JSON, YAML) and the docs page; False for any other path."""
         options = self.options
         answer = None
@@ -396,7 +397,7 @@ class RestAdapter:
         await _answer(send, *answer, method == "HEAD")
         return True
 
-    def _openapi_answer(self, scope: Any, *, yaml: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _openapi_answer(self, scope: Scope, *, yaml: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         from .openapi import build_openapi, to_yaml
 
         if self._openapi is None:
@@ -409,7 +410,7 @@ class RestAdapter:
         return 200, [(b"content-type", kind), (b"content-length", str(len(body)).encode())], body
 
 
-def _origin(scope: Any) -> str:
+def _origin(scope: Scope) -> str:
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
     if host is None:
         server = scope.get("server") or ("localhost", None)
@@ -417,7 +418,7 @@ def _origin(scope: Any) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
