@@ -34,6 +34,7 @@ from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
 from ..spec.models.base import DEFAULT_MAX_BINARY_BYTES, parse_binary_size, whole_body
 from ..spec.variables import BindNames, fix_binds
+from ..urichars import URL_TEXT
 from .auth import Authenticator, PreparedRequest, shared_authenticator
 from .bodies import BodyRenderer, compile_body
 from .decoding import decode
@@ -41,8 +42,7 @@ from .encoding import UnsafeValue, cookie_header, header_value, join_url, path_s
 from .transport import HttpClient, UpstreamResponse
 
 # RFC 3986 reserved and unreserved characters, and "%" (the text may be encoded already).
-_URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"
-_URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+_URL_UNSAFE = re.compile("[^A-Za-z0-9" + re.escape(URL_TEXT) + "]")
 _ACCEPT = {
     "json": "application/json",
     "xml": "application/xml, text/xml",
@@ -464,7 +464,7 @@ def _compile_url(base: str, path: str, binds: BindNames) -> tuple[list[tuple[str
 def _literal(text: str) -> str:
     """The document's own URL text, with what may not appear raw in a request line percent-encoded
     (``/v1/Invoice Items/{id}``: the space). URL syntax and existing ``%XX`` escapes are kept."""
-    return quote(text, safe=_URL_SAFE) if _URL_UNSAFE.search(text) else text
+    return quote(text, safe=URL_TEXT) if _URL_UNSAFE.search(text) else text
 
 
 def _bind_value(name: str, binds: BindNames) -> str | None:

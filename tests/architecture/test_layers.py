@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "naftiko_runtime"
 
 # Lowest first. A room may import any room on a lower layer, and itself.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "version", "locations"),  # plain modules at the package root
+    ("errors", "version", "locations", "urichars"),  # plain modules at the package root
     ("expressions",),
     ("binds",),
     ("spec",),

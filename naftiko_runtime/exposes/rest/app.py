@@ -38,6 +38,7 @@ from ...engine.contract import Result
 from ...engine.plans import AdapterContext, RestForward, RestPlan, RestRoute
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
 from ...spec.models import AuthApiKey
+from ...urichars import LITERAL_PATH
 from ..asgi import FastPathApp, every_request
 from ..auth import Guard, answer_public, build_guard, close_at_shutdown
 from ..origin import (
@@ -344,7 +345,7 @@ class RestAdapter:
                 await _answer(send, 204, headers, b"", False)
                 return
             send = with_cors(send, cors_headers(origin))
-        raw = scope.get("raw_path") or quote(scope["path"], safe="/-._~!$&'()*+,;=:@%").encode()
+        raw = scope.get("raw_path") or quote(scope["path"], safe=LITERAL_PATH).encode()
         path = raw.decode("latin-1")
         root = scope.get("root_path")
         if root and path.startswith(root):

@@ -23,9 +23,7 @@ from typing import Generic, TypeVar
 from urllib.parse import quote
 
 from ...expressions.names import PATH_PLACEHOLDER, path_shape
-
-# What may stay unencoded in a literal path: RFC 3986 pchar, plus the separator.
-_LITERAL_SAFE = "/-._~!$&'()*+,;=:@%"
+from ...urichars import LITERAL_PATH
 
 T = TypeVar("T")
 
@@ -99,7 +97,7 @@ def _specificity(template: PathTemplate) -> tuple[int, ...]:
 
 
 def _encode_literal(text: str) -> str:
-    return quote(text, safe=_LITERAL_SAFE)
+    return quote(text, safe=LITERAL_PATH)
 
 
 @dataclass(slots=True)
