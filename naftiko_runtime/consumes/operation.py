@@ -28,7 +28,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
-from ..expressions.names import PATH_PLACEHOLDER, canonical_index
+from ..expressions.names import canonical_index, path_parts
 from ..observability.context import add_upstream_ms
 from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
@@ -446,18 +446,16 @@ def _compile_url(base: str, path: str, binds: BindNames) -> tuple[list[tuple[str
     template = join_url(base.strip(), path)
     parts: list[tuple[str, str]] = []
     variables: list[str] = []
-    position = 0
-    for match in PATH_PLACEHOLDER.finditer(template):
-        parts.append(("literal", _literal(template[position : match.start()])))
-        name = (match.group(1) or match.group(2)).strip()
-        bound = _bind_value(name, binds)
+    for kind, text in path_parts(template):
+        if kind == "literal":
+            parts.append(("literal", _literal(text)))
+            continue
+        bound = _bind_value(text, binds)
         if bound is not None:
             parts.append(("literal", bound))
         else:
-            parts.append(("variable", name))
-            variables.append(name)
-        position = match.end()
-    parts.append(("literal", _literal(template[position:])))
+            parts.append(("variable", text))
+            variables.append(text)
     return [p for p in parts if p[1] or p[0] == "variable"], tuple(variables)
 
 

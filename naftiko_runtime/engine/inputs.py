@@ -20,7 +20,7 @@ import orjson
 from ..consumes.operation import ConsumedCall, ParamPlan
 from ..errors import InputError, InputProblem
 from ..expressions import canonical, compile_template
-from ..expressions.names import PATH_PLACEHOLDER, canonical_index
+from ..expressions.names import canonical_index, placeholder_names
 from ..spec.models import (
     ExposedInputParameter,
     InputRef,
@@ -37,7 +37,7 @@ from .contract import InputSpec, ParamLocation, ParamType
 
 def route_params(path: str) -> tuple[str, ...]:
     """Placeholder names of a REST path, in either ``{x}`` or ``{{x}}`` form."""
-    return tuple((m.group(1) or m.group(2)).strip() for m in PATH_PLACEHOLDER.finditer(path))
+    return placeholder_names(path)
 
 
 def from_exposed(params: Sequence[ExposedInputParameter]) -> list[InputSpec]:
