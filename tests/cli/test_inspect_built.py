@@ -15,6 +15,7 @@ import pytest
 from naftiko_runtime.cli import main
 from naftiko_runtime.runtime import Runtime, RuntimeOptions
 from naftiko_runtime.spec import load
+from tests.mcp.engine import INITIALIZE
 from tests.support.servers import ServerThread
 
 CAPABILITY = """\
@@ -54,17 +55,7 @@ capability:
 def _tools_list(url: str) -> list[dict]:
     headers = {"accept": "application/json, text/event-stream"}
     with httpx.Client(base_url=url, timeout=10, headers=headers) as client:
-        initialize = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
-        assert client.post("/mcp", json=initialize).status_code == 200
+        assert client.post("/mcp", json=INITIALIZE).status_code == 200
         answer = client.post("/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
     return answer.json()["result"]["tools"]
 

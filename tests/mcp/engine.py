@@ -47,6 +47,17 @@ SEED_INSTRUCTIONS = (
 )
 TOKEN = "standin-mcp-4b1e"  # what the Label Studio stand-in accepts
 API_KEY = f"Token {TOKEN}"  # what the seed's bind reads from LABEL_STUDIO_API_KEY
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "naftiko-tests", "version": "1"},
+    },
+}
+"""A JSON-RPC ``initialize`` request, for tests that speak plain HTTP to an MCP endpoint."""
 
 
 def seed_runtime(

@@ -15,23 +15,13 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.mcp.engine import CONSUMED, MCP_NAMESPACE, EngineServer, seed_runtime
+from tests.mcp.engine import CONSUMED, INITIALIZE, MCP_NAMESPACE, EngineServer, seed_runtime
 from tests.support.fixtures import upstream, upstream_server
 from tests.support.upstream import RecordingUpstream
 
 __all__ = ["upstream", "upstream_server"]
 
 REST_NAMESPACE = CONSUMED + "-rest"
-_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "embedding-test", "version": "1"},
-    },
-}
 
 
 class Stamp:
@@ -77,7 +67,7 @@ def test_middleware_added_to_an_mcp_app_runs_for_mcp(upstream: RecordingUpstream
     server, prefix, _ = _served(upstream, mounted)
     with server, httpx.Client(base_url=server.url, timeout=10) as client:
         answer = client.post(
-            prefix + "/mcp", json=_INITIALIZE, headers={"accept": "application/json, text/event-stream"}
+            prefix + "/mcp", json=INITIALIZE, headers={"accept": "application/json, text/event-stream"}
         )
 
     assert answer.status_code == 200
