@@ -35,7 +35,7 @@ from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedRes
 from ..spec.models.base import DEFAULT_MAX_BINARY_BYTES, parse_binary_size, whole_body
 from ..spec.variables import BindNames, fix_binds
 from ..urichars import URL_TEXT
-from .auth import Authenticator, PreparedRequest, shared_authenticator
+from .auth import Authenticator, PreparedRequest, build_authenticator
 from .bodies import BodyRenderer, compile_body
 from .decoding import decode
 from .encoding import UnsafeValue, cookie_header, header_value, join_url, path_segment, query_pairs
@@ -107,7 +107,8 @@ class ConsumedCall:
         self.output_schema = operation.output_schema
         self.schema_dir = schema_dir
         self.client = client
-        self.auth = authenticator or shared_authenticator(client, consumes, binds)
+        # The namespace's one authenticator (consumes/namespace.py), or one of its own when alone.
+        self.auth = authenticator or build_authenticator(consumes.authentication, binds, consumes.namespace)
         self.params = _merge_params(
             binds, consumes.input_parameters, resource.input_parameters, operation.input_parameters
         )

@@ -54,9 +54,6 @@ class HttpClient:
         self.namespace = namespace
         self.settings = settings or TransportSettings()
         self._session: aiohttp.ClientSession | None = None
-        # Credentials state shared by the namespace's operations (token cache, digest challenge),
-        # filled by :mod:`.operation`; typed loosely so transport need not import auth.
-        self.authenticators: dict[str, Any] = {}
         self._watchdog = _Watchdog()
         self._urls: dict[str, URL] = {}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..binds import BindValues, Redactor, Secret, resolve_binds
-from ..consumes.auth import shared_authenticator
 from ..consumes.forward import Forwarder
+from ..consumes.namespace import ConsumedNamespace
 from ..consumes.operation import ConsumedCall
 from ..consumes.transport import ClientPool, TransportSettings
 from ..engine.contract import Invocable, Result
@@ -42,6 +42,7 @@ from ..spec.models import (
     AggregateFunction,
     AuthBasic,
     AuthDigest,
+    ConsumesHttp,
     ControlExpose,
     ForwardConfig,
     McpExpose,
@@ -108,18 +109,19 @@ class Runtime:
         self.secrets = binds.secrets() + _credential_pairs(document, binds)
         redactor = Redactor(self.secrets)  # an upstream may echo a credential in its error
         self.calls: dict[str, ConsumedCall] = {}
+        self._namespaces: dict[str, ConsumedNamespace] = {}
         for consumes in document.all_consumes:
-            override = options.base_uris.get(consumes.namespace)
-            client = self.pool.client(consumes.namespace)
             for resource in consumes.resources:
                 for operation in resource.operations:
+                    namespace = self._namespace(consumes)
                     self.calls[f"{consumes.namespace}.{operation.name}"] = ConsumedCall(
                         consumes,
                         resource,
                         operation,
                         binds=binds,
-                        client=client,
-                        base_uri=override,
+                        client=namespace.client,
+                        authenticator=namespace.authenticator,
+                        base_uri=namespace.base_uri,
                         schema_dir=self.base_dir,
                         redactor=redactor,
                     )
@@ -215,21 +217,28 @@ class Runtime:
                 plan.forwards.append(RestForward(resource.path, resource.forward, base))
         return plan
 
+    def _namespace(self, spec: ConsumesHttp) -> ConsumedNamespace:
+        """The namespace's one client, authenticator and base URI, built when first needed."""
+        found = self._namespaces.get(spec.namespace)
+        if found is None:
+            found = self._namespaces[spec.namespace] = ConsumedNamespace.build(
+                spec, self.pool.client(spec.namespace), self.binds, self.options.base_uris.get(spec.namespace)
+            )
+        return found
+
     def _forwarder(self, operation: str, forward: ForwardConfig, base_uri: str) -> Forwarder:
-        """A ``forward`` resource's forwarder, over the target namespace's pooled client and its one
-        authenticator, shared with the namespace's operations (one OAuth2 token cache, one digest
-        state)."""
-        target = forward.target_namespace
-        consumes = self.document.find_consumes(target)
-        client = self.pool.client(target)
+        """A ``forward`` resource's forwarder, sharing its target namespace's client and
+        authenticator with the namespace's operations."""
+        spec = self.document.find_consumes(forward.target_namespace)
+        target = self._namespace(spec) if spec is not None else None
         return Forwarder(
             operation=operation,
             base_uri=base_uri,
             trusted_headers=forward.trusted_headers,
-            client=client,
+            client=target.client if target else self.pool.client(forward.target_namespace),
             binds=self.binds,
-            consumes=consumes,
-            authenticator=shared_authenticator(client, consumes, self.binds) if consumes else None,
+            consumes=spec,
+            authenticator=target.authenticator if target else None,
         )
 
     def _mcp(self, expose: McpExpose) -> McpPlan:
