@@ -15,12 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## Label Studio stand-in on :8000 + naftiko serve (REST :8080, MCP :9090); DEMO_ARGS="--standin-port N"
 	$(BIN)/python examples/demo.py $(DEMO_ARGS)
 
-test: $(STAMP)  ## lint, then the whole test suite
+test: $(STAMP)  ## lint and type-check (mypy --strict, config in pyproject), then the whole test suite
 	$(BIN)/ruff check naftiko_runtime tests bench examples
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check naftiko_runtime tests bench examples
+	$(BIN)/mypy
 	$(BIN)/ruff format --check naftiko_runtime tests bench examples
 
 conformance: $(STAMP)  ## the Naftiko scenarios and every corpus capability, end to end, as a table

@@ -189,10 +189,12 @@ class _TextScalarLoader(yaml.SafeLoader):
     """
 
 
+def _as_written(loader: _TextScalarLoader, node: yaml.ScalarNode) -> Any:
+    return loader.construct_scalar(node)
+
+
 for _tag in ("bool", "int", "float", "timestamp"):
-    _TextScalarLoader.add_constructor(
-        f"tag:yaml.org,2002:{_tag}", lambda loader, node: loader.construct_scalar(node)
-    )
+    _TextScalarLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _as_written)
 
 
 def _parse_yaml(text: str, path: Path, loader: type[yaml.SafeLoader]) -> Any:

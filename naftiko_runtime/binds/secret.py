@@ -31,6 +31,8 @@ class Secret:
     """
 
     __slots__ = ("__hash", "__value")
+    __hash: int
+    __value: str
 
     def __init__(self, value: str) -> None:
         if isinstance(value, Secret):

@@ -24,7 +24,7 @@ EXIT_INPUT = 2
 EXIT_UPSTREAM = 3
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "call",
         help="invoke one exposed unit (or consumed operation) once and print the result",

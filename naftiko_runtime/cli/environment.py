@@ -82,7 +82,7 @@ def _one(action: argparse.Action, name: str, raw: str) -> Any:
     except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
         if isinstance(exc, argparse.ArgumentTypeError):  # its message names the value already
             raise ValueError(f"{name}: {exc}") from None
-        what = _WHAT.get(convert, "a valid value")  # type: ignore[call-overload]
+        what = _WHAT.get(convert, "a valid value") if isinstance(convert, type) else "a valid value"
         raise ValueError(f"{name}={raw!r}: expected {what}") from None
     if action.choices is not None and value not in action.choices:
         raise ValueError(f"{name}={raw!r}: expected one of {', '.join(map(str, action.choices))}")

@@ -17,16 +17,15 @@ from pathlib import Path
 import orjson
 import yaml
 
-from ..binds import BindValues
 from ..errors import NaftikoError
 from ..exposes.rest import build_openapi
-from ..runtime import Runtime, RuntimeOptions
+from ..runtime import Runtime
 from .files import load_or_report
 
 EXIT_INPUT = 2
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "export",
         help="write a description of a capability (OpenAPI for its REST adapter)",
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if document is None:
         return EXIT_INPUT
     try:
-        runtime = Runtime(document, BindValues.placeholders(document.all_binds), RuntimeOptions())
+        runtime = Runtime.for_reading(document)
     except NaftikoError as exc:
         return _fail(str(exc))
     if not runtime.rest:
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if not plans:
             known = ", ".join(plan.expose.namespace for plan in runtime.rest)
             return _fail(f"no REST adapter named {args.adapter!r} (known: {known})")
-    description = build_openapi(plans[0], runtime, server=args.server)
+    description = build_openapi(plans[0], runtime.context, server=args.server)
     fmt = args.format or ("yaml" if args.output and Path(args.output).suffix in (".yaml", ".yml") else "json")
     if fmt == "yaml":
         text = yaml.dump(description, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)

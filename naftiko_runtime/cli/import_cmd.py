@@ -46,7 +46,7 @@ _MCP_HEADERS = {
 }
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "import",
         help="make a capability from another API description (OpenAPI)",

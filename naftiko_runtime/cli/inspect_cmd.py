@@ -1,4 +1,10 @@
-"""``naftiko inspect FILE``: what a capability consumes and exposes, and which unit calls what."""
+"""``naftiko inspect FILE``: what a capability consumes and exposes, and which unit calls what.
+
+Units are described as the runtime builds them (``Runtime.for_reading``: binds left empty), not
+re-read from the document: names and hints merged from a ``ref``'d function, inputs declared or
+inferred and where a request carries them, the paths routes answer on. A tool's ``annotations`` are
+what ``tools/list`` publishes, built by the same function.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,11 @@ import json
 import sys
 from typing import Any
 
+from ..engine.contract import Invocable
+from ..errors import NaftikoError
+from ..exposes.mcp.tools import tool_descriptor
+from ..runtime import Runtime
+from ..runtime.mcp import tool_entries
 from ..spec import Document
 from ..spec.models import (
     Authentication,
@@ -19,7 +30,7 @@ from ..spec.models import (
 from .files import load_or_report
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "inspect",
         help="describe a capability: consumed operations, routes, tools",
@@ -34,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
     document = load_or_report(args.path)
     if document is None:
         return 2
-    summary = describe(document)
+    try:
+        summary = describe(document)
+    except NaftikoError as exc:
+        print(f"{args.path}: {exc}", file=sys.stderr)
+        return 2
     if args.format == "json":
         json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -44,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def describe(document: Document) -> dict[str, Any]:
-    """A plain, JSON-ready description of the capability."""
+    """A plain, JSON-ready description of the capability, its units as the runtime builds them."""
+    runtime = Runtime.for_reading(document)
+    rest_plans = {id(plan.expose): plan for plan in runtime.rest}
+    mcp_plans = {id(plan.expose): plan for plan in runtime.mcp}
     capability = document.capability
     consumes = [
         {
@@ -77,9 +95,14 @@ def describe(document: Document) -> dict[str, Any]:
         }
         if isinstance(expose, RestExpose):
             entry["routes"] = [
-                {"method": op.method, "path": r.path + (op.path or ""), "name": op.name, **_target(op)}
-                for r in expose.resources
-                for op in r.operations
+                {
+                    "method": route.method,
+                    "path": route.path,
+                    "name": route.unit.name,
+                    **(_target(route.operation) if route.operation else {}),
+                    "inputs": _inputs(route.unit),
+                }
+                for route in rest_plans[id(expose)].routes
             ] + [
                 {"method": "*", "path": r.path, "forward": r.forward.target_namespace}
                 for r in expose.resources
@@ -87,7 +110,10 @@ def describe(document: Document) -> dict[str, Any]:
             ]
         elif isinstance(expose, McpExpose):
             entry["transport"] = expose.transport
-            entry["tools"] = [{"name": t.name, **_target(t), "hints": _hints(t)} for t in expose.tools]
+            plan = mcp_plans[id(expose)]
+            entry["tools"] = [
+                _tool(tool, spec) for tool, spec in zip(tool_entries(plan), expose.tools, strict=True)
+            ]
             entry["resources"] = [
                 {"name": r.name, "uri": r.uri, "source": r.location or r.call or "steps"}
                 for r in expose.resources
@@ -107,7 +133,17 @@ def describe(document: Document) -> dict[str, Any]:
         "consumes": consumes,
         "exposes": adapters,
         "aggregates": [
-            {"namespace": a.namespace, "functions": [{"name": f.name, **_target(f)} for f in a.functions]}
+            {
+                "namespace": a.namespace,
+                "functions": [
+                    {
+                        "name": f.name,
+                        **_target(f),
+                        "inputs": _inputs(runtime.functions[f"{a.namespace}.{f.name}"]),
+                    }
+                    for f in a.functions
+                ],
+            }
             for a in (capability.aggregates if capability else ())
         ],
     }
@@ -174,17 +210,37 @@ def _arrow(unit: dict[str, Any]) -> str:
     return "→ mock"
 
 
-def _hints(tool: Any) -> list[str]:
-    hints = tool.hints
-    if hints is None:
-        return []
-    names = {
-        "read_only": "read-only",
-        "destructive": "destructive",
-        "idempotent": "idempotent",
-        "open_world": "open-world",
+_HINT_LABELS = {
+    "readOnlyHint": "read-only",
+    "destructiveHint": "destructive",
+    "idempotentHint": "idempotent",
+    "openWorldHint": "open-world",
+}
+
+
+def _tool(entry: Any, spec: UnitFields) -> dict[str, Any]:
+    """A tool as ``tools/list`` publishes it: its built name, its merged annotations, its inputs."""
+    annotations = tool_descriptor(entry).get("annotations", {})
+    annotations.pop("title", None)
+    hints = [
+        label if annotations[key] else f"not {label}"
+        for key, label in _HINT_LABELS.items()
+        if key in annotations
+    ]
+    return {
+        "name": entry.name,
+        **_target(spec),
+        "hints": hints,
+        "annotations": annotations,
+        "inputs": _inputs(entry.invocable),
     }
-    return [label for field, label in names.items() if getattr(hints, field)]
+
+
+def _inputs(unit: Invocable) -> list[dict[str, Any]]:
+    return [
+        {"name": spec.name, "in": spec.location, "type": spec.type, "required": spec.required}
+        for spec in unit.inputs
+    ]
 
 
 def _auth(auth: Authentication | None) -> str | None:

@@ -20,7 +20,7 @@ from ..spec.ikanos import ALPHA2_VERSION, CURRENT_IKANOS
 EXIT_INPUT = 2
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "migrate",
         help="rewrite a capability in the other spec version (alpha2 <-> Ikanos beta5)",

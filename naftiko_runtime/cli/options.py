@@ -79,7 +79,7 @@ def _at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[st
             value = convert(text)
         except ValueError:
             value = None
-        if value is None or not value >= lowest:  # type: ignore[operator]  # `not >=` also refuses nan
+        if value is None or not value >= lowest:  # `not >=` also refuses nan
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return value
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import gc
 import logging
 import os
-import signal
-import socket
 import sys
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
 from ..consumes.transport import TransportSettings
 from ..errors import NaftikoError
@@ -35,7 +28,7 @@ log = logging.getLogger("naftiko.serve")
 EXIT_CONFIG = 2
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "serve",
         help="serve capabilities: REST, MCP, skill and control adapters",
@@ -161,79 +154,15 @@ def run(args: argparse.Namespace) -> int:
     for line in serving.describe(plan):
         print(line, file=sys.stderr)
     sys.stderr.flush()
-    _freeze_startup_objects()
-
-    def serve(ready_file: Path | None) -> None:
-        _run_loop(
-            serving.run(
-                plan.listeners,
-                sockets,
-                runtimes,
-                shutdown_timeout=args.shutdown_timeout,
-                drain_delay=args.drain_delay,
-                drain=plan.drain,
-                ready_file=ready_file,
-                skipped=plan.skipped,
-                freeze_gc=True,
-            )
-        )
-
-    if args.workers > 1:
-        return _prefork(args.workers, serve, args.ready_file, sockets)
-    serve(args.ready_file)
-    return 0
-
-
-def _freeze_startup_objects() -> None:
-    """Take everything built so far out of the garbage collector's sight (``gc.freeze``).
-
-    The loaded documents, compiled units, imported modules and pydantic models are some 100,000
-    objects that live as long as the process. Left in the oldest generation, every full collection
-    walks all of them: measured under load (bench/rest.py) that was a 60-70 ms pause about twice a
-    second, the whole of naftiko's p99 latency and ≈ 17 µs of CPU per request. Frozen, they are never
-    scanned (nor freed, which they would not be anyway); collections only look at what requests
-    allocate. Before forking workers it also keeps those pages shared (collections write to them).
-    """
-    gc.collect()
-    gc.freeze()
-
-
-def _prefork(
-    workers: int,
-    serve: Callable[[Path | None], None],
-    ready_file: Path | None,
-    sockets: list[socket.socket],
-) -> int:
-    """N processes accept on the same listening sockets (bound once, above): the kernel spreads
-    connections between them. Safe because nothing is shared: servers are stateless, and each
-    process opens its own event loop and upstream pools after the fork. The parent, which never
-    accepts, closes its copies: once every worker has stopped listening, a new connection is then
-    refused at once (a load balancer tries another replica) instead of waiting in a queue nobody
-    reads."""
-    children: list[int] = []
-    for index in range(workers):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
-            try:
-                serve(ready_file if index == 0 else None)
-            finally:
-                os._exit(0)
-        children.append(pid)
-    for sock in sockets:
-        sock.close()
-
-    def forward(sig: int, _frame: object) -> None:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, sig)
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    failed = 0
-    for child in children:
-        _, status = os.waitpid(child, 0)
-        failed += os.waitstatus_to_exitcode(status) != 0
-    return 1 if failed else 0
+    return serving.serve_forever(
+        plan,
+        sockets,
+        runtimes,
+        workers=args.workers,
+        shutdown_timeout=args.shutdown_timeout,
+        drain_delay=args.drain_delay,
+        ready_file=args.ready_file,
+    )
 
 
 def _build(files: list[Path], options: RuntimeOptions, *, ports: bool = True) -> list[Runtime] | None:
@@ -268,19 +197,8 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
     configure(args.log_level, args.log_format, runtime.secrets)
     from ..runtime.mcp import serve_stdio
 
-    _run_loop(serve_stdio(runtime, runtime.mcp[0]))
+    serving.run_loop(serve_stdio(runtime, runtime.mcp[0]))
     return 0
-
-
-def _run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """uvloop when available: the servers and the upstream client share this loop."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
-        asyncio.run(main)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main)
 
 
 def _fail(message: str) -> int:

@@ -10,7 +10,7 @@ from ..spec import LoadReport, check_files
 from .files import expand_paths
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "validate",
         help="check capability documents and report every problem",

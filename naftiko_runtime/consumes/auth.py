@@ -30,7 +30,6 @@ from ..spec.models import (
     AuthDigest,
     Authentication,
     AuthOAuth2,
-    ConsumesHttp,
 )
 from ..spec.variables import BindNames, bind_text
 from .encoding import encode_query
@@ -344,15 +343,3 @@ def _authenticator(spec: Authentication | None, binds: BindNames, namespace: str
     if isinstance(spec, AuthOAuth2):
         return OAuth2ClientCredentials(spec, binds, namespace)
     return Authenticator()
-
-
-def shared_authenticator(client: HttpClient, consumes: ConsumesHttp, binds: BindNames) -> Authenticator:
-    """One authenticator per consumed namespace, kept with its client, so every operation of the
-    namespace shares the OAuth2 token cache and the digest challenge (and its nonce count)."""
-    cache = client.authenticators
-    found = cache.get(consumes.namespace)
-    if found is None:
-        found = cache[consumes.namespace] = build_authenticator(
-            consumes.authentication, binds, consumes.namespace
-        )
-    return found

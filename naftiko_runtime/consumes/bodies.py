@@ -100,7 +100,7 @@ def _form(data: str | dict[str, Any], template: Compile) -> BodyRenderer:
     fields = [(key, compile_json_data(value, template)) for key, value in written]
 
     def render(context: Mapping[str, Any]) -> RenderedBody:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, build in fields:
             value = build(context)
             if value is None:

@@ -14,14 +14,7 @@ from urllib.parse import quote
 
 import orjson
 
-# RFC 3986 unreserved characters plus the sub-delims that mean nothing special to common servers.
-# ";" is encoded everywhere: servlet containers and Spring strip ";..." path parameters from a
-# segment, and Go (1.17+) drops query pairs holding a raw ";". "+" is encoded in paths because
-# some servers decode it as a space there.
-_SEGMENT_SAFE = "-._~!$&'()*,=:@"
-_QUERY_SAFE = "-._~!$'()*,:@/?"
-# RFC 6265 cookie-octets that need no encoding (no space, '"', ",", ";" or "\\").
-_COOKIE_SAFE = "-._~!$&'()*+/:=?@"
+from ..urichars import COOKIE_VALUE, PARAMETER_SEGMENT, QUERY_VALUE
 
 
 class UnsafeValue(ValueError):
@@ -42,7 +35,7 @@ def scalar_text(value: Any) -> str:
         return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
     reveal = getattr(value, "reveal", None)
     if callable(reveal):
-        return reveal()
+        return str(reveal())
     if value is None:
         return ""
     return orjson.dumps(value).decode()
@@ -52,7 +45,7 @@ def path_segment(value: Any) -> str:
     """Percent-encode a value for one path segment; ``.`` and ``..`` are encoded so they cannot climb."""
     if type(value) is int:  # the common id: nothing to encode
         return str(value)
-    text = quote(scalar_text(value), safe=_SEGMENT_SAFE)
+    text = quote(scalar_text(value), safe=PARAMETER_SEGMENT)
     if text in (".", ".."):
         return text.replace(".", "%2E")
     return text
@@ -69,11 +62,11 @@ def query_pairs(name: str, value: Any) -> Iterable[tuple[str, str]]:
 
 # Text made only of characters that need no escaping is used as is: most names and values are,
 # and ``quote`` costs a microsecond per call.
-_QUERY_PLAIN = re.compile("[A-Za-z0-9" + re.escape(_QUERY_SAFE) + "]*").fullmatch
+_QUERY_PLAIN = re.compile("[A-Za-z0-9" + re.escape(QUERY_VALUE) + "]*").fullmatch
 
 
 def _query_text(text: str) -> str:
-    return text if _QUERY_PLAIN(text) else quote(text, safe=_QUERY_SAFE)
+    return text if _QUERY_PLAIN(text) else quote(text, safe=QUERY_VALUE)
 
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
@@ -91,7 +84,7 @@ def cookie_header(cookies: Mapping[str, Any]) -> str:
     """One ``Cookie`` header; values are percent-encoded, so ``;``, ``,``, spaces or line breaks in a
     value can neither split it into several cookies nor add a header."""
     return "; ".join(
-        f"{name}={quote(scalar_text(value), safe=_COOKIE_SAFE)}" for name, value in cookies.items()
+        f"{name}={quote(scalar_text(value), safe=COOKIE_VALUE)}" for name, value in cookies.items()
     )
 
 

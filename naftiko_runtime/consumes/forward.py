@@ -35,6 +35,7 @@ from ..expressions import MissingVariable
 from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumesHttp
 from ..spec.variables import BindNames, bind_text
+from ..urichars import PCHAR
 from .auth import Authenticator, PreparedRequest, build_authenticator
 from .encoding import cookie_header, encode_query
 from .transport import HttpClient, UpstreamResponse
@@ -57,7 +58,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 ENTITY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
-_SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
 
 
 class PathEscape(ValueError):
@@ -93,7 +93,7 @@ def remaining_path(raw: str) -> str:
         for piece in decoded.replace("\\", "/").split("/"):
             if piece in (".", ".."):
                 raise PathEscape(raw)
-        out.append(quote(decoded, safe=_SEGMENT_SAFE, errors="surrogateescape"))
+        out.append(quote(decoded, safe=PCHAR, errors="surrogateescape"))
     return "/".join(out)
 
 

@@ -28,21 +28,21 @@ from ..errors import (
     UpstreamError,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
-from ..expressions.names import PATH_PLACEHOLDER, canonical_index
+from ..expressions.names import canonical_index, path_parts
 from ..observability.context import add_upstream_ms
 from ..spec.addresses import base_uri_problem
 from ..spec.models import ConsumedInputParameter, ConsumedOperation, ConsumedResource, ConsumesHttp
 from ..spec.models.base import DEFAULT_MAX_BINARY_BYTES, parse_binary_size, whole_body
 from ..spec.variables import BindNames, fix_binds
-from .auth import Authenticator, PreparedRequest, shared_authenticator
+from ..urichars import URL_TEXT
+from .auth import Authenticator, PreparedRequest, build_authenticator
 from .bodies import BodyRenderer, compile_body
 from .decoding import decode
 from .encoding import UnsafeValue, cookie_header, header_value, join_url, path_segment, query_pairs
 from .transport import HttpClient, UpstreamResponse
 
 # RFC 3986 reserved and unreserved characters, and "%" (the text may be encoded already).
-_URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"
-_URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+_URL_UNSAFE = re.compile("[^A-Za-z0-9" + re.escape(URL_TEXT) + "]")
 _ACCEPT = {
     "json": "application/json",
     "xml": "application/xml, text/xml",
@@ -107,7 +107,8 @@ class ConsumedCall:
         self.output_schema = operation.output_schema
         self.schema_dir = schema_dir
         self.client = client
-        self.auth = authenticator or shared_authenticator(client, consumes, binds)
+        # The namespace's one authenticator (consumes/namespace.py), or one of its own when alone.
+        self.auth = authenticator or build_authenticator(consumes.authentication, binds, consumes.namespace)
         self.params = _merge_params(
             binds, consumes.input_parameters, resource.input_parameters, operation.input_parameters
         )
@@ -118,8 +119,9 @@ class ConsumedCall:
         reason = base_uri_problem(
             "".join(t if kind == "literal" else "1" for kind, t in url_parts), host=False
         )
-        if reason:
-            raise NaftikoError(f"consumes {consumes.namespace!r}: the base URI is {reason}")
+        # Refused by Runtime.build, before serving; a runtime built only to read its units (export,
+        # migrate, inspect: binds left empty) never calls, and may hold a URL that is not one yet.
+        self.unusable = f"consumes {consumes.namespace!r}: the base URI is {reason}" if reason else None
         # The URL as a %-format (literal text escaped) and its variables, in order.
         literals, variables = [""], []
         for kind, text in url_parts:
@@ -279,6 +281,8 @@ class ConsumedCall:
         ``max_bytes`` is the calling adapter's ``maxBinarySize`` for a binary answer; the
         operation's own wins, and without either the spec's default (10MiB) holds.
         """
+        if self.unusable is not None:
+            raise NaftikoError(self.unusable)
         limit = None
         if self.binary:
             limit = self.max_binary_bytes or max_bytes or DEFAULT_MAX_BINARY_BYTES
@@ -443,25 +447,23 @@ def _compile_url(base: str, path: str, binds: BindNames) -> tuple[list[tuple[str
     template = join_url(base.strip(), path)
     parts: list[tuple[str, str]] = []
     variables: list[str] = []
-    position = 0
-    for match in PATH_PLACEHOLDER.finditer(template):
-        parts.append(("literal", _literal(template[position : match.start()])))
-        name = (match.group(1) or match.group(2)).strip()
-        bound = _bind_value(name, binds)
+    for kind, text in path_parts(template):
+        if kind == "literal":
+            parts.append(("literal", _literal(text)))
+            continue
+        bound = _bind_value(text, binds)
         if bound is not None:
             parts.append(("literal", bound))
         else:
-            parts.append(("variable", name))
-            variables.append(name)
-        position = match.end()
-    parts.append(("literal", _literal(template[position:])))
+            parts.append(("variable", text))
+            variables.append(text)
     return [p for p in parts if p[1] or p[0] == "variable"], tuple(variables)
 
 
 def _literal(text: str) -> str:
     """The document's own URL text, with what may not appear raw in a request line percent-encoded
     (``/v1/Invoice Items/{id}``: the space). URL syntax and existing ``%XX`` escapes are kept."""
-    return quote(text, safe=_URL_SAFE) if _URL_UNSAFE.search(text) else text
+    return quote(text, safe=URL_TEXT) if _URL_UNSAFE.search(text) else text
 
 
 def _bind_value(name: str, binds: BindNames) -> str | None:

@@ -24,6 +24,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ..errors import BinaryTooLarge, UpstreamTimeout, UpstreamUnavailable, without_urls
+from .aiohttp_compat import without_hidden_retry
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -53,9 +54,6 @@ class HttpClient:
         self.namespace = namespace
         self.settings = settings or TransportSettings()
         self._session: aiohttp.ClientSession | None = None
-        # Credentials state shared by the namespace's operations (token cache, digest challenge),
-        # filled by :mod:`.operation`; typed loosely so transport need not import auth.
-        self.authenticators: dict[str, Any] = {}
         self._watchdog = _Watchdog()
         self._urls: dict[str, URL] = {}
 
@@ -78,10 +76,7 @@ class HttpClient:
                 cookie_jar=aiohttp.DummyCookieJar(),  # upstream cookies must not leak between callers
                 skip_auto_headers=("User-Agent",),
             )
-            # aiohttp silently resends an idempotent request once when a connection drops; our own
-            # loop below does that, counted by ``retries``, so switch the hidden one off.
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            without_hidden_retry(self._session)
         return self._session
 
     def _timeout(self, time_left: float | None) -> aiohttp.ClientTimeout:

@@ -61,6 +61,16 @@ class Invocable(Protocol):
     def name(self) -> str: ...
 
     @property
+    def kind(self) -> str:
+        """What the unit is on its adapter (a :data:`UnitKind`)."""
+        ...
+
+    @property
+    def qualified(self) -> str:
+        """``adapter.unit`` (or ``aggregate.function``): how errors and logs name the unit."""
+        ...
+
+    @property
     def title(self) -> str | None: ...
 
     @property
@@ -77,6 +87,14 @@ class Invocable(Protocol):
 
     @property
     def hints(self) -> Hints | None: ...
+
+    @property
+    def media_type(self) -> str | None:
+        """The media type a binary answer is sent with, when the document declares one."""
+        ...
+
+    @property
+    def tags(self) -> tuple[str, ...]: ...
 
     def coerce(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and convert arguments by the declared types; raise ``InputError`` naming each bad one."""

@@ -12,15 +12,15 @@ asked of the caller.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import orjson
 
 from ..consumes.operation import ConsumedCall, ParamPlan
 from ..errors import InputError, InputProblem
 from ..expressions import canonical, compile_template
-from ..expressions.names import PATH_PLACEHOLDER, canonical_index
+from ..expressions.names import canonical_index, placeholder_names
 from ..spec.models import (
     ExposedInputParameter,
     InputRef,
@@ -32,12 +32,12 @@ from ..spec.models import (
 )
 from ..spec.models.base import whole_body
 from ..spec.variables import Reference, Scope, closest_name
-from .contract import InputSpec
+from .contract import InputSpec, ParamLocation, ParamType
 
 
 def route_params(path: str) -> tuple[str, ...]:
     """Placeholder names of a REST path, in either ``{x}`` or ``{{x}}`` form."""
-    return tuple((m.group(1) or m.group(2)).strip() for m in PATH_PLACEHOLDER.finditer(path))
+    return placeholder_names(path)
 
 
 def from_exposed(params: Sequence[ExposedInputParameter]) -> list[InputSpec]:
@@ -357,7 +357,11 @@ def _boolean_text(text: str) -> Any:
 
 # The common well-formed spellings converted without the general path (which also handles signs,
 # spaces, exponents and reports problems).
-_FROM_TEXT = {"integer": _integer_text, "number": _integer_text, "boolean": _boolean_text}
+_FROM_TEXT: dict[str | None, Callable[[str], Any]] = {
+    "integer": _integer_text,
+    "number": _integer_text,
+    "boolean": _boolean_text,
+}
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # The Python type a JSON value of each declared type decodes to, when no conversion is needed.
@@ -467,10 +471,10 @@ def _spec(name: str, target: ParamPlan | None, *, required: bool | None = None) 
         return InputSpec(name, None, bool(required), None, None)
     return InputSpec(
         name,
-        target.type,
+        cast(ParamType | None, target.type),
         target.required if required is None else required,
         target.description,
-        target.location if target.location != "environment" else None,
+        cast(ParamLocation, target.location) if target.location != "environment" else None,
         whole_body=target.whole_body,
     )
 

@@ -226,19 +226,19 @@ class Orchestration:
                             finished.add(step.index)
                             started = True
                         else:
-                            future = asyncio.ensure_future(self._start(step, arguments, state, deadline))
-                            running[future] = step
+                            task = asyncio.ensure_future(self._start(step, arguments, state, deadline))
+                            running[task] = step
                 if not running:
                     break
                 state.running = [s.name for s in sorted(running.values(), key=lambda s: s.index)]
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: running[f].index):
-                    step = running.pop(future)
-                    future.result()  # raises the step's error
+                for finished_future in sorted(done, key=lambda f: running[f].index):
+                    step = running.pop(finished_future)
+                    finished_future.result()  # raises the step's error
                     finished.add(step.index)
         finally:
-            for future in running:
-                future.cancel()
+            for left in running:
+                left.cancel()
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
 

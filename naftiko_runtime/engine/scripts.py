@@ -109,7 +109,7 @@ class ScriptStepRunner:
 
     @property
     def timeout_s(self) -> float:
-        return max(self.settings.timeout_ms, 1) / 1000.0
+        return max(int(self.settings.timeout_ms), 1) / 1000.0
 
     async def run(self, variables: Mapping[str, Any], time_left: float) -> Any:
         """Run the script with ``variables`` bound; its ``result``, or :class:`ScriptError`."""

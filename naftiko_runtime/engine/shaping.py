@@ -25,11 +25,13 @@ holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..expressions import compile_path, compile_template
 from ..spec.models import OutputParameter
+
+Build = Callable[[Any, Mapping[str, Any]], Any]  # (the data selected so far, the inputs) → a value
 
 _LAST_NAME = re.compile(r"([A-Za-z0-9_-]+)['\"\]]*$")
 
@@ -107,12 +109,13 @@ def _keys(outputs: Sequence[OutputParameter]) -> list[str]:
     return keys
 
 
-def _compile(output: OutputParameter, field: str | None = None, *, element: bool = False):
+def _compile(output: OutputParameter, field: str | None = None, *, element: bool = False) -> Build:
     """``field``: the property name when ``output`` is a property of an object; ``element``: when
     ``output`` is an array's ``items``."""
     kind = output.type
     if output.value is not None:
         return _static(output.value, kind)
+    select: Callable[[Any], Any] | None
     if output.mapping:
         select = compile_path(output.mapping).find
     elif element and output.name and kind in _SCALARS and not output.properties and output.items is None:
@@ -164,14 +167,14 @@ def _compile(output: OutputParameter, field: str | None = None, *, element: bool
     return build_scalar
 
 
-def _field(name: str):
+def _field(name: str) -> Callable[[Any], Any]:
     def select(data: Any) -> Any:
         return data.get(name) if isinstance(data, dict) else None
 
     return select
 
 
-def _field_or_self(name: str):
+def _field_or_self(name: str) -> Callable[[Any], Any]:
     def select(data: Any) -> Any:
         return data.get(name) if isinstance(data, dict) else data
 
@@ -181,7 +184,7 @@ def _field_or_self(name: str):
 _SCALARS = frozenset({"string", "number", "integer", "boolean"})
 
 
-def _static(value: Any, kind: str | None):
+def _static(value: Any, kind: str | None) -> Build:
     if isinstance(value, str) and "{{" in value:
         template = compile_template(value)
         if template.single_variable is not None and kind not in ("string", None):

@@ -125,6 +125,19 @@ class Unit:
     def hints(self) -> Hints | None:
         return self._hints
 
+    @property
+    def binary_media_type(self) -> str | None:
+        """The media type this unit's binary answer is advertised with (None: it answers JSON)."""
+        call = getattr(self.executor, "call", None)
+        if not isinstance(call, ConsumedCall) or not call.binary:
+            return None
+        return self.media_type or call.output_media_type or "application/octet-stream"
+
+    @property
+    def answers_nothing(self) -> bool:
+        """A mock with no outputs: it answers 204, no content."""
+        return isinstance(self.executor, MockExecutor) and not self._output_schema and not self.shaper.outputs
+
     def coerce(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         return self._coerce(arguments)
 

@@ -39,10 +39,12 @@ import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..binds import Secret
 from ..errors import AdapterConfigError
@@ -360,7 +362,7 @@ class UnsupportedGuard(Guard):
         )
 
 
-async def answer_public(send: Any, body: bytes, head: bool) -> None:
+async def answer_public(send: Send, body: bytes, head: bool) -> None:
     """Send a :attr:`Guard.public` document (``head``: its headers only)."""
     headers = [*PUBLIC_HEADERS, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -371,11 +373,11 @@ class GuardMiddleware:
     """Checks credentials before routing, so unknown paths and methods are guarded too; the
     guard's :attr:`~Guard.public` documents are answered here, before the check."""
 
-    def __init__(self, app: Any, guard: Guard) -> None:
+    def __init__(self, app: ASGIApp, guard: Guard) -> None:
         self.app = app
         self.guard = guard
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             method = scope["method"]
             public = self.guard.public
@@ -396,7 +398,10 @@ class GuardMiddleware:
         await self.app(scope, receive, send)
 
 
-def close_at_shutdown(app: Any, guard: Guard | None) -> Any:
+_App = TypeVar("_App", bound=Starlette)
+
+
+def close_at_shutdown(app: _App, guard: Guard | None) -> _App:
     """Have the Starlette ``app``'s lifespan close ``guard`` when it ends, after the app's own
     lifespan (``lifespan=`` or the default) has run; returns ``app``."""
     if guard is None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 _CACHE_LIMIT = 256  # Host and Origin values come from clients: remember a bounded number of verdicts
 
@@ -57,7 +59,7 @@ class BrowserPolicy:
         self._host_verdicts: dict[tuple[bytes, bool], bool] = {}
         self._loopback_servers: dict[str, bool] = {}
 
-    def admit(self, scope: Any) -> tuple[Refusal | None, str | None]:
+    def admit(self, scope: Scope) -> tuple[Refusal | None, str | None]:
         """``(refusal, origin)``: why the request is refused (None: admitted), and the browser origin
         to answer with CORS headers (None: not a browser request)."""
         host: bytes | None = None
@@ -89,7 +91,7 @@ class BrowserPolicy:
             return True  # same origin
         return self._default_origins and is_loopback_origin(normalized)
 
-    def _host_ok(self, host: bytes, scope: Any) -> bool:
+    def _host_ok(self, host: bytes, scope: Scope) -> bool:
         server = scope.get("server")
         local = _loopback_address(server[0], self._loopback_servers) if server else False
         key = (host, local)
@@ -135,7 +137,7 @@ def cors_headers(origin: str, expose: bytes = b"www-authenticate") -> list[tuple
 
 
 def preflight_headers(
-    scope: Any, origin: str, methods: bytes, expose: bytes = b"www-authenticate"
+    scope: Scope, origin: str, methods: bytes, expose: bytes = b"www-authenticate"
 ) -> list[tuple[bytes, bytes]]:
     """The answer to an allowed origin's preflight: the methods, and the headers it asked to send."""
     asked = next((v for k, v in scope["headers"] if k == b"access-control-request-headers"), None)
@@ -149,7 +151,7 @@ def preflight_headers(
     return headers
 
 
-def is_preflight(scope: Any) -> bool:
+def is_preflight(scope: Scope) -> bool:
     return scope["method"] == "OPTIONS" and any(
         k == b"access-control-request-method" for k, _ in scope["headers"]
     )
@@ -169,12 +171,12 @@ def with_cors(send: Callable[[Any], Any], headers: list[tuple[bytes, bytes]]) ->
 class BrowserGuardMiddleware:
     """The policy in front of an ASGI app (skill and control adapters): refusals are problem+json."""
 
-    def __init__(self, app: Any, policy: BrowserPolicy, methods: bytes = b"GET, HEAD, OPTIONS") -> None:
+    def __init__(self, app: ASGIApp, policy: BrowserPolicy, methods: bytes = b"GET, HEAD, OPTIONS") -> None:
         self.app = app
         self.policy = policy
         self.methods = methods
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -193,7 +195,7 @@ class BrowserGuardMiddleware:
         await self.app(scope, receive, with_cors(send, cors_headers(origin)))
 
 
-async def send_refusal(send: Any, refusal: Refusal) -> None:
+async def send_refusal(send: Send, refusal: Refusal) -> None:
     """403 ``application/problem+json`` naming what was refused (the REST, skill and control form)."""
     import orjson
 

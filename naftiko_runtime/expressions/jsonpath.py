@@ -102,7 +102,7 @@ class _DefinitePath(Path):
                     return None
             elif isinstance(value, (list, tuple)):
                 try:
-                    value = value[step]
+                    value = value[step]  # type: ignore[index]  # an int: `type(step) is str` was not
                 except IndexError:
                     return None
             else:
@@ -236,7 +236,7 @@ def _bracketed(steps: list[_Step]) -> str:
 
 
 def _general(expression: str, text: str, steps: list[_Step], stop: int) -> Path:
-    from jsonpath_ng.ext import parse  # imported on first need: most documents never need it
+    from jsonpath_ng.ext.parser import parse  # imported on first need: most documents never need it
 
     first = steps[0] if steps and type(steps[0]) is str else None
     rest = text[stop:]

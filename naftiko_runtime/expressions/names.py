@@ -15,10 +15,38 @@ from typing import Any, TypeVar
 
 V = TypeVar("V")
 
-__all__ = ["PATH_PLACEHOLDER", "NameIndex", "canonical", "canonical_index", "path_shape"]
+__all__ = [
+    "PATH_PLACEHOLDER",
+    "NameIndex",
+    "canonical",
+    "canonical_index",
+    "path_parts",
+    "path_shape",
+    "placeholder_names",
+]
 
 PATH_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
 """A ``{x}`` or ``{{x}}`` placeholder in a consumed or exposed path; the name is group 1 or 2."""
+
+
+def path_parts(path: str) -> list[tuple[str, str]]:
+    """The one reading of a path template: ``/ships/{{imo}}/crew`` (or ``{imo}``) →
+    ``[("literal", "/ships/"), ("param", "imo"), ("literal", "/crew")]``; no empty literal."""
+    parts: list[tuple[str, str]] = []
+    position = 0
+    for match in PATH_PLACEHOLDER.finditer(path):
+        if match.start() > position:
+            parts.append(("literal", path[position : match.start()]))
+        parts.append(("param", (match.group(1) or match.group(2)).strip()))
+        position = match.end()
+    if position < len(path):
+        parts.append(("literal", path[position:]))
+    return parts
+
+
+def placeholder_names(path: str) -> tuple[str, ...]:
+    """The placeholder names of a path template or URI, in order (see :func:`path_parts`)."""
+    return tuple(name for kind, name in path_parts(path) if kind == "param")
 
 
 def path_shape(path: str) -> str:

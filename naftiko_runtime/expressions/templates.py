@@ -114,7 +114,8 @@ def to_text(value: Any) -> str:
     """The text a value contributes to a rendered template (see the module docstring)."""
     kind = type(value)
     if kind is str:
-        return value
+        text: str = value
+        return text
     if value is None:
         return ""
     if kind is bool:
@@ -247,13 +248,13 @@ class _Resolver:
             for key in context:
                 if isinstance(key, str):
                     index.setdefault(canonical(key), key)
-        key = index.get(slot.canonical_name)
-        if key is not None:
-            return context.get(key, _MISSING)
+        found = index.get(slot.canonical_name)
+        if found is not None:
+            return context.get(found, _MISSING)
         if slot.splits:
-            key = index.get(slot.canonical_head)
-            if key is not None:
-                base = context.get(key, _MISSING)
+            head = index.get(slot.canonical_head)
+            if head is not None:
+                base = context.get(head, _MISSING)
                 if base is not _MISSING:
                     return _walk(base, slot.splits[-1][1])
         return _MISSING

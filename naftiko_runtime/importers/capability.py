@@ -261,7 +261,7 @@ class _Builder:
 
     def _parameter(
         self, param: Parameter, inputs: Names, supplied: set[tuple[str, str]]
-    ) -> Input | dict | None:
+    ) -> Input | dict[str, Any] | None:
         lower = param.name.lower()
         if param.location == "header" and lower in _IGNORED_HEADERS:
             return None

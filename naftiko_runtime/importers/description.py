@@ -140,7 +140,8 @@ class _Reader:
         self.swagger = version == "2.0"
 
     def run(self) -> ApiDescription:
-        info = self.data.get("info") if isinstance(self.data.get("info"), dict) else {}
+        raw_info = self.data.get("info")
+        info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         tags = {
             str(t["name"]): plain(t.get("description"))
             for t in _list(self.data.get("tags"))
@@ -323,9 +324,8 @@ class _Reader:
                 example = followed.node.get("value")
         style = param.get("style")
         if self.swagger and param.get("type") == "array":
-            style = {"multi": "form"}.get(
-                param.get("collectionFormat"), param.get("collectionFormat") or "csv"
-            )
+            collection = str(param.get("collectionFormat") or "csv")
+            style = {"multi": "form"}.get(collection, collection)
         return Parameter(
             name=param["name"],
             location=location,
@@ -402,7 +402,7 @@ class _Reader:
         )
 
     def _response(self, operation: dict[str, Any], scope: Scope, where: str) -> Response | None:
-        responses = _mapping(operation.get("responses"))
+        responses: dict[Any, Any] = _mapping(operation.get("responses"))  # YAML may key a status as an int
         codes = sorted(str(c) for c in responses if str(c).startswith("2"))
         if not codes and "default" in responses:
             codes = ["default"]
@@ -448,7 +448,8 @@ class _Reader:
 
     def _schemes(self) -> dict[str, SecurityScheme]:
         if self.swagger:
-            holder, base = self.data.get("securityDefinitions"), ("securityDefinitions",)
+            holder: Any = self.data.get("securityDefinitions")
+            base: tuple[str, ...] = ("securityDefinitions",)
         else:
             holder, base = (
                 _mapping(self.data.get("components")).get("securitySchemes"),

@@ -61,9 +61,9 @@ class Refs:
         self.diagnostics = diagnostics
 
         def fetch(uri: str) -> Resource[Any]:
-            return Resource(contents=retrieve(uri).data, specification=Specification.OPAQUE)
+            return Specification.OPAQUE.create_resource(retrieve(uri).data)
 
-        root = Resource(contents=loaded.data, specification=Specification.OPAQUE)
+        root: Resource[Any] = Specification.OPAQUE.create_resource(loaded.data)
         registry: Registry[Any] = Registry(retrieve=fetch).with_resource(loaded.uri, root)  # type: ignore[call-arg]
         self.root = Scope(registry.resolver(base_uri=loaded.uri), loaded.uri)
         self._cache: dict[tuple[str, str], tuple[Any, Scope, str] | None] = {}

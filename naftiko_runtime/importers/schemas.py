@@ -126,7 +126,8 @@ class Schemas:
         shape = self._own(node, followed.scope, located.where)
         shape.name = followed.name
         shape.refs = followed.refs
-        for index, member in enumerate(node.get("allOf") if isinstance(node.get("allOf"), list) else ()):
+        all_of = node.get("allOf")
+        for index, member in enumerate(all_of if isinstance(all_of, list) else ()):
             part = self.shape(Located(member, followed.scope, child(located.where, "allOf", index)), trail)
             _merge_into(shape, part)
         for key in ("oneOf", "anyOf"):

@@ -52,9 +52,10 @@ def plan_security(
     used = [name for op in operations for req in _requirements(api, op) for name in req]
     credentials = _credentials(api, list(dict.fromkeys(used)), prefix, diagnostics)
     chosen = {op.where: _choice(api, op, credentials) for op in operations}
+    usable = {name: c for name, c in credentials.items() if c is not None}  # every chosen name is
     plan = SecurityPlan()
-    votes = Counter(name for names in chosen.values() for name in names if credentials[name].authentication)
-    main = credentials[max(votes, key=votes.__getitem__)] if votes else None
+    votes = Counter(name for names in chosen.values() for name in names if usable[name].authentication)
+    main = usable[max(votes, key=votes.__getitem__)] if votes else None
     if main is not None:
         plan.authentication = main.authentication
         plan.variables += main.variables
@@ -62,7 +63,7 @@ def plan_security(
         sent: set[tuple[str, str]] = {main.sends} if main is not None else set()
         extra: list[dict[str, Any]] = []
         for name in chosen[op.where]:
-            credential = credentials[name]
+            credential = usable[name]
             if credential is main:
                 continue
             if credential.parameter is None or credential.sends in sent:

@@ -14,7 +14,7 @@ import yaml
 _Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _Dumper(_Base):  # type: ignore[misc, valid-type]
+class _Dumper(_Base):  # type: ignore[misc]
     def ignore_aliases(self, data: object) -> bool:
         return True
 
@@ -30,6 +30,6 @@ _Dumper.add_representer(str, _text)
 
 def to_yaml(document: dict[str, Any], *, header: str = "") -> str:
     """``document`` as YAML text, after ``header`` (each line written as a ``#`` comment)."""
-    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    body: str = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
     comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     return comment + body

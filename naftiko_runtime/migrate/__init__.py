@@ -191,11 +191,12 @@ def _version_key(data: MutableMapping[str, Any], key: str, version: str, contain
         data.update(replacement)
         if hasattr(data, "insert"):  # round-trip mapping: update() appended; put the key first
             del data[key]
-            data.insert(0, key, value)  # type: ignore[attr-defined]
+            data.insert(0, key, value)
 
 
 def _imports(data: Mapping[str, Any]) -> bool:
-    owners = [data, data.get("capability") if isinstance(data.get("capability"), Mapping) else {}]
+    capability = data.get("capability")
+    owners: list[Mapping[str, Any]] = [data, capability if isinstance(capability, Mapping) else {}]
     return any(
         isinstance(entry, Mapping) and "import" in entry
         for owner in owners

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..binds import BindValues
 from ..engine.contract import InputSpec
-from ..runtime.core import Runtime, RuntimeOptions
+from ..runtime.core import Runtime
 from ..spec.models import (
     AggregateFunction,
     ConsumedInputParameter,
@@ -85,7 +84,7 @@ def _where(path: DocPath) -> str:
 
 def _unit_inputs(document: Document) -> Iterator[tuple[DocPath, tuple[InputSpec, ...]]]:
     """``(path, inputs)`` of every unit that declares no ``inputParameters`` of its own."""
-    runtime = Runtime(document, BindValues.placeholders(document.all_binds), RuntimeOptions())
+    runtime = Runtime.for_reading(document)
     capability = document.capability
     assert capability is not None
     for a_index, aggregate in enumerate(capability.aggregates):

@@ -1,19 +1,19 @@
 """Wiring a capability for running: the :class:`Runtime`, and the servers built on it."""
 
-from .core import (
-    AmbiguousTarget,
+from ..engine.plans import (
+    AdapterContext,
     DynamicResource,
     McpPlan,
     PromptPlan,
     RestForward,
     RestPlan,
     RestRoute,
-    Runtime,
-    RuntimeOptions,
-    UnknownTarget,
+    SkillPlan,
 )
+from .core import AmbiguousTarget, Runtime, RuntimeOptions, UnknownTarget
 
 __all__ = [
+    "AdapterContext",
     "AmbiguousTarget",
     "DynamicResource",
     "McpPlan",
@@ -23,5 +23,6 @@ __all__ = [
     "RestRoute",
     "Runtime",
     "RuntimeOptions",
+    "SkillPlan",
     "UnknownTarget",
 ]

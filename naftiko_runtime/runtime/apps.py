@@ -21,19 +21,20 @@ def build_adapter(
 
         plan = next(p for p in runtime.rest if p.expose is expose)
         return (
-            build_rest_app(plan, runtime),
+            build_rest_app(plan, runtime.context),
             _count(len(plan.routes), "route") + _forwards(len(plan.forwards)),
             "",
         )
     if isinstance(expose, McpExpose):
         from .mcp import mcp_app
 
-        plan = next(p for p in runtime.mcp if p.expose is expose)
-        return mcp_app(runtime, plan), _mcp_summary(plan), "/mcp"
+        mcp = next(p for p in runtime.mcp if p.expose is expose)
+        return mcp_app(mcp, runtime.context), _mcp_summary(mcp), "/mcp"
     if isinstance(expose, SkillExpose):
         from ..exposes.skill import build_skill_app
 
-        app = build_skill_app(runtime, expose)
+        skill = next(p for p in runtime.skills if p.expose is expose)
+        app = build_skill_app(skill, runtime.context)
         return app, app.state.catalog.summary(), "/skills"
     if isinstance(expose, ControlExpose):
         from ..exposes.control import build_control_app

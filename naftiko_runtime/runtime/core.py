@@ -15,11 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from ..binds import BindValues, Redactor, Secret, resolve_binds
+from ..consumes.forward import Forwarder
+from ..consumes.namespace import ConsumedNamespace
 from ..consumes.operation import ConsumedCall
 from ..consumes.transport import ClientPool, TransportSettings
-from ..engine.contract import Result
+from ..engine.contract import Invocable, Result
 from ..engine.inputs import route_params
 from ..engine.orchestration import ScriptSettings
+from ..engine.plans import (
+    AdapterContext,
+    DynamicResource,
+    McpPlan,
+    PromptPlan,
+    RestForward,
+    RestPlan,
+    RestRoute,
+    Role,
+    SkillPlan,
+)
 from ..engine.units import Unit
 from ..errors import NaftikoError
 from ..exposes.origin import BrowserPolicy
@@ -29,13 +42,10 @@ from ..spec.models import (
     AggregateFunction,
     AuthBasic,
     AuthDigest,
+    ConsumesHttp,
     ControlExpose,
-    ExposedOperation,
-    ExposedResource,
     ForwardConfig,
     McpExpose,
-    McpPrompt,
-    McpResource,
     RestExpose,
     SkillExpose,
 )
@@ -60,50 +70,6 @@ class RuntimeOptions:
 
     def browser_policy(self) -> BrowserPolicy:
         return BrowserPolicy(self.allowed_origins, self.allowed_hosts)
-
-
-@dataclass(frozen=True)
-class RestRoute:
-    path: str
-    method: str
-    unit: Unit
-    resource: ExposedResource
-    operation: ExposedOperation | None = None
-
-
-@dataclass(frozen=True)
-class RestForward:
-    path: str
-    forward: ForwardConfig
-    base_uri: str
-
-
-@dataclass
-class RestPlan:
-    expose: RestExpose
-    routes: list[RestRoute] = field(default_factory=list)
-    forwards: list[RestForward] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DynamicResource:
-    spec: McpResource
-    unit: Unit
-
-
-@dataclass(frozen=True)
-class PromptPlan:
-    spec: McpPrompt
-    messages: tuple[tuple[str, str | Unit], ...]  # (role, static text or a unit producing the text)
-
-
-@dataclass
-class McpPlan:
-    expose: McpExpose
-    tools: list[Unit] = field(default_factory=list)
-    static_resources: list[McpResource] = field(default_factory=list)
-    dynamic_resources: list[DynamicResource] = field(default_factory=list)
-    prompts: list[PromptPlan] = field(default_factory=list)
 
 
 class UnknownTarget(NaftikoError):
@@ -143,18 +109,19 @@ class Runtime:
         self.secrets = binds.secrets() + _credential_pairs(document, binds)
         redactor = Redactor(self.secrets)  # an upstream may echo a credential in its error
         self.calls: dict[str, ConsumedCall] = {}
+        self._namespaces: dict[str, ConsumedNamespace] = {}
         for consumes in document.all_consumes:
-            override = options.base_uris.get(consumes.namespace)
-            client = self.pool.client(consumes.namespace)
             for resource in consumes.resources:
                 for operation in resource.operations:
+                    namespace = self._namespace(consumes)
                     self.calls[f"{consumes.namespace}.{operation.name}"] = ConsumedCall(
                         consumes,
                         resource,
                         operation,
                         binds=binds,
-                        client=client,
-                        base_uri=override,
+                        client=namespace.client,
+                        authenticator=namespace.authenticator,
+                        base_uri=namespace.base_uri,
                         schema_dir=self.base_dir,
                         redactor=redactor,
                     )
@@ -172,14 +139,29 @@ class Runtime:
         self.functions = {ref: self.factory.function(ref.split(".", 1)[0], f) for ref, f in functions.items()}
         self.rest: list[RestPlan] = []
         self.mcp: list[McpPlan] = []
-        self.skills: list[SkillExpose] = []
         for expose in exposes:
             if isinstance(expose, RestExpose):
                 self.rest.append(self._rest(expose))
             elif isinstance(expose, McpExpose):
                 self.mcp.append(self._mcp(expose))
-            elif isinstance(expose, SkillExpose):
-                self.skills.append(expose)
+        # A skill's derived tools point at the units of its sibling REST and MCP adapters.
+        self.skills = [
+            SkillPlan(expose, tuple(self.rest), tuple(self.mcp))
+            for expose in exposes
+            if isinstance(expose, SkillExpose)
+        ]
+        info = document.info
+        self.context = AdapterContext(
+            binds=binds,
+            base_dir=self.base_dir,
+            title=document.title,
+            description=info.description if info else None,
+            version=info.version if info else None,
+            spec_version=document.spec_version,
+            allowed_origins=options.allowed_origins,
+            allowed_hosts=options.allowed_hosts,
+            forwarder=self._forwarder,
+        )
         self._consumed_units: dict[str, Unit] = {}
 
     @classmethod
@@ -188,7 +170,17 @@ class Runtime:
         options = options or RuntimeOptions()
         base_dir = Path(document.source_file).parent if document.source_file else None
         binds = resolve_binds(document.all_binds, base_dir, options.environ)
-        return cls(document, binds, options)
+        runtime = cls(document, binds, options)
+        for call in runtime.calls.values():
+            if call.unusable is not None:
+                raise NaftikoError(call.unusable)
+        return runtime
+
+    @classmethod
+    def for_reading(cls, document: Document) -> Runtime:
+        """The document's units with every bind left empty: what tools that describe or rewrite a
+        document without serving it (inspect, export, migrate) read. Never for calling upstreams."""
+        return cls(document, BindValues.placeholders(document.all_binds), RuntimeOptions())
 
     # -- adapters ----------------------------------------------------------------------------------
 
@@ -206,7 +198,17 @@ class Runtime:
                     route_params(path),
                     max_binary_bytes=cap,
                 )
-                plan.routes.append(RestRoute(path, operation.method, unit, resource, operation))
+                plan.routes.append(
+                    RestRoute(
+                        path,
+                        operation.method,
+                        unit,
+                        resource,
+                        operation,
+                        binary_media_type=unit.binary_media_type,
+                        answers_nothing=unit.answers_nothing,
+                    )
+                )
             if resource.forward is not None:
                 target = self.document.find_consumes(resource.forward.target_namespace)
                 base = self.options.base_uris.get(resource.forward.target_namespace) or (
@@ -214,6 +216,30 @@ class Runtime:
                 )
                 plan.forwards.append(RestForward(resource.path, resource.forward, base))
         return plan
+
+    def _namespace(self, spec: ConsumesHttp) -> ConsumedNamespace:
+        """The namespace's one client, authenticator and base URI, built when first needed."""
+        found = self._namespaces.get(spec.namespace)
+        if found is None:
+            found = self._namespaces[spec.namespace] = ConsumedNamespace.build(
+                spec, self.pool.client(spec.namespace), self.binds, self.options.base_uris.get(spec.namespace)
+            )
+        return found
+
+    def _forwarder(self, operation: str, forward: ForwardConfig, base_uri: str) -> Forwarder:
+        """A ``forward`` resource's forwarder, sharing its target namespace's client and
+        authenticator with the namespace's operations."""
+        spec = self.document.find_consumes(forward.target_namespace)
+        target = self._namespace(spec) if spec is not None else None
+        return Forwarder(
+            operation=operation,
+            base_uri=base_uri,
+            trusted_headers=forward.trusted_headers,
+            client=target.client if target else self.pool.client(forward.target_namespace),
+            binds=self.binds,
+            consumes=spec,
+            authenticator=target.authenticator if target else None,
+        )
 
     def _mcp(self, expose: McpExpose) -> McpPlan:
         plan = McpPlan(expose)
@@ -240,7 +266,7 @@ class Runtime:
             )
             plan.dynamic_resources.append(DynamicResource(resource, unit))
         for prompt in expose.prompts:
-            messages: list[tuple[str, str | Unit]] = []
+            messages: list[tuple[Role, str | Invocable]] = []
             for index, message in enumerate(prompt.template):
                 if message.call or message.steps:
                     unit = self.factory.dynamic(
@@ -261,9 +287,9 @@ class Runtime:
 
     # -- finding and invoking ----------------------------------------------------------------------
 
-    def units(self) -> list[Unit]:
+    def units(self) -> list[Invocable]:
         """Every exposed unit, in document order (tools, REST operations, functions)."""
-        out: list[Unit] = []
+        out: list[Invocable] = []
         for plan in self.mcp:
             out += plan.tools
         for rest in self.rest:
@@ -271,7 +297,7 @@ class Runtime:
         out += list(self.functions.values())
         return out
 
-    def find(self, target: str) -> Unit:
+    def find(self, target: str) -> Invocable:
         """A unit by qualified name (``adapter.unit``, ``aggregate.function``, ``namespace.operation``)
         or by bare name: an exposed unit (MCP tool, REST operation), else an aggregate function
         (which the tools that ``ref`` it are named after). A name that several units answer to is
@@ -346,9 +372,9 @@ def _script_settings(
     control: ControlExpose | None, base_dir: Path, environ: Mapping[str, str] | None
 ) -> ScriptSettings:
     scripting = control.management.scripting if control else None
-    # The switch may come from the process or from the environment handed to the runtime.
-    switches = (os.environ.get("NAFTIKO_SCRIPTING", ""), (environ or {}).get("NAFTIKO_SCRIPTING", ""))
-    enabled = not any(value.strip().lower() in ("false", "0", "no") for value in switches)
+    # The environment handed to the runtime, like every other setting it reads; the process's without one.
+    switch = (os.environ if environ is None else environ).get("NAFTIKO_SCRIPTING", "")
+    enabled = switch.strip().lower() not in ("false", "0", "no")
     if scripting is None:
         return ScriptSettings(enabled=enabled, base_dir=base_dir)
     return ScriptSettings(

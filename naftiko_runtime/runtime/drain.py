@@ -27,8 +27,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..observability.context import current_unit
+from .uvicorn_compat import in_flight, listening
 
 log = logging.getLogger("naftiko.serve")
 
@@ -99,12 +101,12 @@ class Drain:
 
 def _stop_accepting(servers: Sequence[uvicorn.Server]) -> None:
     for server in servers:
-        for listening in getattr(server, "servers", ()):
-            listening.close()
+        for accepting in listening(server):
+            accepting.close()
 
 
 def _in_flight(servers: Sequence[uvicorn.Server]) -> list[asyncio.Task[Any]]:
-    return [task for server in servers for task in server.server_state.tasks if not task.done()]
+    return [task for server in servers for task in in_flight(server) if not task.done()]
 
 
 class DrainGate:
@@ -116,12 +118,12 @@ class DrainGate:
 
     __slots__ = ("app", "drain", "interrupted")
 
-    def __init__(self, app: Any, drain: Drain, interrupted: Interrupted) -> None:
+    def __init__(self, app: ASGIApp, drain: Drain, interrupted: Interrupted) -> None:
         self.app = app
         self.drain = drain
         self.interrupted = interrupted
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -141,7 +143,7 @@ class DrainGate:
             await send({"type": "http.response.body", "body": payload})
 
 
-def _closing(send: Any) -> Any:
+def _closing(send: Send) -> Any:
     async def send_closing(message: Any) -> None:
         if message["type"] == "http.response.start":
             message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}

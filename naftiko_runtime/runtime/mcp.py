@@ -8,10 +8,12 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from ..binds import Secret
+from ..engine.plans import AdapterContext, McpPlan
 from ..errors import AdapterConfigError
 from ..exposes.auth import adapter_credential
 from ..exposes.mcp.catalog import (
     ApiKeyAuth,
+    AuthConfig,
     BasicAuth,
     BearerAuth,
     DynamicResourceEntry,
@@ -27,17 +29,22 @@ from ..exposes.oauth import oauth2_config
 from ..locations import LocationError, resolve_location
 from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, Authentication, AuthOAuth2
 from ..version import runtime_version
-from .core import McpPlan, Runtime
+from .core import Runtime
 
 
-def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
+def tool_entries(plan: McpPlan) -> list[ToolEntry]:
+    """The tools ``tools/list`` publishes for ``plan`` (``naftiko inspect`` shows the same)."""
+    return [ToolEntry(unit.name, unit.title, unit.description, unit, tags=unit.tags) for unit in plan.tools]
+
+
+def catalog(plan: McpPlan, context: AdapterContext) -> McpCatalog:
     expose = plan.expose
-    tools = [ToolEntry(unit.name, unit.title, unit.description, unit, tags=unit.tags) for unit in plan.tools]
+    tools = tool_entries(plan)
     resources: list[Any] = [
         StaticResourceEntry(
             r.name,
             r.uri.rstrip("/"),
-            _directory(r.location or "", runtime.base_dir),
+            _directory(r.location or "", context.base_dir),
             r.label,
             r.description,
             r.mime_type,
@@ -61,22 +68,21 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
             p.spec.name,
             [
                 PromptMessageEntry(role, text=content)
-                if isinstance(content, str)  # type: ignore[arg-type]
+                if isinstance(content, str)
                 else PromptMessageEntry(role, invocable=content)
                 for role, content in p.messages
-            ]  # type: ignore[arg-type]
-            or [PromptMessageEntry("user", text=_prompt_file(p.spec.location, runtime.base_dir))],
+            ]
+            or [PromptMessageEntry("user", text=_prompt_file(p.spec.location, context.base_dir))],
             p.spec.label,
             p.spec.description,
             [PromptArgument(a.name, a.label, a.description, a.required) for a in p.spec.arguments],
         )
         for p in plan.prompts
     ]
-    info = runtime.document.info
     return McpCatalog(
         server_name=expose.namespace,
-        server_version=(info.version if info and info.version else None) or runtime_version(),
-        title=runtime.document.title,
+        server_version=context.version or runtime_version(),
+        title=context.title,
         instructions=expose.description,
         ttl_ms=expose.ttl_ms or 0,
         cache_scope=expose.cache_scope,
@@ -86,32 +92,30 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
     )
 
 
-def security(runtime: Runtime, auth: Authentication | None, namespace: str = "mcp") -> McpSecurity:
+def security(context: AdapterContext, auth: Authentication | None, namespace: str = "mcp") -> McpSecurity:
     """Adapter authentication with its secrets rendered from binds, once, by the policy every adapter
     shares (:func:`~naftiko_runtime.exposes.auth.adapter_credential`: empty refuses to start)."""
-    binds = runtime.binds
+    binds = context.binds
     where = f"MCP adapter {namespace}"
-    browsers = {
-        "allowed_origins": runtime.options.allowed_origins,
-        "allowed_hosts": runtime.options.allowed_hosts,
-    }
 
     def secret(template: str | None, field: str) -> Secret:
         return adapter_credential(template, binds, where, field)
 
+    def secured(auth: AuthConfig | None) -> McpSecurity:
+        return McpSecurity(auth, allowed_origins=context.allowed_origins, allowed_hosts=context.allowed_hosts)
+
     if auth is None:
-        return McpSecurity(**browsers)
+        return secured(None)
     if isinstance(auth, AuthBearer):
-        return McpSecurity(auth=BearerAuth(secret(auth.token, "token")), **browsers)
+        return secured(BearerAuth(secret(auth.token, "token")))
     if isinstance(auth, AuthApiKey):
         key = auth.key or "X-API-Key"
-        return McpSecurity(auth=ApiKeyAuth(key, secret(auth.value, "value"), auth.placement), **browsers)
+        return secured(ApiKeyAuth(key, secret(auth.value, "value"), auth.placement))
     if isinstance(auth, AuthBasic):
-        credentials = BasicAuth(secret(auth.username, "username"), secret(auth.password, "password"))
-        return McpSecurity(auth=credentials, **browsers)
+        return secured(BasicAuth(secret(auth.username, "username"), secret(auth.password, "password")))
     if isinstance(auth, AuthOAuth2):
         try:
-            return McpSecurity(auth=oauth2_config(auth, binds), **browsers)
+            return secured(oauth2_config(auth, binds))
         except ValueError as exc:
             raise AdapterConfigError(f"{where}: authentication {exc}") from None
     raise AdapterConfigError(
@@ -119,11 +123,11 @@ def security(runtime: Runtime, auth: Authentication | None, namespace: str = "mc
     )
 
 
-def mcp_app(runtime: Runtime, plan: McpPlan) -> ASGIApp:
+def mcp_app(plan: McpPlan, context: AdapterContext) -> ASGIApp:
     from ..exposes.mcp.http import build_mcp_app
 
     expose = plan.expose
-    return build_mcp_app(catalog(runtime, plan), security(runtime, expose.authentication, expose.namespace))
+    return build_mcp_app(catalog(plan, context), security(context, expose.authentication, expose.namespace))
 
 
 async def serve_stdio(runtime: Runtime, plan: McpPlan) -> None:
@@ -131,7 +135,7 @@ async def serve_stdio(runtime: Runtime, plan: McpPlan) -> None:
     from ..exposes.mcp.stdio import serve_stdio as serve
 
     try:
-        await serve(catalog(runtime, plan))
+        await serve(catalog(plan, runtime.context))
     finally:
         await runtime.aclose()
 

@@ -103,7 +103,7 @@ class UnitFactory:
         fields, function = self._merged(tool)
         inputs = self._declared(tool.input_parameters, fields) or self._inferred(fields, function)
         hints = _hints(tool.hints, function.semantics if function else None)
-        name = fields.name or (function.name if function else "tool")
+        name = fields.name or (function.name if function else None) or "tool"
         return self._unit(
             fields,
             inputs,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, SpecError
+from ..errors import Problem, Severity, SpecError
 from ..locations import LocationError, resolve_location
 from .forms import is_import
 from .ikanos import read_spelling
@@ -132,7 +132,7 @@ class _Loading:
         path: DocPath,
         message: str,
         *,
-        severity: str = "error",
+        severity: Severity = "error",
         rule: str = "invalid",
         key: bool = False,
     ) -> Problem:
@@ -252,7 +252,7 @@ class _Loading:
                 if not imports:
                     continue
                 self._duplicate_imports(imports, (*path, section))
-                resolved = []
+                resolved: list[Any] = []
                 for index, entry in enumerate(entries):
                     epath = (*path, section, index)
                     if is_import(entry, bind=section == "binds"):
@@ -340,14 +340,14 @@ class _Loading:
 
     def _imported_source(
         self, target: Path, path: DocPath, section: str
-    ) -> tuple[Source, list[tuple[DocPath, dict]]] | None:
+    ) -> tuple[Source, list[tuple[DocPath, dict[str, Any]]]] | None:
         read = self.imported.get(target)
         if read is None:
             read = self.imported[target] = self._read_imported(target, path)
         source, data = read
         if source is None or not isinstance(data, dict):
             return None
-        candidates: list[tuple[DocPath, dict]] = []
+        candidates: list[tuple[DocPath, dict[str, Any]]] = []
         for prefix, holder in (((section,), data), (("capability", section), data.get("capability"))):
             entries = holder.get(section) if isinstance(holder, dict) else None
             for index, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -446,11 +446,11 @@ class _Pruned:
         """Remove the innermost list entry holding each failure; False if one is outside any list."""
         targets: dict[DocPath, set[int]] = {}
         for path in failed:
-            positions = [i for i, part in enumerate(path) if isinstance(part, int)]
+            positions = [(i, part) for i, part in enumerate(path) if isinstance(part, int)]
             if not positions:
                 return False
-            cut = positions[-1]
-            targets.setdefault(path[:cut], set()).add(path[cut])
+            cut, entry = positions[-1]
+            targets.setdefault(path[:cut], set()).add(entry)
         removed_entries = {(*list_path, index) for list_path, indexes in targets.items() for index in indexes}
         # An entry inside one that goes anyway needs no removal of its own.
         targets = {
@@ -462,7 +462,7 @@ class _Pruned:
             self.data = copy.deepcopy(self.data)
         # Innermost lists first: removing an entry never shifts the path of a list inside another.
         for list_path, indexes in sorted(targets.items(), key=lambda item: -len(item[0])):
-            holder = self.data
+            holder: Any = self.data
             for part in list_path:
                 holder = holder[part]
             original_list = self.original(list_path)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import Problem
+from ..errors import Problem, Severity
 
 try:  # libyaml is the fast path; the pure-Python parser gives identical trees.
     from yaml import CSafeLoader as _BaseLoader
@@ -27,7 +27,7 @@ DocPath = tuple[str | int, ...]
 _RESOLVED: dict[str, str] = {}  # plain scalar text → its implicit tag ("name" → str, "8080" → int)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """The safe loader, with the tag of each plain scalar resolved once per process.
 
     Composing spends most of its Python time matching every scalar against the implicit-type regular
@@ -46,11 +46,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         if kind is yaml.ScalarNode and implicit[0]:
             tag = _RESOLVED.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                 if len(value) <= 64 and len(_RESOLVED) < 8192:
                     _RESOLVED[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -117,7 +117,7 @@ class Source:
         path: DocPath,
         message: str,
         *,
-        severity: str = "error",
+        severity: Severity = "error",
         rule: str = "invalid",
         key: bool = False,
     ) -> Problem:
@@ -130,7 +130,7 @@ class Source:
             column=column,
             severity=severity,
             rule=rule,
-        )  # type: ignore[arg-type]
+        )
 
 
 def format_path(path: DocPath) -> str:

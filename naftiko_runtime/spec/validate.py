@@ -20,6 +20,7 @@ from .identifiers import check_identifiers
 from .jsonpaths import check_jsonpaths
 from .models import (
     BodyText,
+    ConsumesHttp,
     ControlExpose,
     Document,
     McpExpose,
@@ -121,7 +122,7 @@ class Checker:
 
     def _namespaces(self) -> None:
         capability = self.doc.capability
-        consumes_paths = [
+        consumes_paths: list[tuple[str, DocPath]] = [
             (c.namespace, ("capability", "consumes", i, "namespace"))
             for i, c in enumerate(capability.consumes if capability else ())
         ]
@@ -145,7 +146,9 @@ class Checker:
                     for i, a in enumerate(capability.aggregates)
                 ],
             )
-        bind_paths = [(b.namespace, ("binds", i, "namespace")) for i, b in enumerate(self.doc.binds)]
+        bind_paths: list[tuple[str, DocPath]] = [
+            (b.namespace, ("binds", i, "namespace")) for i, b in enumerate(self.doc.binds)
+        ]
         bind_paths += [
             (b.namespace, ("capability", "binds", i, "namespace"))
             for i, b in enumerate(capability.binds if capability else ())
@@ -174,7 +177,7 @@ class Checker:
 
     def _consumes(self) -> None:
         capability = self.doc.capability
-        entries = [
+        entries: list[tuple[ConsumesHttp, DocPath]] = [
             (c, ("capability", "consumes", i))
             for i, c in enumerate(capability.consumes if capability else ())
         ]
@@ -473,11 +476,12 @@ class Checker:
                             )
         for index, expose in enumerate(capability.exposes if capability else ()):
             auth = getattr(expose, "authentication", None)
-            for field in _CREDENTIAL_FIELDS.get(getattr(auth, "type", ""), ()):
+            kind = getattr(auth, "type", "")
+            for field in _CREDENTIAL_FIELDS.get(kind, ()):
                 if not (getattr(auth, field) or "").strip():
                     self.warn(
                         ("capability", "exposes", index, "authentication"),
-                        f"{auth.type} authentication has no `{field}`: the adapter will refuse to start "
+                        f"{kind} authentication has no `{field}`: the adapter will refuse to start "
                         "(an empty credential would let anyone in)",
                         "empty-credential",
                     )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from ..expressions import Template, canonical, compile_template
-from ..expressions.names import PATH_PLACEHOLDER
+from ..expressions.names import placeholder_names
 from .models import (
     AggregateFunction,
     ConsumedOperation,
@@ -71,7 +71,6 @@ Kind = Literal["bind", "input", "step", "path"]
 # Bind variables are SCREAMING_SNAKE (spec §3.19): a name of that shape is never an inferred input.
 _BIND_SHAPED = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}[0-9]*")
 _CLOSED = re.compile(r"\{\{\{[^{}]*\}\}\}|\{\{[^{}]*\}\}")
-_URI_PARAM = re.compile(r"\{([^{}/]+)\}")
 _PROMPT_VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\s*\}\}")
 
 
@@ -408,7 +407,7 @@ class VariableChecker:
         every request would fail, so the document is refused with the likely fix. The URL is the
         one the runtime fills, ``baseUri`` included: moving a base path between ``baseUri`` and the
         resource path (as ``naftiko migrate`` does) changes no verdict."""
-        placeholders = _placeholders(consumes.base_uri + resource.path + (operation.path or ""))
+        placeholders = placeholder_names(consumes.base_uri + resource.path + (operation.path or ""))
         in_path = {canonical(p) for p in placeholders}
         located = [
             (param, (*where, "inputParameters", index))
@@ -429,9 +428,9 @@ class VariableChecker:
             if key in declared or key in fed or name in self.binds:
                 continue
             suggestion = closest_name(name, list(orphans)) or next(iter(orphans))
-            if operation.path and name in _placeholders(operation.path):
+            if operation.path and name in placeholder_names(operation.path):
                 where: DocPath = (*opath, "path")
-            elif name in _placeholders(resource.path):
+            elif name in placeholder_names(resource.path):
                 where = (*rpath, "path")
             else:
                 # In the baseUri: a base path segment, hardly a misspelt parameter; the parameter no
@@ -472,11 +471,11 @@ class VariableChecker:
             elif isinstance(expose, McpExpose):
                 for t_index, tool in enumerate(expose.tools):
                     yield self._tool_unit(tool, (*epath, "tools", t_index))
-                for r_index, resource in enumerate(expose.resources):
-                    if resource.location:
+                for r_index, dynamic in enumerate(expose.resources):
+                    if dynamic.location:
                         continue
-                    params = tuple(_URI_PARAM.findall(resource.uri))
-                    yield _Unit((*epath, "resources", r_index), _wired(resource.name, resource), params, True)
+                    params = placeholder_names(dynamic.uri)
+                    yield _Unit((*epath, "resources", r_index), _wired(dynamic.name, dynamic), params, True)
                 for p_index, prompt in enumerate(expose.prompts):
                     for m_index, message in enumerate(prompt.template):
                         if not (message.call or message.steps):
@@ -493,7 +492,7 @@ class VariableChecker:
         self, expose: RestExpose, resource: ExposedResource, operation: ExposedOperation, path: DocPath
     ) -> _Unit:
         params = [*expose.input_parameters, *resource.input_parameters, *operation.input_parameters]
-        route = _placeholders(resource.path + (operation.path or ""))
+        route = placeholder_names(resource.path + (operation.path or ""))
         declared = tuple(p.name for p in params) or self._function_inputs(operation)
         return _Unit(path, operation, (*declared, *route), not declared)
 
@@ -658,17 +657,13 @@ def consumes_entries(document: Document) -> list[tuple[ConsumesHttp, DocPath]]:
     return entries + [(c, ("consumes", i)) for i, c in enumerate(document.consumes)]
 
 
-def _placeholders(path: str) -> list[str]:
-    return [(m.group(1) or m.group(2)).strip() for m in PATH_PLACEHOLDER.finditer(path)]
-
-
 def _strings_under(data: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
     node: Any = data
     for part in path:
         if (isinstance(node, Mapping) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):
-            node = node[part]
+            node = node[part]  # type: ignore[index]  # an int for a list: the test above says so
         else:
             return
     trail = list(path)

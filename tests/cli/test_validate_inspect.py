@@ -192,7 +192,7 @@ def test_inspect_text_describes_the_seed(capsys) -> None:
     tools = {line.split()[1]: line for line in lines if line.startswith("  tool ")}
     assert set(tools) == {"get-inference-run-info", "run-prompt-inference", "cancel-inference-run-api"}
     assert f"→ {SEED_NAMESPACE}.list" in tools["get-inference-run-info"]
-    assert tools["get-inference-run-info"].endswith("[read-only, idempotent]")
+    assert tools["get-inference-run-info"].endswith("[read-only, not destructive, idempotent]")
     assert f"→ {SEED_NAMESPACE}.cancel" in tools["cancel-inference-run-api"]
 
 
@@ -218,7 +218,7 @@ def test_inspect_json_describes_the_seed(capsys) -> None:
         ("run-prompt-inference", f"{SEED_NAMESPACE}.create"),
         ("cancel-inference-run-api", f"{SEED_NAMESPACE}.cancel"),
     ]
-    assert mcp["tools"][0]["hints"] == ["read-only", "idempotent"]
+    assert mcp["tools"][0]["hints"] == ["read-only", "not destructive", "idempotent"]
     assert mcp["transport"] == "http"
 
 

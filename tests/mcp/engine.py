@@ -47,6 +47,17 @@ SEED_INSTRUCTIONS = (
 )
 TOKEN = "standin-mcp-4b1e"  # what the Label Studio stand-in accepts
 API_KEY = f"Token {TOKEN}"  # what the seed's bind reads from LABEL_STUDIO_API_KEY
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "naftiko-tests", "version": "1"},
+    },
+}
+"""A JSON-RPC ``initialize`` request, for tests that speak plain HTTP to an MCP endpoint."""
 
 
 def seed_runtime(
@@ -66,7 +77,7 @@ def seed_runtime(
 
 def seed_catalog(runtime: Runtime) -> McpCatalog:
     """The catalog the runtime hands the MCP adapter for the seed's one ``type: mcp`` expose."""
-    return catalog(runtime, runtime.mcp[0])
+    return catalog(runtime.mcp[0], runtime.context)
 
 
 class EngineServer(ServerThread):
@@ -236,4 +247,4 @@ def serve_document(
     """The first MCP adapter of any capability document on the real engine, not started."""
     options = RuntimeOptions(base_uris=dict(base_uris or {}), environ=dict(environ or {}))
     runtime = Runtime.build(load(str(document)), options)
-    return EngineServer(runtime, build_mcp_app(catalog(runtime, runtime.mcp[0])))
+    return EngineServer(runtime, build_mcp_app(catalog(runtime.mcp[0], runtime.context)))

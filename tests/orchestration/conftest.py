@@ -56,7 +56,8 @@ def build(tmp_path: Path, yard: Shipyard) -> Iterator[Build]:
         if not secrets.exists():
             secrets.write_text(f"registry-bearer-token: {REGISTRY_TOKEN}\n")
         uris = {**yard.base_uris, "api": yard.registry_server.url, **(base_uris or {})}
-        runtime = Runtime.build(load(path), RuntimeOptions(base_uris=uris, environ={}, **kw))
+        kw.setdefault("environ", {})
+        runtime = Runtime.build(load(path), RuntimeOptions(base_uris=uris, **kw))
         made.append(runtime)
         return runtime
 

@@ -177,7 +177,7 @@ async def test_the_server_keeps_serving_after_a_runaway_script(build, scripts, y
                 - {type: string, mapping: $.vessel_name}
 """ + control()
     runtime = build(capability(exposes))
-    app = build_rest_app(runtime.rest[0], runtime)
+    app = build_rest_app(runtime.rest[0], runtime.context)
     with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         failed = client.get("/runaway")
         assert failed.status_code == 500
@@ -192,11 +192,18 @@ async def test_scripting_disabled_by_the_control_adapter(build, scripts):
     assert caught.value.step == "summarize"
 
 
-async def test_scripting_disabled_by_the_environment(build, scripts, monkeypatch):
-    monkeypatch.setenv("NAFTIKO_SCRIPTING", "false")
-    async with build(capability(tools(_with_dependency("summarize.py")))) as runtime:
+async def test_scripting_disabled_by_the_environment(build, scripts):
+    disabled = {"NAFTIKO_SCRIPTING": "false"}
+    async with build(capability(tools(_with_dependency("summarize.py"))), environ=disabled) as runtime:
         with pytest.raises(ScriptError, match="scripting is disabled"):
             await runtime.invoke("t", {})
+
+
+async def test_the_switch_is_read_from_the_environment_handed_to_the_runtime(build, scripts, monkeypatch):
+    """An embedder's ``environ=`` is the whole environment: the process's switch does not leak in."""
+    monkeypatch.setenv("NAFTIKO_SCRIPTING", "false")
+    async with build(capability(tools(_with_dependency("summarize.py"))), environ={}) as runtime:
+        assert runtime.scripting.enabled
 
 
 @pytest.mark.parametrize("file", ["../outside.py", "lib/../../outside.py", "/etc/passwd", "a b.py"])

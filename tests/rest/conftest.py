@@ -61,7 +61,7 @@ def serve_rest(
         document,
         RuntimeOptions(base_uris=dict(base_uris or {}), environ=dict(environ or {}), **runtime_options),  # type: ignore[arg-type]
     )
-    app = build_rest_app(runtime.rest[expose], runtime, options)
+    app = build_rest_app(runtime.rest[expose], runtime.context, options)
     server = ServerThread(app).start()
     try:
         yield RestServer(server, runtime)

@@ -112,7 +112,7 @@ def test_behind_a_path_prefix_the_page_still_finds_its_files(tmp_path: Path) -> 
     path = tmp_path / "fleet.yaml"
     path.write_text(NAMED, encoding="utf-8")
     runtime = Runtime.build(load(path), RuntimeOptions(environ={}))
-    mounted = Starlette(routes=[Mount("/fleet", app=build_rest_app(runtime.rest[0], runtime))])
+    mounted = Starlette(routes=[Mount("/fleet", app=build_rest_app(runtime.rest[0], runtime.context))])
     with ServerThread(mounted) as server, httpx.Client(timeout=10) as client:
         page = client.get(server.url + "/fleet/docs")
         for reference in re.findall(r'(?:src|href)="([^"]+)"', page.text):

@@ -28,7 +28,7 @@ def offline(path: Path, expose: int = 0) -> dict[str, Any]:
     document = load(str(path))
     binds = BindValues((b.namespace, v, Secret("")) for b in document.all_binds for v in b.keys or {})
     runtime = Runtime(document, binds, RuntimeOptions())
-    return build_openapi(runtime.rest[expose], runtime)
+    return build_openapi(runtime.rest[expose], runtime.context)
 
 
 def parameters(operation: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -243,11 +243,11 @@ def test_corpus_rest_exposes_build_and_describe_themselves_validly() -> None:
         except Exception:
             continue  # refused documents are pinned by tests/spec/test_corpus.py
         for plan in runtime.rest:
-            build_rest_app(plan, runtime)
+            build_rest_app(plan, runtime.context)
             if index % 4:
                 continue
             try:
-                validate(build_openapi(plan, runtime))
+                validate(build_openapi(plan, runtime.context))
             except Exception as exc:  # pragma: no cover - the message names the file
                 raise AssertionError(f"{path}: {plan.expose.namespace}: {exc}") from exc
             described += 1

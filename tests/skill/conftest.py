@@ -93,7 +93,7 @@ def serve_skill(
     capability: Path | str, *, expose: int = 0, environ: Mapping[str, str] | None = None
 ) -> Iterator[SkillServer]:
     runtime = Runtime.build(load(str(capability)), RuntimeOptions(environ=dict(environ or {})))
-    server = ServerThread(build_skill_app(runtime, runtime.skills[expose])).start()
+    server = ServerThread(build_skill_app(runtime.skills[expose], runtime.context)).start()
     try:
         yield SkillServer(server, runtime)
     finally:

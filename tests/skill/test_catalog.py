@@ -223,7 +223,7 @@ def test_summary_counts_unresolved_tools(catalog: SkillServer) -> None:
     from naftiko_runtime.exposes.skill import build_catalog
 
     runtime = catalog.runtime
-    assert build_catalog(runtime, runtime.skills[0]).summary() == "2 skills, 6 tools, 3 unresolved"
+    assert build_catalog(runtime.skills[0], runtime.base_dir).summary() == "2 skills, 6 tools, 3 unresolved"
 
 
 # -- the tutorial (steps 8, 10, 11), loaded in place: its skills declare no location ---------------

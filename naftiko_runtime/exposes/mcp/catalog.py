@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 from naftiko_runtime.engine.contract import Hints, Invocable
 
-from ..oauth import OAuth2Auth  # the resource-server settings every HTTP adapter shares
+from ..oauth import OAuth2Auth as OAuth2Auth  # the resource-server settings every HTTP adapter shares
 
 
 class SecretLike(Protocol):

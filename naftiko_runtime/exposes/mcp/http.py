@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from mcp.shared.inbound import find_duplicated_routing_header
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -26,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ..asgi import FastPathApp
 from ..oauth import WELL_KNOWN_PREFIX
 from ..origin import BrowserPolicy, cors_headers
 from .auth import Denial, Guard, OAuth2Guard, StaticGuard
@@ -266,28 +266,17 @@ def build_mcp_app(catalog: McpCatalog, security: McpSecurity | None = None) -> S
             if isinstance(guard, OAuth2Guard):
                 await guard.aclose()
 
-    app = _McpApp(endpoint, routes=routes, lifespan=lifespan)
+    app = FastPathApp(endpoint, _owns, routes=routes, lifespan=lifespan)
     app.state.mcp_protocol = protocol
     return app
 
 
-class _McpApp(Starlette):
-    """Starlette, with MCP posts taken straight to the endpoint.
-
-    Routing and the error middlewares cost about a quarter of a trivial ``tools/call``; the
-    endpoint needs neither (it answers every failure itself). Everything else (lifespan, the
-    well-known metadata, 404s) goes through Starlette as usual.
-    """
-
-    def __init__(self, endpoint: McpEndpoint, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._endpoint = endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in _MCP_PATHS:
-            await self._endpoint(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+def _owns(scope: Scope) -> bool:
+    """The endpoint's paths take the fast path, mounted or not; the well-known metadata and 404s go
+    through Starlette."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return (path[len(root) :] if root and path.startswith(root) else path) in _MCP_PATHS
 
 
 def _metadata_routes(guard: OAuth2Guard) -> list[Route]:

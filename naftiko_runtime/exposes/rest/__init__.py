@@ -3,8 +3,8 @@
 Usage::
 
     runtime = Runtime.build(load("capability.yaml"))
-    app = build_rest_app(runtime.rest[0], runtime)        # a Starlette app; serve it with uvicorn
-    document = build_openapi(runtime.rest[0], runtime)    # its OpenAPI 3.1 description
+    app = build_rest_app(runtime.rest[0], runtime.context)       # a Starlette app; serve it with uvicorn
+    document = build_openapi(runtime.rest[0], runtime.context)   # its OpenAPI 3.1 description
 """
 
 from .app import RestAdapter, RestApplication, RestOptions, build_rest_app

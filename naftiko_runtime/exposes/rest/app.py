@@ -1,6 +1,6 @@
 """The REST adapter: one ASGI app per ``type: rest`` expose, translating HTTP onto the invocation core.
 
-``build_rest_app(plan, runtime)`` compiles the plan's routes once (see :mod:`.routing`), builds a
+``build_rest_app(plan, context)`` compiles the plan's routes once (see :mod:`.routing`), builds a
 :class:`~.arguments.RequestReader` per operation and a :class:`~naftiko_runtime.consumes.forward.Forwarder`
 per ``forward`` resource, and returns a Starlette application. A request then goes:
 
@@ -29,18 +29,26 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
-from ...consumes.auth import shared_authenticator
 from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
+from ...engine.plans import AdapterContext, RestForward, RestPlan, RestRoute
 from ...errors import InputProblem, InvocationError, StepError, UpstreamError
-from ...runtime.core import RestForward, RestPlan, RestRoute, Runtime
 from ...spec.models import AuthApiKey
+from ...urichars import LITERAL_PATH
+from ..asgi import FastPathApp, every_request
 from ..auth import Guard, answer_public, build_guard, close_at_shutdown
-from ..origin import cors_headers, is_preflight, preflight_headers, send_refusal, with_cors
+from ..origin import (
+    BrowserPolicy,
+    cors_headers,
+    is_preflight,
+    preflight_headers,
+    send_refusal,
+    with_cors,
+)
 from .arguments import ClientGone, Reject, RequestReader
 from .docs import docs_answer
 from .problems import (
@@ -81,13 +89,13 @@ class RestOptions:
 
 
 async def _answer(
-    send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, head: bool
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, head: bool
 ) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
-async def _problem(send: Any, problem: Problem, head: bool = False) -> None:
+async def _problem(send: Send, problem: Problem, head: bool = False) -> None:
     status, headers, body = problem.encode()
     await _answer(send, status, headers, body, head)
 
@@ -113,7 +121,7 @@ class OperationEndpoint:
         )
 
     async def __call__(
-        self, scope: Any, receive: Any, send: Any, values: tuple[str, ...], head: bool
+        self, scope: Scope, receive: Receive, send: Send, values: tuple[str, ...], head: bool
     ) -> None:
         try:
             arguments = await self.reader.read(scope, receive, values)
@@ -132,7 +140,7 @@ class OperationEndpoint:
             return
         await _answer(send, *_encode(result, self.unit.media_type), head)
 
-    async def _failed(self, send: Any, exc: InvocationError, head: bool) -> None:
+    async def _failed(self, send: Send, exc: InvocationError, head: bool) -> None:
         cause: BaseException = exc
         while isinstance(cause, StepError):
             cause = cause.cause
@@ -179,7 +187,7 @@ class ForwardEndpoint:
         if self.limit is None and forwarder.round_trip:
             self.limit = options.max_body_bytes  # the body is held in memory: never without a bound
 
-    async def __call__(self, scope: Any, receive: Any, send: Any, values: tuple[str, ...]) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, values: tuple[str, ...]) -> None:
         remaining = values[self.tail] if self.tail < len(values) else ""
         query = scope.get("query_string", b"").decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -233,7 +241,7 @@ class _BodyState:
         self.gone = False
 
 
-async def _stream_body(receive: Any, limit: int | None, state: _BodyState) -> AsyncIterator[bytes]:
+async def _stream_body(receive: Receive, limit: int | None, state: _BodyState) -> AsyncIterator[bytes]:
     size = 0
     while True:
         message = await receive()
@@ -263,13 +271,13 @@ class _PathEntry:
 class RestAdapter:
     """The raw ASGI application of one REST expose (wrapped by :func:`build_rest_app`)."""
 
-    def __init__(self, plan: RestPlan, runtime: Runtime, options: RestOptions | None = None) -> None:
+    def __init__(self, plan: RestPlan, context: AdapterContext, options: RestOptions | None = None) -> None:
         self.plan = plan
-        self.runtime = runtime
+        self.context = context
         self.options = options = options or RestOptions()
         self.namespace = plan.expose.namespace
-        self.browsers = runtime.options.browser_policy()
-        self.guard: Guard | None = build_guard(plan.expose.authentication, runtime.binds, self.namespace)
+        self.browsers = BrowserPolicy(context.allowed_origins, context.allowed_hosts)
+        self.guard: Guard | None = build_guard(plan.expose.authentication, context.binds, self.namespace)
         self._public = self.guard.public if self.guard is not None else {}
         auth = plan.expose.authentication
         # The API key of a query-placed adapter credential is the guard's, not an unknown argument.
@@ -302,7 +310,7 @@ class RestAdapter:
             forwards.append(
                 (
                     template,
-                    ForwardEndpoint(forward, _forwarder(forward, runtime, self.namespace), tail, options),
+                    ForwardEndpoint(forward, _forwarder(forward, context, self.namespace), tail, options),
                 )
             )
         self.forwards = [endpoint for _, endpoint in forwards]
@@ -311,7 +319,7 @@ class RestAdapter:
 
     # -- ASGI ----------------------------------------------------------------------------------------
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http":
             if kind == "lifespan":
@@ -326,7 +334,7 @@ class RestAdapter:
             with contextlib.suppress(Exception):  # the response may have started already
                 await _problem(send, internal_error(None))
 
-    async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         refusal, origin = self.browsers.admit(scope)  # before anything else: a foreign page gets nothing
         if refusal is not None:
             await send_refusal(send, refusal)
@@ -337,7 +345,7 @@ class RestAdapter:
                 await _answer(send, 204, headers, b"", False)
                 return
             send = with_cors(send, cors_headers(origin))
-        raw = scope.get("raw_path") or quote(scope["path"], safe="/-._~!$&'()*+,;=:@%").encode()
+        raw = scope.get("raw_path") or quote(scope["path"], safe=LITERAL_PATH).encode()
         path = raw.decode("latin-1")
         root = scope.get("root_path")
         if root and path.startswith(root):
@@ -374,7 +382,7 @@ class RestAdapter:
             return
         await _problem(send, not_found(), method == "HEAD")
 
-    async def _serve_description(self, path: str, scope: Any, send: Any, method: str) -> bool:
+    async def _serve_description(self, path: str, scope: Scope, send: Send, method: str) -> bool:
         """The OpenAPI description (JSON, YAML) and the docs page; False for any other path."""
         options = self.options
         answer = None
@@ -390,11 +398,11 @@ class RestAdapter:
         await _answer(send, *answer, method == "HEAD")
         return True
 
-    def _openapi_answer(self, scope: Any, *, yaml: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _openapi_answer(self, scope: Scope, *, yaml: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         from .openapi import build_openapi, to_yaml
 
         if self._openapi is None:
-            self._openapi = build_openapi(self.plan, self.runtime)
+            self._openapi = build_openapi(self.plan, self.context)
         document = {**self._openapi, "servers": [{"url": _origin(scope)}]}
         if yaml:
             body, kind = to_yaml(document).encode(), b"application/yaml"
@@ -403,7 +411,7 @@ class RestAdapter:
         return 200, [(b"content-type", kind), (b"content-length", str(len(body)).encode())], body
 
 
-def _origin(scope: Any) -> str:
+def _origin(scope: Scope) -> str:
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
     if host is None:
         server = scope.get("server") or ("localhost", None)
@@ -411,7 +419,7 @@ def _origin(scope: Any) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -421,55 +429,30 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
-def _forwarder(forward: RestForward, runtime: Runtime, namespace: str) -> Forwarder:
-    target = forward.forward.target_namespace
-    consumes = runtime.document.find_consumes(target)
-    client = runtime.pool.client(target)
-    return Forwarder(
-        operation=f"{namespace}.forward {forward.path}",
-        base_uri=forward.base_uri,
-        trusted_headers=forward.forward.trusted_headers,
-        client=client,
-        binds=runtime.binds,
-        consumes=consumes,
-        # The namespace's one authenticator, shared with its operations (one OAuth2 token cache,
-        # one digest state).
-        authenticator=shared_authenticator(client, consumes, runtime.binds) if consumes else None,
-    )
+def _forwarder(forward: RestForward, context: AdapterContext, namespace: str) -> Forwarder:
+    return context.forwarder(f"{namespace}.forward {forward.path}", forward.forward, forward.base_uri)
 
 
-class RestApplication(Starlette):
-    """The Starlette application of one REST expose.
-
-    Requests go straight to the :class:`RestAdapter`, not through Starlette's router and exception
-    middleware: measured on the seed's list route, that wrapping alone cost about 15% of the
-    throughput, and the adapter already answers every failure itself. Lifespan events, and any
-    middleware added later with ``add_middleware``, take Starlette's normal path.
-    """
+class RestApplication(FastPathApp):
+    """The Starlette application of one REST expose: requests go straight to the
+    :class:`RestAdapter` unless middleware was added (:mod:`naftiko_runtime.exposes.asgi`)."""
 
     def __init__(self, adapter: RestAdapter, **options: Any) -> None:
-        super().__init__(routes=[Mount("", app=adapter)], **options)
+        super().__init__(adapter, every_request, routes=[Mount("", app=adapter)], **options)
         self.adapter = adapter
         self.state.adapter = adapter
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and not self.user_middleware:
-            scope["app"] = self
-            await self.adapter(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
 
 def build_rest_app(
-    plan: RestPlan, runtime: Runtime, options: RestOptions | None = None, **starlette_options: Any
+    plan: RestPlan, context: AdapterContext, options: RestOptions | None = None, **starlette_options: Any
 ) -> RestApplication:
-    """The Starlette application serving one REST expose of ``runtime``.
+    """The Starlette application serving one REST expose.
 
-    ``plan`` is one of ``runtime.rest``; ``starlette_options`` go to :class:`Starlette` (``lifespan``,
-    ``debug``...). The app does not own the runtime: whoever serves it closes ``runtime`` (its
-    upstream connection pools) at shutdown; the app's lifespan closes what its own guard holds
-    (the OAuth 2 guard's HTTP client). ``app.adapter`` is the :class:`RestAdapter` (routes, guard,
-    OpenAPI document).
+    ``plan`` is one of ``runtime.rest`` and ``context`` is ``runtime.context``; ``starlette_options``
+    go to :class:`Starlette` (``lifespan``, ``debug``...). The app does not own the runtime: whoever
+    serves it closes ``runtime`` (its upstream connection pools) at shutdown; the app's lifespan
+    closes what its own guard holds (the OAuth 2 guard's HTTP client). ``app.adapter`` is the
+    :class:`RestAdapter` (routes, guard, OpenAPI document).
     """
-    adapter = RestAdapter(plan, runtime, options)
+    adapter = RestAdapter(plan, context, options)
     return close_at_shutdown(RestApplication(adapter, **starlette_options), adapter.guard)

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 import orjson
+from starlette.types import Receive, Scope
 
 from ...engine.contract import InputSpec
 from ...engine.inputs import unknown_problem
@@ -127,7 +128,7 @@ class RequestReader:
             wanted.add(b"cookie")
         self.wanted_headers = frozenset(wanted)
 
-    async def read(self, scope: dict[str, Any], receive: Any, values: Sequence[str]) -> dict[str, Any]:
+    async def read(self, scope: Scope, receive: Receive, values: Sequence[str]) -> dict[str, Any]:
         """The arguments of this request; raises :class:`Reject` or :class:`ClientGone`."""
         arguments: dict[str, Any] = {}
         for name, raw in zip(self.path_names, values, strict=False):
@@ -205,7 +206,7 @@ class RequestReader:
                     value = value[1:-1]
                 arguments[name] = unquote(value)
 
-    async def _read_body(self, length: str | None, receive: Any, arguments: dict[str, Any]) -> None:
+    async def _read_body(self, length: str | None, receive: Receive, arguments: dict[str, Any]) -> None:
         if length is not None and length.strip().isdigit() and int(length) > self.max_body:
             raise Reject(payload_too_large(self.max_body, self.operation))
         body = await read_body(receive, self.max_body, self.operation)
@@ -245,7 +246,7 @@ class RequestReader:
                     self._unknown(unknown, "body")
 
 
-async def read_body(receive: Any, limit: int, operation: str | None) -> bytes:
+async def read_body(receive: Receive, limit: int, operation: str | None) -> bytes:
     """The whole request body, refusing it (413) as soon as it passes ``limit`` bytes."""
     chunks: list[bytes] = []
     size = 0

@@ -25,9 +25,8 @@ from typing import Any
 import yaml
 
 from ...engine.contract import InputSpec
-from ...engine.units import MockExecutor
+from ...engine.plans import AdapterContext, RestPlan, RestRoute
 from ...expressions import canonical
-from ...runtime.core import RestPlan, RestRoute, Runtime
 from ...spec.models import (
     AuthApiKey,
     AuthBasic,
@@ -74,15 +73,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def build_openapi(plan: RestPlan, runtime: Runtime, *, server: str | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``plan`` (one of ``runtime.rest``).
+def build_openapi(plan: RestPlan, context: AdapterContext, *, server: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``plan`` (one of ``runtime.rest``; ``context`` is ``runtime.context``).
 
     ``server`` is the base URL to advertise; by default the expose's address and port.
     """
     expose = plan.expose
-    document = runtime.document
-    info: dict[str, Any] = {"title": document.title, "version": "1.0.0"}
-    description = expose.description or (document.info.description if document.info else None)
+    info: dict[str, Any] = {"title": context.title, "version": "1.0.0"}
+    description = expose.description or context.description
     if description:
         info["description"] = description
     auth = _security_scheme(expose.authentication)
@@ -345,12 +343,12 @@ def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, A
     unit = route.unit
     responses: dict[str, Any] = {}
     schema = copy.deepcopy(unit.output_schema) if unit.output_schema else {}
-    if isinstance(unit.executor, MockExecutor) and not unit.output_schema and not unit.shaper.outputs:
+    if route.answers_nothing:
         responses["204"] = {"description": "Done; no content."}
     elif route.operation is not None and (route.operation.responses or route.operation.response_binary):
         responses.update(_declared_responses(route.operation))
     else:
-        binary = _binary_media_type(unit)
+        binary = route.binary_media_type
         if binary is not None:
             success = {"content": {binary: {"schema": _BINARY_SCHEMA}}}
         else:
@@ -398,14 +396,6 @@ def _declared_responses(operation: ExposedOperation) -> dict[str, Any]:
             }
         out[status] = entry
     return out
-
-
-def _binary_media_type(unit: Any) -> str | None:
-    """The media type a unit's binary answer is advertised with (None: the unit answers JSON)."""
-    call = getattr(getattr(unit, "executor", None), "call", None)
-    if call is None or not getattr(call, "binary", False):
-        return None
-    return unit.media_type or call.output_media_type or "application/octet-stream"
 
 
 def _forward_operation(

@@ -28,7 +28,8 @@ from ...errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ..problem import Headers, Problem
+from ..problem import Headers
+from ..problem import Problem as Problem
 
 log = logging.getLogger("naftiko.rest")
 

@@ -22,10 +22,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
-from ...expressions.names import PATH_PLACEHOLDER, path_shape
-
-# What may stay unencoded in a literal path: RFC 3986 pchar, plus the separator.
-_LITERAL_SAFE = "/-._~!$&'()*+,;=:@%"
+from ...expressions.names import path_parts, path_shape
+from ...urichars import LITERAL_PATH
 
 T = TypeVar("T")
 
@@ -77,16 +75,7 @@ class PathTemplate:
 
 def parse_template(path: str) -> PathTemplate:
     """``/ships/{{imo}}/crew`` or ``/ships/{imo}/crew`` → literal and placeholder parts."""
-    parts: list[tuple[str, str]] = []
-    position = 0
-    for match in PATH_PLACEHOLDER.finditer(path):
-        if match.start() > position:
-            parts.append(("literal", path[position : match.start()]))
-        parts.append(("param", (match.group(1) or match.group(2)).strip()))
-        position = match.end()
-    if position < len(path):
-        parts.append(("literal", path[position:]))
-    return PathTemplate(path, tuple(parts))
+    return PathTemplate(path, tuple(path_parts(path)))
 
 
 def _specificity(template: PathTemplate) -> tuple[int, ...]:
@@ -99,7 +88,7 @@ def _specificity(template: PathTemplate) -> tuple[int, ...]:
 
 
 def _encode_literal(text: str) -> str:
-    return quote(text, safe=_LITERAL_SAFE)
+    return quote(text, safe=LITERAL_PATH)
 
 
 @dataclass(slots=True)

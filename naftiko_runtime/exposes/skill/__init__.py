@@ -3,8 +3,8 @@
 Usage::
 
     runtime = Runtime.build(load("capability.yaml"))
-    app = build_skill_app(runtime, runtime.skills[0])   # serve it with uvicorn
-    app.state.catalog.listing()                          # what GET /skills answers
+    app = build_skill_app(runtime.skills[0], runtime.context)   # serve it with uvicorn
+    app.state.catalog.listing()                                  # what GET /skills answers
 """
 
 from .app import build_skill_app

@@ -31,10 +31,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ...runtime.core import Runtime
+from ...engine.plans import AdapterContext, SkillPlan
 from ...spec.models import SkillExpose
 from ..auth import Guard, GuardMiddleware, build_guard, close_at_shutdown
-from ..origin import BrowserGuardMiddleware
+from ..origin import BrowserGuardMiddleware, BrowserPolicy
 from ..problem import Problem
 from .catalog import Skill, build_catalog
 from .files import (
@@ -55,11 +55,12 @@ _TYPE = "urn:naftiko:problem:"
 _FILE_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "sandbox"}
 
 
-def build_skill_app(runtime: Runtime, expose: SkillExpose) -> Starlette:
-    """The ASGI app of one skill expose; its catalog is ``app.state.catalog`` (a :class:`SkillCatalog`)."""
-    catalog = build_catalog(runtime, expose)
+def build_skill_app(plan: SkillPlan, context: AdapterContext) -> Starlette:
+    """The ASGI app of one skill expose (``plan``: one of ``runtime.skills``; ``context``:
+    ``runtime.context``); its catalog is ``app.state.catalog`` (a :class:`SkillCatalog`)."""
+    catalog = build_catalog(plan, context.base_dir)
     listing = orjson.dumps(catalog.listing())
-    guard = _guard(expose, runtime)
+    guard = _guard(plan.expose, context)
 
     def skill_of(request: Request) -> Skill:
         name = request.path_params["name"]
@@ -123,7 +124,9 @@ def build_skill_app(runtime: Runtime, expose: SkillExpose) -> Starlette:
             Route("/skills/{name}/download", download, methods=["GET"]),
         ],
         middleware=[
-            Middleware(BrowserGuardMiddleware, policy=runtime.options.browser_policy()),
+            Middleware(
+                BrowserGuardMiddleware, policy=BrowserPolicy(context.allowed_origins, context.allowed_hosts)
+            ),
             *([] if guard is None else [Middleware(GuardMiddleware, guard=guard)]),
         ],
         exception_handlers={
@@ -207,8 +210,8 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 # -- authentication --------------------------------------------------------------------------------
 
 
-def _guard(expose: SkillExpose, runtime: Runtime) -> Guard | None:
-    return build_guard(expose.authentication, runtime.binds, expose.namespace, "skill")
+def _guard(expose: SkillExpose, context: AdapterContext) -> Guard | None:
+    return build_guard(expose.authentication, context.binds, expose.namespace, "skill")
 
 
 __all__ = ["build_skill_app"]

@@ -1,4 +1,4 @@
-"""The skill catalog of one ``type: skill`` expose, compiled once from the runtime.
+"""The skill catalog of one ``type: skill`` expose, compiled once from its plan.
 
 A skill groups tools an agent may use. A **derived** tool points at a unit of a sibling REST or MCP
 adapter of the same capability (``from: {sourceNamespace, action}``); the catalog says which adapter
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...engine.units import Unit
+from ...engine.contract import Invocable
+from ...engine.plans import SkillPlan
 from ...locations import LocationError, resolve_location
-from ...runtime.core import Runtime
 from ...spec.models import ExposedSkill, SkillExpose, SkillTool
 from .files import UnsafePath, check_segments
 
@@ -47,7 +47,7 @@ class _Target:
 
     namespace: str
     mode: str  # "rest" | "mcp"
-    unit: Unit
+    unit: Invocable
     method: str | None = None  # REST only
     path: str | None = None
 
@@ -91,9 +91,11 @@ class SkillCatalog:
         return text + (f", {unresolved} unresolved" if unresolved else "")
 
 
-def build_catalog(runtime: Runtime, expose: SkillExpose) -> SkillCatalog:
-    """Compile the catalog of ``expose`` against the units of ``runtime`` (its sibling adapters)."""
-    siblings = _Siblings.of(runtime)
+def build_catalog(plan: SkillPlan, base_dir: Path) -> SkillCatalog:
+    """Compile the catalog of ``plan.expose`` against the units of its sibling adapters; relative
+    skill locations resolve against ``base_dir``."""
+    expose = plan.expose
+    siblings = _Siblings.of(plan)
     skills: dict[str, Skill] = {}
     for spec in expose.skills:
         if spec.name in skills:
@@ -101,27 +103,27 @@ def build_catalog(runtime: Runtime, expose: SkillExpose) -> SkillCatalog:
                 "skill adapter %s: skill %r is declared twice; the first wins", expose.namespace, spec.name
             )
             continue
-        skills[spec.name] = _skill(spec, siblings, runtime.base_dir, expose.namespace)
+        skills[spec.name] = _skill(spec, siblings, base_dir, expose.namespace)
     return SkillCatalog(expose, skills)
 
 
 @dataclass
 class _Siblings:
-    """The REST and MCP adapters of the runtime: namespace → mode, namespace → unit name → target."""
+    """The sibling REST and MCP adapters: namespace → mode, namespace → unit name → target."""
 
     modes: dict[str, str] = field(default_factory=dict)
     units: dict[str, dict[str, _Target]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, runtime: Runtime) -> _Siblings:
+    def of(cls, plan: SkillPlan) -> _Siblings:
         out = cls()
-        for mcp in runtime.mcp:
+        for mcp in plan.mcp:
             namespace = mcp.expose.namespace
             out.modes.setdefault(namespace, "mcp")
             units = out.units.setdefault(namespace, {})
             for unit in mcp.tools:
                 units.setdefault(unit.name, _Target(namespace, "mcp", unit))
-        for rest in runtime.rest:
+        for rest in plan.rest:
             namespace = rest.expose.namespace
             out.modes.setdefault(namespace, "rest")
             units = out.units.setdefault(namespace, {})
