@@ -47,6 +47,7 @@ class Limits:
 
 
 _KEYS = {f.name.replace("_", "-"): f.name for f in fields(Limits)}
+LIMIT_KEYS = tuple(_KEYS)
 _SIZE = re.compile(r"(?i)^\s*(\d+)\s*(b|kib|kb|mib|mb|gib|gb)?\s*$")
 _SCALE = {
     None: 1,

@@ -17,6 +17,7 @@ optional retry of a throttled (429/503) idempotent request after its ``Retry-Aft
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from .circuit import Circuit, Gate
 from .flight import SAFE_METHODS, Flights, key_of
 from .limits import Limits
 
+log = logging.getLogger("naftiko.transport")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -81,6 +83,15 @@ class HttpClient:
         self.gate = Gate(namespace, limits.max_concurrent, limits.queue) if limits.max_concurrent else None
         self.flights = Flights(limits.cache_ttl) if limits.single_flight or limits.cache_ttl else None
         self._throttled_attempts = limits.retry_throttled + 1
+
+    def state(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"namespace": self.namespace, **self.circuit.snapshot()}
+        out["circuitOpened"] = self.circuit.opened
+        if self.gate is not None:
+            out.update(inFlight=self.gate.in_flight, queued=self.gate.waiting, refused=self.gate.refused)
+        if self.flights is not None:
+            out.update(shared=self.flights.shared, cacheHits=self.flights.hits)
+        return out
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -282,9 +293,14 @@ class HttpClient:
         *,
         time_left: float | None = None,
     ) -> StreamedResponse:
-        """Start a request whose answer is read incrementally (forwarding). Caller closes it."""
+        """Start a request whose answer is read incrementally (forwarding). Caller closes it.
+
+        The answer streams unbounded unless the namespace has a ``max-forward-body``: then a
+        declared larger one fails before anything is relayed, and an undeclared one is cut there."""
         session = self._open()
         started = time.perf_counter()
+        circuit = self.circuit
+        circuit.admit(operation)
         try:
             response = await session.request(
                 method,
@@ -295,12 +311,21 @@ class HttpClient:
                 allow_redirects=False,
             )
         except aiohttp.ConnectionTimeoutError:
+            circuit.failed("connect timeout")
             raise UpstreamTimeout(operation, _ms(started), phase="connect") from None
         except (TimeoutError, aiohttp.ServerTimeoutError):
+            circuit.failed("read timeout")
             raise UpstreamTimeout(operation, _ms(started), phase="read") from None
         except aiohttp.ClientError as exc:
-            raise UpstreamUnavailable(operation, _describe(exc)) from None
-        return StreamedResponse(response, operation, started)
+            reason = _describe(exc)
+            circuit.failed(reason)
+            raise UpstreamUnavailable(operation, reason) from None
+        circuit.succeeded()
+        limit = self.limits.max_forward_body
+        if limit is not None and response.content_length is not None and response.content_length > limit:
+            response.close()
+            raise UpstreamTooLarge(operation, limit, response.content_length)
+        return StreamedResponse(response, operation, started, limit)
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -381,16 +406,28 @@ class _Watchdog:
 class StreamedResponse:
     """An upstream answer being relayed chunk by chunk."""
 
-    def __init__(self, response: aiohttp.ClientResponse, operation: str, started: float) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, operation: str, started: float, limit: int | None = None
+    ) -> None:
         self._response = response
+        self._limit = limit
         self.operation = operation
         self.status = response.status
         self.headers = response.headers
         self.started = started
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        left = self._limit
         try:
             async for chunk in self._response.content.iter_any():
+                if left is not None:
+                    if len(chunk) > left:
+                        log.warning(
+                            "%s: answer cut at max-forward-body (%d bytes)", self.operation, self._limit
+                        )
+                        self._response.close()
+                        return
+                    left -= len(chunk)
                 yield chunk
         except (TimeoutError, aiohttp.ClientError):
             return  # the client sees a truncated body; the status line has already been sent
@@ -413,6 +450,10 @@ class ClientPool:
         if client is None:
             client = self._clients[namespace] = HttpClient(namespace, self.settings)
         return client
+
+    def states(self) -> list[dict[str, Any]]:
+        """Each consumed namespace's circuit, in-flight calls and sharing, for /status and /metrics."""
+        return [client.state() for _, client in sorted(self._clients.items())]
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -80,6 +80,7 @@ def catalog(runtime: Runtime, plan: McpPlan) -> McpCatalog:
         instructions=expose.description,
         ttl_ms=expose.ttl_ms or 0,
         cache_scope=expose.cache_scope,
+        result_budget=runtime.options.mcp_result_chars,
         tools=tools,
         resources=resources,
         prompts=prompts,

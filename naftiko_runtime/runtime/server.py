@@ -30,6 +30,7 @@ from ..observability import AccessLog, Metrics
 from ..observability import flush as flush_logs
 from ..spec.addresses import overlap
 from ..spec.models import ControlExpose, McpExpose
+from .connections import ConnectionGuard, ConnectionLimits, guarded
 from .core import Runtime
 from .drain import Answer, Drain, DrainGate
 
@@ -94,6 +95,7 @@ def plan(
     metrics = metrics or Metrics()
     result = ServePlan()
     for runtime in runtimes:
+        metrics.watch_upstreams(runtime.pool.states)  # circuits in /metrics, /status, /health/ready
         source = runtime.document.source_file or "<document>"
         capability = runtime.document.capability
         for expose in capability.exposes if capability else ():
@@ -209,6 +211,7 @@ async def run(
     ready_file: Path | None = None,
     skipped: Sequence[Skipped] = (),
     freeze_gc: bool = False,
+    connections: ConnectionLimits | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or every server stopped), then drain (see :mod:`.drain`).
 
@@ -218,7 +221,12 @@ async def run(
     ``freeze_gc`` (for a process that does nothing but serve, as ``naftiko serve``): once every
     server listens, take what exists from then on out of the garbage collector's sight
     (``gc.freeze``), so collections only walk what requests allocate; see ``cli/serve_cmd.py``.
+
+    ``connections``: header/body timeouts and the process's connection cap (:mod:`.connections`).
     """
+    http = _http_impl()
+    if not isinstance(http, str):
+        http = guarded(http, ConnectionGuard(connections or ConnectionLimits()))
     servers = [
         uvicorn.Server(
             uvicorn.Config(
@@ -227,7 +235,7 @@ async def run(
                 log_config=None,
                 access_log=False,
                 timeout_graceful_shutdown=shutdown_timeout,
-                http=_http_impl(),
+                http=http,
                 ws="none",
                 server_header=False,
             )

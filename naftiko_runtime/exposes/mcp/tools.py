@@ -15,6 +15,7 @@ from naftiko_runtime.engine.contract import Hints, Result
 from naftiko_runtime.errors import DecodeError, ScriptError, StepError, UpstreamError, without_urls
 from naftiko_runtime.errors.classify import Failure, classify, retry_hint
 
+from .budget import fit, notice, paging_inputs
 from .catalog import ToolEntry
 from .jsonrpc import dumps
 
@@ -83,18 +84,42 @@ def structured(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"result": value}
 
 
-def success(result: Result, *, transient_uri: str = "naftiko://transient/result") -> dict[str, Any]:
+def success(
+    result: Result,
+    *,
+    transient_uri: str = "naftiko://transient/result",
+    budget: int | None = None,
+    entry: ToolEntry | None = None,
+) -> dict[str, Any]:
     """The tool result of a successful call: compact JSON text plus the same data structured; a
-    binary answer as the content block its media type calls for (:func:`binary_content`)."""
+    binary answer as the content block its media type calls for (:func:`binary_content`). A
+    result longer than ``budget`` characters is cut to fit, with a note (:mod:`.budget`)."""
     value = result.value
     if type(value) is bytes:
         return {"content": [binary_content(value, result.content_type, transient_uri)], "isError": False}
     # A text passthrough (text/plain, markdown...) is shown as is, not JSON-quoted.
     passthrough = isinstance(value, str) and "json" not in result.content_type
     text = value if passthrough else dumps(value)
+    if budget is not None and len(text) > budget:
+        return _cut(value, passthrough, budget, entry)
     return {
         "content": [{"type": "text", "text": text}],
         "structuredContent": structured(value),
+        "isError": False,
+    }
+
+
+def _cut(value: Any, passthrough: bool, budget: int, entry: ToolEntry | None) -> dict[str, Any]:
+    cut = fit(value, budget)
+    name = entry.name if entry is not None else "this tool"
+    inputs = paging_inputs(entry.invocable.input_schema) if entry is not None else []
+    note = notice(cut, budget, name, inputs)
+    return {
+        "content": [
+            {"type": "text", "text": cut.value if passthrough else cut.text},
+            {"type": "text", "text": note},
+        ],
+        "structuredContent": structured(cut.value),
         "isError": False,
     }
 
@@ -108,6 +133,31 @@ def binary_content(data: bytes, media_type: str | None, uri: str) -> dict[str, A
     if kind in ("image", "audio"):
         return {"type": kind, "data": encoded, "mimeType": mime}
     return {"type": "resource", "resource": {"uri": uri, "mimeType": mime, "blob": encoded}}
+
+
+def unencodable_argument(arguments: Mapping[str, Any]) -> str | None:
+    """The name of an argument holding text that is not valid Unicode (a lone UTF-16 surrogate,
+    which JSON's ``\\ud800`` escape allows and no upstream request can carry), or None."""
+    for name, value in arguments.items():
+        if _has_surrogate(value):
+            return str(name)
+    return None
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False
 
 
 def failure(text: str) -> dict[str, Any]:
