@@ -175,7 +175,7 @@ def _upstream_lines(states: list[dict[str, Any]]) -> list[str]:
     if not states:
         return []
     lines = [
-        "# HELP naftiko_upstream_circuit_state Circuit of a consumed namespace: 0 closed, 1 half-open, 2 open.",
+        "# HELP naftiko_upstream_circuit_state Circuit of a namespace: 0 closed, 1 half-open, 2 open.",
         "# TYPE naftiko_upstream_circuit_state gauge",
     ]
     lines += [
