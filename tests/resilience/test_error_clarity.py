@@ -176,7 +176,10 @@ def test_a_5000_digit_integer_path_value_is_400_not_500(api: Served, upstream: R
 def test_a_lone_surrogate_in_an_mcp_argument_is_invalid_params(
     api: Served, upstream: RecordingUpstream
 ) -> None:
-    body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get-item","arguments":{"item_id":"a\\ud800"}}}'
+    body = (
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+        '"params":{"name":"get-item","arguments":{"item_id":"a\\ud800"}}}'
+    )
     with api.client() as http:
         answer = http.post(
             "/mcp",
