@@ -40,7 +40,7 @@ class Flights:
         self.max_entries = max_entries
         self.shared = 0  # calls answered by another call's request
         self.hits = 0  # calls answered from the cache
-        self._flying: dict[Key, asyncio.Future[Any]] = {}
+        self._flying: dict[Key, Flight] = {}
         self._cache: OrderedDict[Key, tuple[float, Any]] = OrderedDict()
 
     def cached(self, key: Key) -> Any:
@@ -55,20 +55,18 @@ class Flights:
         self.hits += 1
         return entry[1]
 
-    def in_flight(self, key: Key) -> asyncio.Future[Any] | None:
+    def in_flight(self, key: Key) -> Flight | None:
         return self._flying.get(key)
 
-    def lead(self, key: Key) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._flying[key] = future
-        return future
+    def lead(self, key: Key) -> Flight:
+        flight = self._flying[key] = Flight()
+        return flight
 
-    def landed(
-        self, key: Key, future: asyncio.Future[Any], response: Any, headers: Mapping[str, str]
-    ) -> None:
+    def landed(self, key: Key, flight: Flight, response: Any, headers: Mapping[str, str]) -> None:
         """The leader's answer: hand it to the followers, and keep it when it may be kept."""
         self._flying.pop(key, None)
-        future.set_result(response)
+        if flight.future is not None:
+            flight.future.set_result(response)
         if self.cache_ttl > 0 and 200 <= response.status < 300:
             ttl = freshness(headers.get("Cache-Control"), self.cache_ttl)
             if ttl > 0:
@@ -76,23 +74,37 @@ class Flights:
                 if len(self._cache) > self.max_entries:
                     self._cache.popitem(last=False)
 
-    def crashed(self, key: Key, future: asyncio.Future[Any], exc: BaseException | None) -> None:
+    def crashed(self, key: Key, flight: Flight, exc: BaseException | None) -> None:
         """The leader failed (``exc``, which followers raise too) or was cancelled (``None``:
         followers send their own request)."""
         self._flying.pop(key, None)
+        future = flight.future
+        if future is None:
+            return
         if exc is None:
             future.set_result(None)
         else:
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning when nobody followed
 
-    async def follow(self, future: asyncio.Future[Any], time_left: float | None) -> Any:
+    async def follow(self, flight: Flight, time_left: float | None) -> Any:
         """The leader's answer (None: it was cancelled), waiting at most ``time_left`` seconds."""
         self.shared += 1
+        if flight.future is None:
+            flight.future = asyncio.get_running_loop().create_future()
         if time_left is None:
-            return await asyncio.shield(future)
+            return await asyncio.shield(flight.future)
         async with asyncio.timeout(time_left):
-            return await asyncio.shield(future)
+            return await asyncio.shield(flight.future)
+
+
+class Flight:
+    """A request in flight; its future exists once a second caller waits for it (most never do)."""
+
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[Any] | None = None
 
 
 def freshness(cache_control: str | None, ttl: float) -> float:

@@ -171,7 +171,7 @@ class HttpClient:
             if shared is not None:
                 return shared  # type: ignore[no-any-return]
             # the leader was cancelled: send our own
-        future = flights.lead(key)
+        flight = flights.lead(key)
         try:
             response = await self._send(
                 operation,
@@ -184,12 +184,12 @@ class HttpClient:
                 too_large=too_large,
             )
         except asyncio.CancelledError:
-            flights.crashed(key, future, None)
+            flights.crashed(key, flight, None)
             raise
         except BaseException as exc:
-            flights.crashed(key, future, exc)
+            flights.crashed(key, flight, exc)
             raise
-        flights.landed(key, future, response, response.headers)
+        flights.landed(key, flight, response, response.headers)
         return response
 
     async def _send(
