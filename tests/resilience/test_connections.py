@@ -25,7 +25,7 @@ HEADER_TIMEOUT = 1.5
 
 
 @pytest.fixture(scope="module")
-def rest_port(upstream_server: RecordingUpstream) -> Iterator[int]:
+def ports(upstream_server: RecordingUpstream) -> Iterator[dict[str, int]]:
     with tempfile.TemporaryDirectory(prefix="naftiko-conn-") as tmp:
         ready = Path(tmp) / "ready.json"
         script = Path(sys.executable).with_name("naftiko")
@@ -43,10 +43,32 @@ def rest_port(upstream_server: RecordingUpstream) -> Iterator[int]:
                     raise RuntimeError(f"naftiko serve did not start:\n{log.read_text()}")
                 time.sleep(0.05)
             listeners = json.loads(ready.read_text())["listeners"]
-            yield next(item["port"] for item in listeners if item["type"] == "rest")
+            yield {item["type"]: item["port"] for item in listeners}
         finally:
             proc.terminate()
             proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def rest_port(ports: dict[str, int]) -> int:
+    return ports["rest"]
+
+
+def test_serve_reports_each_consumed_namespace_in_readiness_and_metrics(ports: dict[str, int]) -> None:
+    control = f"http://{LOOPBACK}:{ports['control']}"
+    ready = httpx.get(control + "/health/ready").json()
+    assert ready["status"] == "UP"
+    assert ready["upstreams"] == [
+        {
+            "namespace": "up",
+            "circuit": "closed",
+            "consecutiveFailures": 0,
+            "circuitOpened": 0,
+            "shared": 0,
+            "cacheHits": 0,
+        }
+    ]
+    assert 'naftiko_upstream_circuit_state{namespace="up"} 0' in httpx.get(control + "/metrics").text
 
 
 def _connect(port: int) -> socket.socket:
