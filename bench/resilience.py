@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _harness import REPO, Server
+from drain import scope
 
 sys.path[:] = [str(REPO), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent)]
 
@@ -107,22 +108,6 @@ async def sharing(agents: int, bursts: int, delay_ms: float) -> list[tuple[str, 
 # -- hot-path cost -----------------------------------------------------------------------------------
 
 
-def _scope(method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "http_version": "1.1",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": query,
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8080),
-        "scheme": "http",
-    }
-
-
 _MCP_HEADERS = [
     (b"content-type", b"application/json"),
     (b"accept", b"application/json, text/event-stream"),
@@ -137,10 +122,10 @@ async def drive(app: Any, kind: str, count: int, callers: int, offset: int) -> f
 
     async def one(n: int) -> None:
         if kind == "REST":
-            request = _scope("GET", _REST_PATH, f"project={n}".encode(), [])
+            request = {**scope("GET", _REST_PATH, []), "query_string": f"project={n}".encode()}
             body = b""
         else:
-            request = _scope("POST", "/mcp", b"", _MCP_HEADERS)
+            request = scope("POST", "/mcp", _MCP_HEADERS)
             arguments = {"prompt_id": 1, "version_id": 1, "project": n}
             message = {
                 "jsonrpc": "2.0",
