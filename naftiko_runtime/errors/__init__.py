@@ -201,10 +201,7 @@ class UpstreamCircuitOpen(InvocationError):
         self.namespace = namespace
         self.reason = reason
         self.retry_after = retry_after
-        super().__init__(
-            f"upstream {operation} not called: {namespace} is failing ({reason}); "
-            f"retry after {max(1, round(retry_after))} s"
-        )
+        super().__init__(f"upstream {operation} not called: {namespace} is failing ({reason})")
 
 
 class UpstreamBusy(InvocationError):
