@@ -204,6 +204,13 @@ def main(argv: list[str] | None = None) -> None:
         "--json-log", action="store_true", help="add a naftiko variant with --log-format json"
     )
     parser.add_argument("--check-only", action="store_true", help="check the answers, no load")
+    parser.add_argument(
+        "--also-tree",
+        type=Path,
+        metavar="DIR",
+        help="add a variant running the naftiko_runtime package found in DIR (e.g. an export of main), "
+        "to compare a change with what it changes in the same run",
+    )
     args = parser.parse_args(argv)
 
     under_test = [0] if args.pin else None
@@ -231,6 +238,10 @@ def main(argv: list[str] | None = None) -> None:
             servers[NAFTIKO_JSON] = naftiko_server(
                 "rest-naftiko-json", directory, upstream, extra=("--log-format", "json"), cpus=under_test
             )
+        if args.also_tree:
+            other = naftiko_server("rest-naftiko-other", directory, upstream, cpus=under_test)
+            other.env = {**(other.env or {}), "PYTHONPATH": str(args.also_tree.resolve())}
+            servers[f"naftiko serve ({args.also_tree.name})"] = other
         for server in servers.values():
             if server is not upstream:
                 stack.enter_context(server)

@@ -15,13 +15,11 @@ import orjson
 
 from ..consumes.transport import TransportSettings
 from ..engine.inputs import unknown_arguments
-from ..errors import InputError, InvocationError, NaftikoError, StepError
+from ..errors import InputError, InvocationError, NaftikoError
+from ..errors.classify import EXIT_INPUT, classify, retry_hint
 from ..runtime import Runtime, RuntimeOptions
 from .files import load_or_report
 from .options import add_runtime_options, check_base_uri_namespaces, parse_base_uris
-
-EXIT_INPUT = 2
-EXIT_UPSTREAM = 3
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,11 +95,11 @@ async def _invoke(runtime: Runtime, unit: Any, arguments: dict[str, Any]) -> int
         if any(problem.message.startswith("unknown argument") for problem in exc.problems):
             print("hint: --allow-unknown drops the arguments a unit does not take", file=sys.stderr)
         return EXIT_INPUT
-    except StepError as exc:
-        code = EXIT_INPUT if isinstance(exc.cause, InputError) else EXIT_UPSTREAM
-        return _fail(f"{unit.qualified}: {exc}", code)
     except InvocationError as exc:
-        return _fail(str(exc), EXIT_UPSTREAM)
+        failure = classify(exc, unit.qualified)
+        message = str(exc) if failure.step is None else f"{unit.qualified}: {exc}"
+        hint = retry_hint(failure)
+        return _fail(f"{message} ({hint})" if hint else message, failure.exit_code)
     finally:
         await runtime.aclose()
     sys.stdout.write(orjson.dumps(result.value, option=orjson.OPT_INDENT_2).decode() + "\n")

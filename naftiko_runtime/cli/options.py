@@ -6,6 +6,13 @@ import argparse
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
+from ..consumes.limits import (
+    DEFAULT_MAX_BODY,
+    LIMIT_KEYS,
+    Limits,
+    parse_namespace_limits,
+    parse_size,
+)
 from ..spec import Document
 from ..spec.addresses import base_uri_problem
 
@@ -43,6 +50,98 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """Protections of every consumed namespace (``--namespace-limits`` for one of them)."""
+    parser.add_argument(
+        "--max-upstream-body",
+        type=_size,
+        default=DEFAULT_MAX_BODY,
+        metavar="SIZE",
+        help="largest upstream answer read into memory, e.g. 32MiB (default); beyond it the call "
+        "fails with 502 (0: no limit)",
+    )
+    parser.add_argument(
+        "--retry-throttled",
+        type=at_least(int, 0, "an integer ≥ 0"),
+        default=0,
+        metavar="N",
+        help="resend an idempotent call answered 429/503 up to N times after its Retry-After, "
+        "within the unit's deadline (default 0: answer it)",
+    )
+    parser.add_argument(
+        "--circuit-failures",
+        type=at_least(int, 0, "an integer ≥ 0"),
+        default=5,
+        metavar="N",
+        help="consecutive connection failures or timeouts that open a namespace's circuit (default 5; "
+        "0: never)",
+    )
+    parser.add_argument(
+        "--circuit-cooldown",
+        type=at_least(float, 0.0, "a number of seconds ≥ 0"),
+        default=30.0,
+        metavar="SECONDS",
+        help="how long an open circuit fails calls at once before one probe (default 30)",
+    )
+    parser.add_argument(
+        "--max-concurrent",
+        type=at_least(int, 0, "an integer ≥ 0"),
+        default=0,
+        metavar="N",
+        help="upstream calls in flight at once per namespace (default 0: no cap)",
+    )
+    parser.add_argument(
+        "--queue",
+        type=at_least(int, 0, "an integer ≥ 0"),
+        default=0,
+        metavar="N",
+        help="calls that may wait for a slot under --max-concurrent; beyond: 503 (default 0)",
+    )
+    parser.add_argument(
+        "--no-single-flight",
+        action="store_true",
+        help="send every identical concurrent GET itself instead of sharing one upstream request",
+    )
+    parser.add_argument(
+        "--cache-ttl",
+        type=at_least(float, 0.0, "a number of seconds ≥ 0"),
+        default=0.0,
+        metavar="SECONDS",
+        help="reuse a GET's answer for SECONDS, less if its Cache-Control says so; never shared "
+        "between credentials (default 0: no cache)",
+    )
+    parser.add_argument(
+        "--namespace-limits",
+        action="append",
+        default=[],
+        metavar="NAMESPACE:KEY=VALUE,...",
+        help="one consumed namespace's own settings (repeatable); keys: " + ", ".join(LIMIT_KEYS),
+    )
+
+
+def limits_from(args: argparse.Namespace) -> tuple[Limits, dict[str, Limits]]:
+    """The limits of every namespace and those of the namespaces named by ``--namespace-limits``
+    (raises ``ValueError`` naming a bad entry)."""
+    base = Limits(
+        max_body=args.max_upstream_body,
+        retry_throttled=args.retry_throttled,
+        circuit_failures=args.circuit_failures,
+        circuit_cooldown=args.circuit_cooldown,
+        max_concurrent=args.max_concurrent or None,
+        queue=args.queue,
+        single_flight=not args.no_single_flight,
+        cache_ttl=args.cache_ttl,
+    )
+    return base, parse_namespace_limits(args.namespace_limits, base)
+
+
+def _size(text: str) -> int | None:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_base_uris(values: list[str]) -> dict[str, str]:
     """``["ns=http://h:1", ...]`` → ``{"ns": "http://h:1"}``; raises ``ValueError`` naming a bad entry."""
     out: dict[str, str] = {}
@@ -71,7 +170,7 @@ def check_base_uri_namespaces(base_uris: Mapping[str, str], documents: Iterable[
         )
 
 
-def _at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[str], T]:
+def at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[str], T]:
     """An ``argparse`` type: ``convert(text)``, refused (with ``what`` was expected) below ``lowest``."""
 
     def parse(text: str) -> T:
@@ -86,5 +185,5 @@ def _at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[st
     return parse
 
 
-positive_int = _at_least(int, 1, "an integer ≥ 1")
-non_negative_float = _at_least(float, 0.0, "a number of seconds ≥ 0")
+positive_int = at_least(int, 1, "an integer ≥ 1")
+non_negative_float = at_least(float, 0.0, "a number of seconds ≥ 0")

@@ -8,17 +8,22 @@ import os
 import sys
 from pathlib import Path
 
+from ..consumes.limits import check_namespaces
 from ..consumes.transport import TransportSettings
 from ..errors import NaftikoError
 from ..observability import Metrics, configure
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
+from ..runtime.connections import ConnectionLimits
 from ..spec import check_files
 from .environment import read_environment, resolve
 from .files import expand_paths
 from .options import (
+    add_limit_options,
     add_runtime_options,
+    at_least,
     check_base_uri_namespaces,
+    limits_from,
     non_negative_float,
     parse_base_uris,
     positive_int,
@@ -26,6 +31,7 @@ from .options import (
 
 log = logging.getLogger("naftiko.serve")
 EXIT_CONFIG = 2
+_at_least_zero = at_least(int, 0, "an integer ≥ 0")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,7 +102,39 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="then how long in-flight requests may take to finish (default 10); those still "
         "running are answered with an error",
     )
+    parser.add_argument(
+        "--max-result-chars",
+        type=_at_least_zero,
+        default=100_000,
+        metavar="N",
+        help="an MCP tool result longer than N characters of JSON is cut at whole items, saying what "
+        "was cut and how to page (default 100000; 0: never cut)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=non_negative_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a request's headers must arrive within SECONDS, else 408 and the connection closes "
+        "(default 10)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=non_negative_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a request body may pause no longer than SECONDS between chunks (default 30)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="open client connections per process; one more is answered 503 and closed "
+        "(default: half the process's descriptor limit)",
+    )
     add_runtime_options(parser)
+    add_limit_options(parser)
     read_environment(parser)
     parser.set_defaults(run=run)
 
@@ -109,12 +147,19 @@ def run(args: argparse.Namespace) -> int:
     configure(args.log_level, args.log_format)
     try:
         base_uris = parse_base_uris(args.base_uri)
+        limits, namespace_limits = limits_from(args)
     except ValueError as exc:
         return _fail(str(exc))
     options = RuntimeOptions(
         base_uris=base_uris,
         unit_deadline_s=args.deadline,
-        transport=TransportSettings(connect_timeout=args.connect_timeout, read_timeout=args.read_timeout),
+        mcp_result_chars=args.max_result_chars or None,
+        transport=TransportSettings(
+            connect_timeout=args.connect_timeout,
+            read_timeout=args.read_timeout,
+            limits=limits,
+            namespace_limits=namespace_limits,
+        ),
         allowed_origins=tuple(args.allow_origin) if args.allow_origin else None,
         allowed_hosts=tuple(args.allow_host) if args.allow_host else None,
     )
@@ -128,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         check_base_uri_namespaces(base_uris, [r.document for r in runtimes])
+        check_namespaces(namespace_limits, (c.namespace for r in runtimes for c in r.document.all_consumes))
     except ValueError as exc:
         return _fail(str(exc))
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
@@ -162,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         shutdown_timeout=args.shutdown_timeout,
         drain_delay=args.drain_delay,
         ready_file=args.ready_file,
+        connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -26,6 +26,7 @@ from ..errors import (
     InvocationError,
     NaftikoError,
     UpstreamError,
+    UpstreamRedirect,
 )
 from ..expressions import Template, canonical, compile_path, compile_template
 from ..expressions.names import canonical_index, path_parts
@@ -172,6 +173,7 @@ class ConsumedCall:
         self._static_plan = tuple(step for step in self._plan if step[0] is not None)
         self._dynamic_keys = frozenset(step[1] for step in self._plan if step[0] is None)
         self._plain_auth = type(self.auth).send is Authenticator.send
+        self._sends_credentials = bool(self.auth.supplied_headers or self.auth.supplied_query)
         self._json = self.raw_format == "json"
         header_names = {p.name.lower() for p in self._sent if p.location == "header"}
         self._may_set_content_type = "content-type" in header_names
@@ -318,14 +320,8 @@ class ConsumedCall:
         content_type = _MEDIA_TYPES.get(raw_type) if raw_type else None
         if content_type is None:
             content_type = _media_type(raw_type)
-        if response.status >= 400:
-            raise UpstreamError(
-                self.qualified,
-                response.status,
-                _error_body(response.body, self._redactor),
-                content_type,
-                elapsed_ms,
-            )
+        if response.status >= 300:
+            self._fail(response, content_type, elapsed_ms)
         body = response.body
         if not body or response.status == 204:
             return UpstreamReply(response.status, None, content_type, elapsed_ms)
@@ -347,6 +343,27 @@ class ConsumedCall:
         )
         return UpstreamReply(response.status, value, content_type, elapsed_ms)
 
+    def _fail(self, response: UpstreamResponse, content_type: str | None, elapsed_ms: float) -> None:
+        """Raise what a 3xx, 4xx or 5xx answer means. A redirect is a failure, never followed (the
+        capability's credentials must not travel to another origin). A 401 answering credentials
+        this capability sends itself (407: its proxy's) is the capability's fault, not the caller's."""
+        status = response.status
+        if status < 400:
+            raise UpstreamRedirect(self.qualified, status, _origin(response.headers.get("Location")))
+        passed = tuple(
+            (name, value) for name, value in response.headers.items() if name.lower().startswith(_PASSED)
+        )
+        refused = status == 407 or (status == 401 and self._sends_credentials)
+        raise UpstreamError(
+            self.qualified,
+            status,
+            _error_body(response.body, self._redactor),
+            content_type,
+            elapsed_ms,
+            headers=passed,
+            credentials_refused=refused,
+        )
+
     def project(self, value: Any) -> Any:
         """The operation's named ``outputParameters`` applied to its answer (what a step exposes)."""
         if not self._projection or value is None:
@@ -364,6 +381,22 @@ class ConsumedCall:
 
 
 _MEDIA_TYPES: dict[str, str] = {}
+# Answer headers kept with an upstream error: when to retry, and the rate-limit family.
+_PASSED = ("retry-after", "ratelimit", "x-ratelimit")
+
+
+def _origin(location: str | None) -> str | None:
+    """``https://other.example:8443`` of a ``Location`` (its path and query may carry anything)."""
+    if not location:
+        return None
+    try:
+        parts = urlsplit(location.strip())
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an invalid location"
+    if not parts.scheme or not parts.hostname:
+        return "the same origin"
+    return f"{parts.scheme}://{parts.hostname}{port}"
 
 
 def _media_type(header: str | None) -> str | None:

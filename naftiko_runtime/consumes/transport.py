@@ -8,24 +8,39 @@ bottleneck. httpx stays the client of our tests and tools.
 
 The client knows nothing of specs or adapters: it sends bytes, enforces connect/read timeouts and the
 time left to the unit, retries idempotent requests on connection errors (never on timeouts, never
-once a response started), and turns failures into :mod:`naftiko_runtime.errors` values.
+once a response started), and turns failures into :mod:`naftiko_runtime.errors` values. The
+namespace's :class:`~.limits.Limits` apply here, around every request: the answer size, the circuit
+and the concurrency cap (:mod:`.circuit`), single flight and the cache (:mod:`.flight`), and the
+optional retry of a throttled (429/503) idempotent request after its ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ..errors import BinaryTooLarge, UpstreamTimeout, UpstreamUnavailable, without_urls
+from ..errors import (
+    BinaryTooLarge,
+    UpstreamTimeout,
+    UpstreamTooLarge,
+    UpstreamUnavailable,
+    retry_after_seconds,
+    without_urls,
+)
 from .aiohttp_compat import without_hidden_retry
+from .circuit import Circuit, Gate
+from .flight import SAFE_METHODS, Flights, key_of
+from .limits import Limits
 
+log = logging.getLogger("naftiko.transport")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -37,6 +52,11 @@ class TransportSettings:
     retry_backoff: float = 0.05  # seconds; doubles each attempt
     pool_limit: int = 256  # open connections per consumed namespace
     keepalive: float = 30.0
+    limits: Limits = field(default_factory=Limits)  # every namespace's, unless it has its own
+    namespace_limits: Mapping[str, Limits] = field(default_factory=dict)
+
+    def limits_of(self, namespace: str) -> Limits:
+        return self.namespace_limits.get(namespace, self.limits)
 
 
 @dataclass(slots=True)
@@ -56,6 +76,20 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self._watchdog = _Watchdog()
         self._urls: dict[str, URL] = {}
+        limits = self.limits = self.settings.limits_of(namespace)
+        self.circuit = Circuit(namespace, limits.circuit_failures, limits.circuit_cooldown)
+        self.gate = Gate(namespace, limits.max_concurrent, limits.queue) if limits.max_concurrent else None
+        self.flights = Flights(limits.cache_ttl) if limits.single_flight or limits.cache_ttl else None
+        self._throttled_attempts = limits.retry_throttled + 1
+
+    def state(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"namespace": self.namespace, **self.circuit.snapshot()}
+        out["circuitOpened"] = self.circuit.opened
+        if self.gate is not None:
+            out.update(inFlight=self.gate.in_flight, queued=self.gate.waiting, refused=self.gate.refused)
+        if self.flights is not None:
+            out.update(shared=self.flights.shared, cacheHits=self.flights.hits)
+        return out
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -99,9 +133,77 @@ class HttpClient:
     ) -> UpstreamResponse:
         """Send one request and read the whole answer. ``url`` is already percent-encoded.
 
+        ``max_bytes`` bounds a binary answer (past it, :class:`BinaryTooLarge`); any other answer
+        is bounded by the namespace's ``max-body`` (:class:`UpstreamTooLarge`). An identical safe
+        call already in flight is joined rather than sent again; a cached answer is reused.
+        """
+        if max_bytes is None:
+            limit, too_large = self.limits.max_body, UpstreamTooLarge
+        else:
+            limit, too_large = max_bytes, BinaryTooLarge
+        flights = self.flights
+        if flights is None or body is not None or method not in SAFE_METHODS:
+            return await self._send(
+                operation,
+                method,
+                url,
+                headers,
+                body,
+                time_left=time_left,
+                max_bytes=limit,
+                too_large=too_large,
+            )
+        key = key_of(method, url, headers)
+        cached = flights.cached(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        flying = flights.in_flight(key)
+        if flying is not None:
+            try:
+                shared = await flights.follow(flying, time_left)
+            except TimeoutError:
+                raise UpstreamTimeout(operation, (time_left or 0) * 1000, phase="deadline") from None
+            if shared is not None:
+                return shared  # type: ignore[no-any-return]
+            # the leader was cancelled: send our own
+        flight = flights.lead(key)
+        try:
+            response = await self._send(
+                operation,
+                method,
+                url,
+                headers,
+                None,
+                time_left=time_left,
+                max_bytes=limit,
+                too_large=too_large,
+            )
+        except asyncio.CancelledError:
+            flights.crashed(key, flight, None)
+            raise
+        except BaseException as exc:
+            flights.crashed(key, flight, exc)
+            raise
+        flights.landed(key, flight, response, response.headers)
+        return response
+
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        time_left: float | None,
+        max_bytes: int | None,
+        too_large: type[UpstreamTooLarge],
+    ) -> UpstreamResponse:
+        """One exchange, resent on a connection error (idempotent requests) or a throttled answer
+        (``retry-throttled``); the circuit and the concurrency gate are around it.
+
         ``time_left`` bounds the whole exchange, retries included: one timer cancels it when the
         time is up (a per-request aiohttp ``total`` timeout would cost two timers per attempt).
-        ``max_bytes`` bounds the answer read (a binary one): past it, :class:`BinaryTooLarge`.
         """
         session = self._session
         if session is None or session.closed:
@@ -118,35 +220,56 @@ class HttpClient:
             if time_left <= 0:
                 raise UpstreamTimeout(operation, 0.0, phase="deadline")
             deadline = self._watchdog.arm(time_left)
-        attempts = self.settings.retries + 1 if method in IDEMPOTENT_METHODS else 1
+        idempotent = method in IDEMPOTENT_METHODS
+        attempts = self.settings.retries + 1 if idempotent else 1
+        throttled = self._throttled_attempts if idempotent else 1
         delay = self.settings.retry_backoff
+        circuit, gate = self.circuit, self.gate
         try:
-            for attempt in range(attempts):
-                try:
-                    async with session.request(
-                        method, target, headers=headers, data=body, allow_redirects=False
-                    ) as response:
-                        if max_bytes is None:
-                            payload = await response.read()
-                        else:
-                            payload = await _read_at_most(response, max_bytes, operation)
-                        elapsed = (time.perf_counter() - started) * 1000
-                        return UpstreamResponse(response.status, response.headers, payload, elapsed)
-                except aiohttp.ConnectionTimeoutError:
-                    raise UpstreamTimeout(operation, _ms(started), phase="connect") from None
-                except (TimeoutError, aiohttp.ServerTimeoutError):
-                    raise UpstreamTimeout(operation, _ms(started), phase="read") from None
-                except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
-                    # refused, reset or closed before an answer: safe to resend only when idempotent
-                    retry_possible = attempt + 1 < attempts
+            circuit.admit(operation)
+            if gate is not None:
+                await gate.acquire(operation)
+            try:
+                attempt = 0
+                while True:
+                    try:
+                        async with session.request(
+                            method, target, headers=headers, data=body, allow_redirects=False
+                        ) as response:
+                            payload = await _read_at_most(response, max_bytes, operation, too_large)
+                            elapsed = (time.perf_counter() - started) * 1000
+                            answer = UpstreamResponse(response.status, response.headers, payload, elapsed)
+                    except aiohttp.ConnectionTimeoutError:
+                        circuit.failed("connect timeout")
+                        raise UpstreamTimeout(operation, _ms(started), phase="connect") from None
+                    except (TimeoutError, aiohttp.ServerTimeoutError):
+                        circuit.failed("read timeout")
+                        raise UpstreamTimeout(operation, _ms(started), phase="read") from None
+                    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+                        # refused, reset or closed before an answer: safe to resend only when idempotent
+                        attempt += 1
+                        left = None if time_left is None else time_left - (time.perf_counter() - started)
+                        if attempt >= attempts or (left is not None and left <= delay):
+                            reason = _describe(exc)
+                            circuit.failed(reason)
+                            raise UpstreamUnavailable(operation, reason) from None
+                        await asyncio.sleep(delay)
+                        delay *= 2
+                        continue
+                    except aiohttp.ClientError as exc:
+                        reason = _describe(exc)
+                        circuit.failed(reason)
+                        raise UpstreamUnavailable(operation, reason) from None
+                    circuit.succeeded()
+                    throttled -= 1
+                    wait = _throttle_wait(answer, throttled, self.limits.retry_max_wait)
                     left = None if time_left is None else time_left - (time.perf_counter() - started)
-                    if not retry_possible or (left is not None and left <= delay):
-                        raise UpstreamUnavailable(operation, _describe(exc)) from None
-                    await asyncio.sleep(delay)
-                    delay *= 2
-                except aiohttp.ClientError as exc:
-                    raise UpstreamUnavailable(operation, _describe(exc)) from None
-            raise UpstreamUnavailable(operation, "no attempt was made")  # pragma: no cover
+                    if wait is None or (left is not None and left <= wait):
+                        return answer
+                    await asyncio.sleep(wait)
+            finally:
+                if gate is not None:
+                    gate.release()
         except asyncio.CancelledError:
             if deadline is not None and deadline.expired():
                 raise UpstreamTimeout(operation, _ms(started), phase="deadline") from None
@@ -165,9 +288,14 @@ class HttpClient:
         *,
         time_left: float | None = None,
     ) -> StreamedResponse:
-        """Start a request whose answer is read incrementally (forwarding). Caller closes it."""
+        """Start a request whose answer is read incrementally (forwarding). Caller closes it.
+
+        The answer streams unbounded unless the namespace has a ``max-forward-body``: then a
+        declared larger one fails before anything is relayed, and an undeclared one is cut there."""
         session = self._open()
         started = time.perf_counter()
+        circuit = self.circuit
+        circuit.admit(operation)
         try:
             response = await session.request(
                 method,
@@ -178,12 +306,21 @@ class HttpClient:
                 allow_redirects=False,
             )
         except aiohttp.ConnectionTimeoutError:
+            circuit.failed("connect timeout")
             raise UpstreamTimeout(operation, _ms(started), phase="connect") from None
         except (TimeoutError, aiohttp.ServerTimeoutError):
+            circuit.failed("read timeout")
             raise UpstreamTimeout(operation, _ms(started), phase="read") from None
         except aiohttp.ClientError as exc:
-            raise UpstreamUnavailable(operation, _describe(exc)) from None
-        return StreamedResponse(response, operation, started)
+            reason = _describe(exc)
+            circuit.failed(reason)
+            raise UpstreamUnavailable(operation, reason) from None
+        circuit.succeeded()
+        limit = self.limits.max_forward_body
+        if limit is not None and response.content_length is not None and response.content_length > limit:
+            response.close()
+            raise UpstreamTooLarge(operation, limit, response.content_length)
+        return StreamedResponse(response, operation, started, limit)
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -264,16 +401,28 @@ class _Watchdog:
 class StreamedResponse:
     """An upstream answer being relayed chunk by chunk."""
 
-    def __init__(self, response: aiohttp.ClientResponse, operation: str, started: float) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, operation: str, started: float, limit: int | None = None
+    ) -> None:
         self._response = response
+        self._limit = limit
         self.operation = operation
         self.status = response.status
         self.headers = response.headers
         self.started = started
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        left = self._limit
         try:
             async for chunk in self._response.content.iter_any():
+                if left is not None:
+                    if len(chunk) > left:
+                        log.warning(
+                            "%s: answer cut at max-forward-body (%d bytes)", self.operation, self._limit
+                        )
+                        self._response.close()
+                        return
+                    left -= len(chunk)
                 yield chunk
         except (TimeoutError, aiohttp.ClientError):
             return  # the client sees a truncated body; the status line has already been sent
@@ -297,24 +446,44 @@ class ClientPool:
             client = self._clients[namespace] = HttpClient(namespace, self.settings)
         return client
 
+    def states(self) -> list[dict[str, Any]]:
+        """Each consumed namespace's circuit, in-flight calls and sharing, for /status and /metrics."""
+        return [client.state() for _, client in sorted(self._clients.items())]
+
     async def aclose(self) -> None:
         for client in self._clients.values():
             await client.aclose()
 
 
-async def _read_at_most(response: aiohttp.ClientResponse, limit: int, operation: str) -> bytes:
-    """The body, or :class:`BinaryTooLarge` as soon as it is known to exceed ``limit``."""
+async def _read_at_most(
+    response: aiohttp.ClientResponse, limit: int | None, operation: str, too_large: type[UpstreamTooLarge]
+) -> bytes:
+    """The body, or ``too_large`` as soon as it is known to exceed ``limit``; the connection is then
+    closed, not drained, and what was read so far is dropped."""
     declared = response.content_length
-    if declared is not None and declared > limit:
-        raise BinaryTooLarge(operation, limit, declared)
+    if limit is None or (declared is not None and declared <= limit):
+        return await response.read()
+    if declared is not None:
+        response.close()
+        raise too_large(operation, limit, declared)
     chunks: list[bytes] = []
     total = 0
     async for chunk in response.content.iter_chunked(1 << 16):
         total += len(chunk)
         if total > limit:
-            raise BinaryTooLarge(operation, limit)
+            response.close()
+            raise too_large(operation, limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _throttle_wait(response: UpstreamResponse, attempts_left: int, longest: float) -> float | None:
+    """Seconds to wait before resending a throttled request, or None: answer it as it is."""
+    if attempts_left <= 0 or response.status not in (429, 503):
+        return None
+    header = response.headers.get("Retry-After")
+    wait = retry_after_seconds(header) if header else 1.0
+    return wait if wait is not None and wait <= longest else None
 
 
 def _ms(started: float) -> float:

@@ -348,7 +348,8 @@ _NO_TYPE = type("_NoType", (), {})  # matches no value's type
 
 
 def _integer_text(text: str) -> Any:
-    return int(text) if text.isascii() and text.isdigit() else _NO_TYPE
+    ok = text.isascii() and text.isdigit() and len(text) <= MAX_INTEGER_DIGITS
+    return int(text) if ok else _NO_TYPE
 
 
 def _boolean_text(text: str) -> Any:
@@ -364,6 +365,7 @@ _FROM_TEXT: dict[str | None, Callable[[str], Any]] = {
 }
 
 _INTEGER = re.compile(r"[+-]?\d+")
+MAX_INTEGER_DIGITS = 4000  # below Python's int/str conversion limit (4300): more is refused, named
 # The Python type a JSON value of each declared type decodes to, when no conversion is needed.
 _NATIVE: dict[str | None, type] = {
     "string": str,
@@ -392,6 +394,8 @@ def convert(value: Any, kind: str | None) -> tuple[Any, str | None]:
         if isinstance(value, float) and value.is_integer():
             return int(value), None
         if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            if len(value.strip().lstrip("+-")) > MAX_INTEGER_DIGITS:
+                return value, f"integer too long (more than {MAX_INTEGER_DIGITS} digits)"
             return int(value), None
         return value, f"expected an integer, got {_kind(value)}"
     if kind == "number":
@@ -404,7 +408,11 @@ def convert(value: Any, kind: str | None) -> tuple[Any, str | None]:
                 number = float(value)
             except ValueError:
                 return value, f"expected a number, got {_kind(value)}"
-            return (int(number) if _INTEGER.fullmatch(value.strip()) else number), None
+            if _INTEGER.fullmatch(value.strip()):
+                if len(value.strip().lstrip("+-")) > MAX_INTEGER_DIGITS:
+                    return value, f"number too long (more than {MAX_INTEGER_DIGITS} digits)"
+                return int(value), None
+            return number, None
         return value, f"expected a number, got {_kind(value)}"
     if kind == "boolean":
         if isinstance(value, bool):

@@ -46,6 +46,7 @@ class AdapterContext:
     # The browsers every HTTP adapter admits (exposes/origin.py); None: the default policy.
     allowed_origins: tuple[str, ...] | None = None
     allowed_hosts: tuple[str, ...] | None = None
+    mcp_result_chars: int | None = None  # an MCP tool result's budget (exposes/mcp/budget.py)
 
 
 @dataclass(frozen=True)

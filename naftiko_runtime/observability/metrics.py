@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -73,6 +75,16 @@ class Metrics:
         self.started = time.time()
         self.by_adapter: dict[str, AdapterMetrics] = {}
         self.adapters: list[dict[str, object]] = []  # type, namespace, source, port, state
+        self._upstream_sources: list[Callable[[], list[dict[str, Any]]]] = []
+
+    def watch_upstreams(self, source: Callable[[], list[dict[str, Any]]]) -> None:
+        """Report the consumed namespaces ``source()`` describes (a runtime's client pool)."""
+        if source not in self._upstream_sources:
+            self._upstream_sources.append(source)
+
+    def upstreams(self) -> list[dict[str, Any]]:
+        """Every watched consumed namespace: circuit state, calls in flight, calls shared."""
+        return [state for source in self._upstream_sources for state in source()]
 
     def adapter(self, kind: str, namespace: str, source: str, port: int) -> dict[str, object]:
         """Register an adapter for readiness and status; the returned record is updated in place."""
@@ -129,6 +141,7 @@ class Metrics:
                 f'naftiko_requests_total{{adapter="{_esc(adapter)}",unit="{_esc(unit)}",'
                 f'status="{status}"}} {count}'
             )
+        lines += _upstream_lines(self.upstreams())
         lines += _histogram(
             "naftiko_request_duration_seconds",
             "Time to answer a request.",
@@ -140,6 +153,41 @@ class Metrics:
             [(adapter, unit, s.upstream) for adapter, unit, s in series if s.upstream.count],
         )
         return "\n".join(lines) + "\n"
+
+
+_CIRCUIT = {"closed": 0, "half-open": 1, "open": 2}
+_UPSTREAM_SERIES = (
+    ("circuitOpened", "naftiko_upstream_circuit_opened_total", "counter", "Times the circuit opened."),
+    ("inFlight", "naftiko_upstream_in_flight", "gauge", "Upstream calls in flight."),
+    ("queued", "naftiko_upstream_queued", "gauge", "Calls waiting for a slot under the concurrency cap."),
+    (
+        "refused",
+        "naftiko_upstream_refused_total",
+        "counter",
+        "Calls refused: concurrency cap and queue full.",
+    ),
+    ("shared", "naftiko_upstream_shared_total", "counter", "Calls answered by an identical call in flight."),
+    ("cacheHits", "naftiko_upstream_cache_hits_total", "counter", "Calls answered from the cache."),
+)
+
+
+def _upstream_lines(states: list[dict[str, Any]]) -> list[str]:
+    if not states:
+        return []
+    lines = [
+        "# HELP naftiko_upstream_circuit_state Circuit of a namespace: 0 closed, 1 half-open, 2 open.",
+        "# TYPE naftiko_upstream_circuit_state gauge",
+    ]
+    lines += [
+        f'naftiko_upstream_circuit_state{{namespace="{_esc(s["namespace"])}"}} {_CIRCUIT[s["circuit"]]}'
+        for s in states
+    ]
+    for key, name, kind, text in _UPSTREAM_SERIES:
+        rows = [s for s in states if key in s]
+        if rows:
+            lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
+            lines += [f'{name}{{namespace="{_esc(s["namespace"])}"}} {s[key]}' for s in rows]
+    return lines
 
 
 def _histogram(name: str, help_text: str, series: list[tuple[str, str, _Histogram]]) -> list[str]:

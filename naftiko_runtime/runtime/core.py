@@ -64,6 +64,7 @@ class RuntimeOptions:
     environ: Mapping[str, str] | None = None  # for environment binds; default os.environ
     transport: TransportSettings = field(default_factory=TransportSettings)
     unit_deadline_s: float = 60.0
+    mcp_result_chars: int | None = 100_000  # an MCP tool result's budget (exposes/mcp/budget.py)
     # Browsers every HTTP adapter admits (exposes/origin.py): None is the default policy.
     allowed_origins: tuple[str, ...] | None = None
     allowed_hosts: tuple[str, ...] | None = None
@@ -160,6 +161,7 @@ class Runtime:
             spec_version=document.spec_version,
             allowed_origins=options.allowed_origins,
             allowed_hosts=options.allowed_hosts,
+            mcp_result_chars=options.mcp_result_chars,
             forwarder=self._forwarder,
         )
         self._consumed_units: dict[str, Unit] = {}
@@ -328,9 +330,11 @@ class Runtime:
         from .apps import build_adapter
 
         capability = self.document.capability
+        metrics = metrics or Metrics()
+        metrics.watch_upstreams(self.pool.states)
         for expose in capability.exposes if capability else ():
             if getattr(expose, "namespace", expose.type) == namespace:
-                built = build_adapter(self, expose, metrics or Metrics(), [self])
+                built = build_adapter(self, expose, metrics, [self])
                 if isinstance(built, str):
                     raise NaftikoError(f"adapter {namespace!r} cannot be served: {built}")
                 return built[0]

@@ -86,6 +86,7 @@ def catalog(plan: McpPlan, context: AdapterContext) -> McpCatalog:
         instructions=expose.description,
         ttl_ms=expose.ttl_ms or 0,
         cache_scope=expose.cache_scope,
+        result_budget=context.mcp_result_chars,
         tools=tools,
         resources=resources,
         prompts=prompts,

@@ -32,6 +32,7 @@ from ..observability import AccessLog, Metrics
 from ..observability import flush as flush_logs
 from ..spec.addresses import overlap
 from ..spec.models import ControlExpose, McpExpose
+from .connections import ConnectionGuard, ConnectionLimits, guarded
 from .core import Runtime
 from .drain import Answer, Drain, DrainGate
 from .uvicorn_compat import httptools_protocol, serve_on
@@ -97,6 +98,7 @@ def plan(
     metrics = metrics or Metrics()
     result = ServePlan()
     for runtime in runtimes:
+        metrics.watch_upstreams(runtime.pool.states)  # circuits in /metrics, /status, /health/ready
         source = runtime.document.source_file or "<document>"
         capability = runtime.document.capability
         for expose in capability.exposes if capability else ():
@@ -212,6 +214,7 @@ async def run(
     ready_file: Path | None = None,
     skipped: Sequence[Skipped] = (),
     freeze_gc: bool = False,
+    connections: ConnectionLimits | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or every server stopped), then drain (see :mod:`.drain`).
 
@@ -221,7 +224,12 @@ async def run(
     ``freeze_gc`` (for a process that does nothing but serve, as ``naftiko serve``): once every
     server listens, take what exists from then on out of the garbage collector's sight
     (``gc.freeze``), so collections only walk what requests allocate; see :func:`freeze_startup_objects`.
+
+    ``connections``: header/body timeouts and the process's connection cap (:mod:`.connections`).
     """
+    http = _http_impl()
+    if not isinstance(http, str):
+        http = guarded(http, ConnectionGuard(connections or ConnectionLimits()))
     servers = [
         uvicorn.Server(
             uvicorn.Config(
@@ -231,7 +239,7 @@ async def run(
                 access_log=False,
                 # uvicorn waits with it as a float, whatever its annotation says (int).
                 timeout_graceful_shutdown=shutdown_timeout,  # type: ignore[arg-type]
-                http=_http_impl(),
+                http=http,
                 ws="none",
                 server_header=False,
             )
@@ -301,6 +309,7 @@ def serve_forever(
     shutdown_timeout: float = 10.0,
     drain_delay: float = 0.0,
     ready_file: Path | None = None,
+    connections: ConnectionLimits | None = None,
 ) -> int:
     """Serve ``plan`` on its bound ``sockets`` until a signal, in this process or, with ``workers``
     above 1, in that many forked processes accepting on the same sockets; the exit status.
@@ -323,6 +332,7 @@ def serve_forever(
                 ready_file=ready,
                 skipped=plan.skipped,
                 freeze_gc=True,
+                connections=connections,
             )
         )
 

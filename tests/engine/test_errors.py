@@ -12,6 +12,7 @@ from naftiko_runtime.errors import (
     InvocationError,
     UnitDeadlineExceeded,
     UpstreamError,
+    UpstreamRedirect,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -188,6 +189,7 @@ def test_empty_and_204_answers_are_not_errors(upstream: RecordingUpstream) -> No
 
 def test_redirects_are_not_followed(upstream: RecordingUpstream) -> None:
     upstream.route("GET", "/runs/{run}", status=302, headers={"Location": "http://evil.invalid/"}, body=b"")
-    result = call(TEXT, upstream.url, "ls.get-run", {"run": "7"}, environ=ENV)
-    assert result.status == 302
+    error = failure(UpstreamRedirect, TEXT, upstream.url, "ls.get-run", {"run": "7"}, environ=ENV)
+    assert error.status == 302
+    assert str(error) == "upstream ls.get-run answered 302 to http://evil.invalid; redirects are not followed"
     assert len(upstream.requests) == 1  # the credential never travels to another host

@@ -268,11 +268,20 @@ def test_upstream_status_becomes_a_tool_error(mcp_url: str, upstream: RecordingU
     assert result["isError"] is True
     assert result["content"][0]["text"] == f"Upstream {CONSUMED}.list answered HTTP 503"
     assert "structuredContent" not in result
-    # ...a 4xx one says what the upstream said, the agent can act on it; never a URL.
-    upstream.enqueue(status=422, json={"message": "version 2 is archived, see http://10.0.0.7:8000/v"})
+    # ...a 4xx one says what the upstream said, and its body (field errors included), so that the
+    # agent can act on it; never a URL.
+    upstream.enqueue(
+        status=422,
+        json={
+            "message": "version 2 is archived, see http://10.0.0.7:8000/v",
+            "errors": [{"field": "version_id", "reason": "archived"}],
+        },
+    )
     result = call(mcp_url, "get-inference-run-info", {"prompt_id": 1, "version_id": 2})
     assert result["content"][0]["text"] == (
-        f"Upstream {CONSUMED}.list answered HTTP 422: version 2 is archived, see <url>"
+        f"Upstream {CONSUMED}.list answered HTTP 422: version 2 is archived, see <url>\n"
+        'Upstream error body: {"message":"version 2 is archived, see <url>",'
+        '"errors":[{"field":"version_id","reason":"archived"}]}'
     )
 
 

@@ -183,7 +183,11 @@ def test_upstream_down_is_502_then_recovers() -> None:
         assert [run["id"] for run in back.json()] == [1, 2, 3]
 
 
-def test_wrong_bind_value_gives_the_upstream_401_without_leaking_the_secret(standin: Standin) -> None:
+def test_upstream_refusing_the_capabilitys_credential_is_502_without_leaking_the_secret(
+    standin: Standin,
+) -> None:
+    """The caller sent no credential; the capability's own was refused: that is the gateway's
+    fault (502 naming the operation), not a 401 telling the caller to authenticate."""
     standin.reset()
     with (
         serve_rest(
@@ -195,6 +199,12 @@ def test_wrong_bind_value_gives_the_upstream_401_without_leaking_the_secret(stan
     ):
         answer = client.get(runs())
 
-    assert answer.status_code == 401
-    assert answer.json() == {"detail": "Invalid token."}
+    assert answer.status_code == 502
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:naftiko:problem:upstream-credentials-refused"
+    assert problem["upstream"] == f"{SEED_NAMESPACE}.list"
+    assert problem["upstream_status"] == 401
+    assert "refused this capability's credentials" in problem["detail"]
+    assert "www-authenticate" not in answer.headers
     assert "wrong-secret" not in answer.text

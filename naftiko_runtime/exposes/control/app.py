@@ -45,9 +45,14 @@ def build_control_app(
     async def ready(_: Request) -> Response:
         adapters = [_public(state) for state in metrics.adapters if state["type"] != "control"]
         up = all(a["state"] == "started" for a in adapters)
-        return JSONResponse(
-            {"status": "UP" if up else "DEGRADED", "adapters": adapters}, status_code=200 if up else 503
-        )
+        # An upstream whose circuit is open is no reason to take this replica out (every replica
+        # sees the same upstream), but it is said: DEGRADED, still 200.
+        upstreams = metrics.upstreams()
+        degraded = any(u["circuit"] != "closed" for u in upstreams)
+        body: dict[str, Any] = {"status": "UP" if up and not degraded else "DEGRADED", "adapters": adapters}
+        if upstreams:
+            body["upstreams"] = upstreams
+        return JSONResponse(body, status_code=200 if up else 503)
 
     async def status(_: Request) -> Response:
         return JSONResponse(
@@ -64,6 +69,7 @@ def build_control_app(
                 },
                 "uptime": f"PT{int(time.time() - started)}S",
                 "adapters": [_public(state) for state in metrics.adapters],
+                "upstreams": metrics.upstreams(),
             }
         )
 

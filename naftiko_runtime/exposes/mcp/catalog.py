@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from naftiko_runtime.engine.contract import Hints, Invocable
 
 from ..oauth import OAuth2Auth as OAuth2Auth  # the resource-server settings every HTTP adapter shares
+from .budget import DEFAULT_RESULT_CHARS
 
 
 class SecretLike(Protocol):
@@ -128,6 +129,7 @@ class McpCatalog:
     # whether shared caches may (None: only when the adapter takes no credentials).
     ttl_ms: int = 0
     cache_scope: Literal["public", "private"] | None = None
+    result_budget: int | None = DEFAULT_RESULT_CHARS  # characters of a tool result (None: no cut)
     tools: Sequence[ToolEntry] = ()
     resources: Sequence[ResourceEntry] = ()
     prompts: Sequence[PromptEntry] = ()

@@ -43,7 +43,7 @@ from .jsonrpc import (
 )
 from .prompts import PromptIndex
 from .resources import ResourceIndex
-from .tools import describe_failure, failure, success, tool_descriptor
+from .tools import describe_failure, failure, success, tool_descriptor, unencodable_argument
 
 DEFAULT_HANDSHAKE_VERSION = "2025-03-26"  # what a header-less request means (streamable HTTP spec)
 _LEGACY_SCHEMA_VERSION = LATEST_HANDSHAKE_VERSION  # one result schema covers every handshake version
@@ -239,6 +239,12 @@ class McpProtocol:
             arguments = {}
         elif not isinstance(arguments, dict):
             raise RpcError(INVALID_PARAMS, "Invalid params: arguments must be an object")
+        unencodable = unencodable_argument(arguments)
+        if unencodable is not None:
+            raise RpcError(
+                INVALID_PARAMS,
+                f"Invalid params: argument {unencodable!r} is not valid Unicode (a lone UTF-16 surrogate)",
+            )
         try:
             # Only the arguments cross into the engine: no request header (the agent's own
             # Authorization included) can reach an upstream from here.
@@ -249,7 +255,7 @@ class McpProtocol:
             media = getattr(entry.invocable, "media_type", None) or result.content_type
             uri = f"naftiko://transient/{self.catalog.server_name}/{name}/{uuid.uuid4()}"
             return success(Result(result.value, result.status, media), transient_uri=uri)
-        return success(result)
+        return success(result, budget=self.catalog.result_budget, entry=entry)
 
     async def _list_resources(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"resources": await self._resources.list_resources()}

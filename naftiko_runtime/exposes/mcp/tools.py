@@ -8,27 +8,16 @@ it and can correct itself; only protocol faults (unknown tool, malformed params)
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from naftiko_runtime.engine.contract import Hints, Result
-from naftiko_runtime.errors import (
-    DecodeError,
-    InputError,
-    InvocationError,
-    ScriptError,
-    StepError,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-    without_urls,
-)
+from naftiko_runtime.errors import DecodeError, ScriptError, StepError, UpstreamError, without_urls
+from naftiko_runtime.errors.classify import Failure, classify, retry_hint
 
+from .budget import fit, notice, paging_inputs
 from .catalog import ToolEntry
 from .jsonrpc import dumps
-
-logger = logging.getLogger("naftiko.mcp")
 
 TAGS_META_KEY = "io.naftiko/tags"
 """Where a tool's ``tags`` are published: MCP has no field for them, and ``_meta`` keys are
@@ -95,18 +84,42 @@ def structured(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"result": value}
 
 
-def success(result: Result, *, transient_uri: str = "naftiko://transient/result") -> dict[str, Any]:
+def success(
+    result: Result,
+    *,
+    transient_uri: str = "naftiko://transient/result",
+    budget: int | None = None,
+    entry: ToolEntry | None = None,
+) -> dict[str, Any]:
     """The tool result of a successful call: compact JSON text plus the same data structured; a
-    binary answer as the content block its media type calls for (:func:`binary_content`)."""
+    binary answer as the content block its media type calls for (:func:`binary_content`). A
+    result longer than ``budget`` characters is cut to fit, with a note (:mod:`.budget`)."""
     value = result.value
     if type(value) is bytes:
         return {"content": [binary_content(value, result.content_type, transient_uri)], "isError": False}
     # A text passthrough (text/plain, markdown...) is shown as is, not JSON-quoted.
     passthrough = isinstance(value, str) and "json" not in result.content_type
     text = value if passthrough else dumps(value)
+    if budget is not None and len(text) > budget:
+        return _cut(value, passthrough, budget, entry)
     return {
         "content": [{"type": "text", "text": text}],
         "structuredContent": structured(value),
+        "isError": False,
+    }
+
+
+def _cut(value: Any, passthrough: bool, budget: int, entry: ToolEntry | None) -> dict[str, Any]:
+    cut = fit(value, budget)
+    name = entry.name if entry is not None else "this tool"
+    inputs = paging_inputs(entry.invocable.input_schema) if entry is not None else []
+    note = notice(cut, budget, name, inputs)
+    return {
+        "content": [
+            {"type": "text", "text": cut.value if passthrough else cut.text},
+            {"type": "text", "text": note},
+        ],
+        "structuredContent": structured(cut.value),
         "isError": False,
     }
 
@@ -122,40 +135,77 @@ def binary_content(data: bytes, media_type: str | None, uri: str) -> dict[str, A
     return {"type": "resource", "resource": {"uri": uri, "mimeType": mime, "blob": encoded}}
 
 
+def unencodable_argument(arguments: Mapping[str, Any]) -> str | None:
+    """The name of an argument holding text that is not valid Unicode (a lone UTF-16 surrogate,
+    which JSON's ``\\ud800`` escape allows and no upstream request can carry), or None."""
+    for name, value in arguments.items():
+        if _has_surrogate(value):
+            return str(name)
+    return None
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False
+
+
 def failure(text: str) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": text}], "isError": True}
 
 
 def describe_failure(exc: Exception, unit: str) -> str:
-    """A message for the agent: the operation and what went wrong, never the upstream's host, port
-    or URL (those go to the server log). A 4xx upstream message is shown, as the agent can act on
-    it (REST passes 4xx answers through too); a 5xx body is the upstream's business.
-    Invocation errors are built never to hold secrets; anything else is an internal fault whose
-    details stay in the server log."""
-    if isinstance(exc, InputError):
-        problems = "; ".join(f"{p.name}: {p.message}" for p in exc.problems) or str(exc)
-        return f"Invalid arguments for '{unit}': {problems}"
-    if isinstance(exc, StepError):
-        cause = exc.cause
-        inner = describe_failure(cause, unit) if isinstance(cause, Exception) else "failed"
-        return f"Step '{exc.step}' failed: {inner}"
-    operation = getattr(exc, "operation", "") or unit
-    if isinstance(exc, UpstreamError):
+    """A message for the agent, from the one classification every adapter renders
+    (:func:`~naftiko_runtime.errors.classify.classify`): the step and the operation, what went wrong,
+    when to retry, and for an upstream 4xx what the upstream said (its body, bounded and scrubbed),
+    so that the agent can correct its arguments. Never the upstream's host, port or URL; a 5xx body
+    is the upstream's business; an internal fault's details stay in the server log."""
+    failure = classify(exc, unit)
+    text = _failure_text(failure, exc)
+    if failure.step is not None:
+        text = f"Step '{failure.step}' failed: {text}"
+    hint = retry_hint(failure)
+    if hint:
+        text += f" ({hint})"
+    if failure.upstream_body is not None and failure.upstream_status is not None:
+        body = failure.upstream_body
+        shown = body if isinstance(body, str) else dumps(body)
+        text += f"\nUpstream error body: {shown}"
+    return text
+
+
+def _failure_text(failure: Failure, exc: BaseException) -> str:
+    while isinstance(exc, StepError):
+        exc = exc.cause
+    operation = failure.upstream or failure.unit
+    if failure.kind == "invalid-input":
+        if not failure.inputs:
+            return f"Invalid arguments for '{failure.unit}': {failure.detail}"
+        problems = "; ".join(f"{p.name}: {p.message}" for p in failure.inputs)
+        return f"Invalid arguments for '{failure.unit}': {problems}"
+    if isinstance(exc, UpstreamError) and not exc.credentials_refused:
+        message = without_urls(exc.upstream_message) if 400 <= exc.status < 500 else ""
         text = f"Upstream {operation} answered HTTP {exc.status}"
-        detail = without_urls(exc.upstream_message) if 400 <= exc.status < 500 else ""
-        return f"{text}: {detail}" if detail else text
-    if isinstance(exc, UpstreamUnavailable):
-        logger.warning("%s: upstream %s unreachable: %s", unit, operation, exc.reason)
+        return f"{text}: {message}" if message else text
+    if failure.kind == "upstream-unavailable":
         return f"Upstream {operation} could not be reached"
-    if isinstance(exc, UpstreamTimeout):
+    if failure.kind == "upstream-timeout":
         return f"Upstream {operation} did not answer in time"
-    if isinstance(exc, DecodeError):
-        logger.warning("%s: %s", unit, exc)
+    if failure.kind == "upstream-invalid-response" and isinstance(exc, DecodeError):
         return f"The answer of upstream {operation} is not valid {exc.format}"
-    if isinstance(exc, ScriptError):
-        logger.error("%s: %s", unit, exc)
-        return f"Script step '{exc.step}' failed; the details are in the server log"
-    if isinstance(exc, InvocationError):
-        return str(exc)
-    logger.error("unit %r failed with an unexpected error", unit, exc_info=exc)
-    return f"Internal error while running '{unit}'"
+    if failure.kind == "internal":
+        if isinstance(exc, ScriptError):
+            return f"Script step '{exc.step}' failed; the details are in the server log"
+        return f"Internal error while running '{failure.unit}'"
+    detail = failure.detail
+    return detail[:1].upper() + detail[1:]

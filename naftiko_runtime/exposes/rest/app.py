@@ -36,7 +36,8 @@ from starlette.types import Receive, Scope, Send
 from ...consumes.forward import ENTITY_HEADERS, Forwarder, PathEscape
 from ...engine.contract import Result
 from ...engine.plans import AdapterContext, RestForward, RestPlan, RestRoute
-from ...errors import InputProblem, InvocationError, StepError, UpstreamError
+from ...errors import InputProblem, InvocationError, UpstreamError
+from ...errors.classify import classify
 from ...spec.models import AuthApiKey
 from ...urichars import LITERAL_PATH
 from ..asgi import FastPathApp, every_request
@@ -54,6 +55,7 @@ from .docs import docs_answer
 from .problems import (
     Problem,
     for_error,
+    from_failure,
     internal_error,
     invalid_input,
     method_not_allowed,
@@ -141,14 +143,11 @@ class OperationEndpoint:
         await _answer(send, *_encode(result, self.unit.media_type), head)
 
     async def _failed(self, send: Send, exc: InvocationError, head: bool) -> None:
-        cause: BaseException = exc
-        while isinstance(cause, StepError):
-            cause = cause.cause
-        if isinstance(cause, UpstreamError) and 400 <= cause.status < 500:
-            status, headers, body = upstream_passthrough(cause)
-            await _answer(send, status, headers, body, head)
+        failure = classify(exc, self.operation)
+        if failure.passthrough and isinstance(exc, UpstreamError):
+            await _answer(send, *upstream_passthrough(exc, failure.headers), head)
             return
-        await _problem(send, for_error(exc, self.operation, self.reader.wire_names), head)
+        await _problem(send, from_failure(failure, self.reader.wire_names), head)
 
 
 def _encode(result: Result, media_type: str | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

@@ -339,6 +339,20 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
 
 
+def _problem_or_relayed(description: str) -> dict[str, Any]:
+    """A 4xx status both the adapter (a problem) and the upstream (relayed as it came) can answer."""
+    out = _problem(description)
+    out["content"].update(_RELAYED)
+    return out
+
+
+# What a relayed upstream client error is sent as: its JSON (problem documents keep their type), or text.
+_RELAYED = {
+    "application/json": {"schema": {}},
+    "text/plain": {"schema": {"type": "string"}},
+}
+
+
 def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, Any]:
     unit = route.unit
     responses: dict[str, Any] = {}
@@ -356,18 +370,30 @@ def _responses(route: RestRoute, secured: bool, has_inputs: bool) -> dict[str, A
         if route.method == "POST":
             responses["201"] = {"description": "Created (the upstream's status is kept).", **success}
         responses["200"] = {"description": "The operation's result.", **success}
+    relayed = " (or the upstream's own, relayed)"
     if has_inputs:
-        responses["400"] = _problem("Invalid input: each bad parameter is listed in `errors`.")
+        responses["400"] = _problem_or_relayed(
+            "Invalid input: each bad parameter is listed in `errors`" + relayed
+        )
     if secured:
-        responses["401"] = _problem("Missing or invalid credentials.")
+        responses["401"] = _problem_or_relayed("Missing or invalid credentials" + relayed)
     if route.method in ("POST", "PUT", "PATCH"):
-        responses["413"] = _problem("The request body is too large.")
-        responses["415"] = _problem("The request body is not JSON.")
+        responses["413"] = _problem_or_relayed("The request body is too large" + relayed)
+        responses["415"] = _problem_or_relayed("The request body is not JSON" + relayed)
     responses["4XX"] = {
-        "description": "The upstream's client error, passed through with its status and body.",
-        "content": {"application/json": {"schema": {}}},
+        "description": "The upstream's client error, passed through with its status and body (JSON or "
+        "text); when a step of an orchestrated operation failed, a problem naming the step, the "
+        "upstream operation and status, with the upstream's body in `upstream_body`.",
+        "content": {**_problem("")["content"], **_RELAYED},
     }
-    responses["502"] = _problem("The upstream failed (5xx), could not be reached or answered nonsense.")
+    responses["502"] = _problem(
+        "The upstream failed (5xx), could not be reached, redirected, refused the capability's "
+        "credentials, answered more than the size limit, or answered nonsense."
+    )
+    responses["503"] = _problem(
+        "The upstream is unavailable for now (its circuit is open, its concurrency cap is reached, or "
+        "it answered 503 with Retry-After): retry after `Retry-After` seconds."
+    )
     responses["504"] = _problem("The upstream did not answer in time.")
     return responses
 

@@ -9,29 +9,15 @@ memory: no body of a 5xx, no host names, no exception text, no traceback.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from ...errors import (
-    BinaryTooLarge,
-    DecodeError,
-    InputError,
-    InputProblem,
-    RequestBuildError,
-    ScriptError,
-    StepError,
-    UnitDeadlineExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from ...errors import InputProblem, UpstreamError
+from ...errors.classify import Failure, classify
 from ..problem import Headers
 from ..problem import Problem as Problem
-
-log = logging.getLogger("naftiko.rest")
 
 _TYPE = "urn:naftiko:problem:"
 
@@ -108,93 +94,46 @@ def internal_error(operation: str | None) -> Problem:
 
 def for_error(exc: BaseException, operation: str, wire_names: Mapping[str, str] | None = None) -> Problem:
     """The problem for an error a unit raised (``operation`` is the exposed unit's qualified name)."""
-    step = None
-    while isinstance(exc, StepError):
-        step = step or exc.step
-        exc = exc.cause
-    problem = _problem(exc, operation, wire_names)
-    if step is not None:
-        problem.extra["step"] = step
+    return from_failure(classify(exc, operation), wire_names)
+
+
+def from_failure(failure: Failure, wire_names: Mapping[str, str] | None = None) -> Problem:
+    """A classified failure as a problem document: the step, the upstream operation and status,
+    and (for an upstream 4xx) the upstream's bounded body in ``upstream_body``."""
+    if failure.kind == "invalid-input":
+        problem = invalid_input(failure.inputs, failure.unit, wire_names)
+        if not failure.inputs:
+            problem.detail = failure.detail
+    elif failure.kind == "internal":
+        problem = internal_error(failure.unit)
+        problem.detail = failure.detail
+    else:
+        problem = Problem(failure.status, failure.title, failure.detail, failure.problem_type, failure.unit)
+    extra = problem.extra
+    if failure.step is not None:
+        extra["step"] = failure.step
+    if failure.upstream is not None:
+        extra["upstream"] = failure.upstream
+    if failure.upstream_status is not None:
+        extra["upstream_status"] = failure.upstream_status
+    if failure.upstream_body is not None:
+        extra["upstream_body"] = failure.upstream_body
+    if failure.retry_after is not None:
+        extra["retry_after"] = max(1, round(failure.retry_after))
+    extra.update(failure.extra)
+    problem.headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in failure.headers]
     return problem
 
 
-def _problem(exc: BaseException, operation: str, wire_names: Mapping[str, str] | None) -> Problem:
-    if isinstance(exc, InputError):
-        return invalid_input(exc.problems, operation, wire_names)
-    if isinstance(exc, RequestBuildError):
-        problem = invalid_input([], operation)
-        problem.detail = f"the upstream request of {exc.operation} could not be built: {exc.reason}"
-        return problem
-    if isinstance(exc, UpstreamError):
-        return Problem(
-            502,
-            "Bad Gateway",
-            f"upstream operation {exc.operation} answered {exc.status}",
-            _TYPE + "upstream-error",
-            operation,
-            extra={"upstream": exc.operation, "upstream_status": exc.status},
-        )
-    if isinstance(exc, UpstreamUnavailable):
-        log.warning("%s: upstream %s unreachable: %s", operation, exc.operation, exc.reason)
-        return Problem(
-            502,
-            "Bad Gateway",
-            f"upstream operation {exc.operation} could not be reached",
-            _TYPE + "upstream-unavailable",
-            operation,
-            extra={"upstream": exc.operation},
-        )
-    if isinstance(exc, BinaryTooLarge):
-        log.warning("%s: %s", operation, exc)
-        return Problem(
-            502,
-            "Bad Gateway",
-            str(exc),
-            _TYPE + "upstream-too-large",
-            operation,
-            extra={"upstream": exc.operation, "maxBinarySize": exc.limit},
-        )
-    if isinstance(exc, DecodeError):
-        log.warning("%s: %s", operation, exc)
-        return Problem(
-            502,
-            "Bad Gateway",
-            f"the answer of upstream operation {exc.operation} is not valid {exc.format}",
-            _TYPE + "upstream-invalid-response",
-            operation,
-            extra={"upstream": exc.operation},
-        )
-    if isinstance(exc, UpstreamTimeout):
-        return Problem(
-            504,
-            "Gateway Timeout",
-            f"upstream operation {exc.operation} did not answer in time",
-            _TYPE + "upstream-timeout",
-            operation,
-            extra={"upstream": exc.operation},
-        )
-    if isinstance(exc, UnitDeadlineExceeded):
-        return Problem(
-            504,
-            "Gateway Timeout",
-            f"{operation} did not complete within {exc.deadline_s:g} s",
-            _TYPE + "deadline-exceeded",
-            operation,
-        )
-    if isinstance(exc, ScriptError):
-        log.error("%s: %s", operation, exc)
-        problem = internal_error(operation)
-        problem.detail = f"script step '{exc.step}' failed; the details are in the server log"
-        return problem
-    log.error("%s: unexpected failure", operation, exc_info=exc)
-    return internal_error(operation)
-
-
-def upstream_passthrough(exc: UpstreamError) -> tuple[int, Headers, bytes]:
-    """An upstream 4xx answered as the upstream gave it: its status and (decoded) body."""
+def upstream_passthrough(
+    exc: UpstreamError, passed_headers: tuple[tuple[str, str], ...] = ()
+) -> tuple[int, Headers, bytes]:
+    """An upstream 4xx answered as the upstream gave it: its status and (decoded) body, with the
+    headers that say when to retry and how much quota is left (``Retry-After``, ``RateLimit-*``)."""
+    passed = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in passed_headers]
     body = exc.body
     if body is None:
-        return exc.status, [(b"content-length", b"0")], b""
+        return exc.status, [(b"content-length", b"0"), *passed], b""
     if isinstance(body, str):
         payload = body.encode()
         kind = b"text/plain; charset=utf-8"
@@ -202,4 +141,8 @@ def upstream_passthrough(exc: UpstreamError) -> tuple[int, Headers, bytes]:
         payload = orjson.dumps(body)
         declared = exc.content_type or ""
         kind = declared.encode() if declared.endswith("json") else b"application/json"
-    return exc.status, [(b"content-type", kind), (b"content-length", str(len(payload)).encode())], payload
+    return (
+        exc.status,
+        [(b"content-type", kind), (b"content-length", str(len(payload)).encode()), *passed],
+        payload,
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -108,7 +110,12 @@ class InputError(InvocationError):
 
 
 class UpstreamError(InvocationError):
-    """The upstream answered with a 4xx or 5xx status."""
+    """The upstream answered with a 4xx or 5xx status.
+
+    ``headers`` keeps the few answer headers a caller can act on (``Retry-After`` and the rate-limit
+    family), nothing else. ``credentials_refused``: a 401/407 answering the credentials the
+    capability itself sends (the consumed namespace's ``authentication``), not the caller's.
+    """
 
     def __init__(
         self,
@@ -117,17 +124,98 @@ class UpstreamError(InvocationError):
         body: Any = None,
         content_type: str | None = None,
         elapsed_ms: float = 0.0,
+        headers: tuple[tuple[str, str], ...] = (),
+        credentials_refused: bool = False,
     ) -> None:
         self.operation = operation
         self.status = status
         self.body = body
         self.content_type = content_type
         self.elapsed_ms = elapsed_ms
+        self.headers = headers
+        self.credentials_refused = credentials_refused
         super().__init__(f"upstream {operation} answered {status}{_upstream_detail(body)}")
 
     @property
     def upstream_message(self) -> str:
         return _upstream_detail(body=self.body).removeprefix(": ")
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the upstream asked to wait (``Retry-After``, delay-seconds form), if it did."""
+        for name, value in self.headers:
+            if name.lower() == "retry-after":
+                return retry_after_seconds(value)
+        return None
+
+
+def retry_after_seconds(value: str) -> float | None:
+    """``Retry-After`` as seconds: its delay-seconds form, or an HTTP date from now; else None."""
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class UpstreamRedirect(InvocationError):
+    """The upstream answered a redirect (3xx). Redirects are never followed: a credential meant for
+    one origin must not travel to another, and a redirect answered as a success would tell the
+    caller something happened when nothing did. ``target`` is the ``Location``'s origin only."""
+
+    def __init__(self, operation: str, status: int, target: str | None) -> None:
+        self.operation = operation
+        self.status = status
+        self.target = target
+        where = f" to {target}" if target else ""
+        super().__init__(f"upstream {operation} answered {status}{where}; redirects are not followed")
+
+
+class UpstreamTooLarge(InvocationError):
+    """The upstream's answer is larger than a limit; reading stopped there and the connection was
+    dropped. ``setting`` names the limit (a serve flag, or ``maxBinarySize`` for binary answers)."""
+
+    setting = "--max-upstream-body"
+
+    def __init__(self, operation: str, limit: int, size: int | None = None) -> None:
+        self.operation = operation
+        self.limit = limit
+        self.size = size
+        said = f"{size} bytes" if size is not None else "more"
+        super().__init__(
+            f"upstream {operation} answered {said}, more than {self.setting} allows ({_size(limit)})"
+        )
+
+
+class UpstreamCircuitOpen(InvocationError):
+    """Calls to a consumed namespace fail at once: its last calls could not reach it (the circuit is
+    open) until ``retry_after`` seconds have passed and a probe succeeds."""
+
+    def __init__(self, operation: str, namespace: str, reason: str, retry_after: float) -> None:
+        self.operation = operation
+        self.namespace = namespace
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(f"upstream {operation} not called: {namespace} is failing ({reason})")
+
+
+class UpstreamBusy(InvocationError):
+    """A consumed namespace already has as many calls in flight, and waiting, as it may."""
+
+    def __init__(self, operation: str, namespace: str, limit: int) -> None:
+        self.operation = operation
+        self.namespace = namespace
+        self.limit = limit
+        self.retry_after = 1.0
+        super().__init__(
+            f"upstream {operation} not called: {namespace} already has {limit} calls in flight "
+            "and its queue is full"
+        )
 
 
 class UpstreamTimeout(InvocationError):
@@ -160,17 +248,10 @@ class DecodeError(InvocationError):
         super().__init__(f"upstream {operation}: response is not valid {fmt}: {reason}")
 
 
-class BinaryTooLarge(InvocationError):
+class BinaryTooLarge(UpstreamTooLarge):
     """A binary answer is larger than the ``maxBinarySize`` it may have (read no further than that)."""
 
-    def __init__(self, operation: str, limit: int, size: int | None = None) -> None:
-        self.operation = operation
-        self.limit = limit
-        self.size = size
-        said = f"{size} bytes" if size is not None else "more"
-        super().__init__(
-            f"upstream {operation} answered {said}, more than maxBinarySize allows ({_size(limit)})"
-        )
+    setting = "maxBinarySize"
 
 
 def _size(count: int) -> str:
