@@ -20,6 +20,7 @@ from ..errors import NaftikoError
 from ..observability import Metrics, configure
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
+from ..runtime.reload import LiveServer
 from ..spec import check_files
 from .environment import read_environment, resolve
 from .files import expand_paths
@@ -85,6 +86,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a host name the adapters answer for (repeatable). Default: any on a public address; "
         "loopback names and IP addresses only on a loopback one (DNS-rebinding protection)",
     )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload when capability files are added, changed or removed (a broken version is "
+        "reported and never served); SIGHUP reloads once, with or without it",
+    )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-format", default="text", choices=("text", "json"))
     parser.add_argument(
@@ -127,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.stdio:
         return _serve_stdio(Path(args.stdio), options, args)
+    if args.watch and args.workers > 1:
+        return _fail("--watch needs a single process: every worker would reload on its own (--workers 1)")
     files = expand_paths(args.paths)
     if not files:
         return _fail("nothing to serve: give capability files or directories (or --stdio FILE)")
@@ -139,8 +148,20 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
     metrics = Metrics()
+    live = LiveServer(
+        args.paths,
+        options,
+        runtimes,
+        metrics=metrics,
+        host=args.host,
+        any_port=args.any_port,
+        shutdown_timeout=args.shutdown_timeout,
+        reloadable=args.workers == 1,
+    )
     try:
-        plan = serving.plan(runtimes, host=args.host, metrics=metrics, any_port=args.any_port)
+        plan = serving.plan(
+            runtimes, host=args.host, metrics=metrics, any_port=args.any_port, plane=live, drain=live.drain
+        )
         if not plan.listeners:
             for line in serving.describe(plan):
                 print(line, file=sys.stderr)
@@ -164,19 +185,24 @@ def run(args: argparse.Namespace) -> int:
     _freeze_startup_objects()
 
     def serve(ready_file: Path | None) -> None:
-        _run_loop(
-            serving.run(
-                plan.listeners,
-                sockets,
-                runtimes,
-                shutdown_timeout=args.shutdown_timeout,
-                drain_delay=args.drain_delay,
-                drain=plan.drain,
-                ready_file=ready_file,
-                skipped=plan.skipped,
-                freeze_gc=True,
-            )
-        )
+        async def serving_live() -> None:
+            try:
+                await serving.run(
+                    plan.listeners,
+                    sockets,
+                    runtimes,
+                    shutdown_timeout=args.shutdown_timeout,
+                    drain_delay=args.drain_delay,
+                    drain=plan.drain,
+                    ready_file=ready_file,
+                    skipped=plan.skipped,
+                    freeze_gc=True,
+                    on_started=lambda running: live.attach(running, watch=args.watch),
+                )
+            finally:
+                await live.close()
+
+        _run_loop(serving_live())
 
     if args.workers > 1:
         return _prefork(args.workers, serve, args.ready_file, sockets)

@@ -302,6 +302,13 @@ class ClientPool:
             client = self._clients[namespace] = HttpClient(namespace, self.settings)
         return client
 
+    def adopt(self, namespace: str, client: HttpClient) -> None:
+        """Use ``client`` (another pool's, kept across a reload) for ``namespace``."""
+        self._clients[namespace] = client
+
+    def clients(self) -> dict[str, HttpClient]:
+        return dict(self._clients)
+
     async def aclose(self) -> None:
         for client in self._clients.values():
             await client.aclose()

@@ -18,7 +18,7 @@ import json
 import logging
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,16 +83,20 @@ def plan(
     host: str | None = None,
     metrics: Metrics | None = None,
     any_port: bool = False,
+    plane: Any = None,
+    drain: Drain | None = None,
 ) -> ServePlan:
     """Build every adapter's ASGI app and decide where it listens; no socket is opened yet.
 
     ``any_port`` lets the system choose every port (tests, many capabilities side by side); the
-    chosen ones are known after :func:`bind` and reported by ``--ready-file``.
+    chosen ones are known after :func:`bind` and reported by ``--ready-file``. ``plane`` is what
+    control adapters report and reload (``runtime/reload.py``); ``drain`` the serving process's own
+    when the plan is a reload's, so that the new adapters' gates follow the running process.
     """
     from .apps import build_adapter
 
     metrics = metrics or Metrics()
-    result = ServePlan()
+    result = ServePlan(drain=drain or Drain())
     for runtime in runtimes:
         source = runtime.document.source_file or "<document>"
         capability = runtime.document.capability
@@ -109,7 +113,7 @@ def plan(
                 )
                 continue
             try:
-                built = build_adapter(runtime, expose, metrics, list(runtimes))
+                built = build_adapter(runtime, expose, metrics, list(runtimes), plane)
             except NaftikoError as exc:
                 raise ServeError(f"{expose.type} adapter {namespace!r} ({source}): {exc}") from None
             if isinstance(built, str):
@@ -198,6 +202,44 @@ def bind(listener: Listener) -> socket.socket:
     return sock
 
 
+@dataclass
+class Running:
+    """The servers of a serving process, one per listener; a reload adds and removes some."""
+
+    listeners: list[Listener]
+    servers: list[uvicorn.Server]
+    tasks: list[asyncio.Task[Any]]
+    shutdown_timeout: float
+
+    def start(self, listener: Listener, sock: socket.socket) -> None:
+        """Serve ``listener`` on ``sock`` from now on."""
+        server = make_server(listener, self.shutdown_timeout)
+        self.listeners.append(listener)
+        self.servers.append(server)
+        self.tasks.append(asyncio.create_task(server._serve(sockets=[sock])))
+
+    def forget(self, listener: Listener) -> tuple[uvicorn.Server, asyncio.Task[Any]]:
+        """Take ``listener`` out of the process's set; the caller stops its server."""
+        index = next(i for i, item in enumerate(self.listeners) if item is listener)
+        del self.listeners[index]
+        return self.servers.pop(index), self.tasks.pop(index)
+
+
+def make_server(listener: Listener, shutdown_timeout: float) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(
+            listener.app,
+            lifespan="auto",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=shutdown_timeout,
+            http=_http_impl(),
+            ws="none",
+            server_header=False,
+        )
+    )
+
+
 async def run(
     listeners: Sequence[Listener],
     sockets: Sequence[socket.socket],
@@ -209,6 +251,7 @@ async def run(
     ready_file: Path | None = None,
     skipped: Sequence[Skipped] = (),
     freeze_gc: bool = False,
+    on_started: Callable[[Running], None] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or every server stopped), then drain (see :mod:`.drain`).
 
@@ -219,21 +262,7 @@ async def run(
     server listens, take what exists from then on out of the garbage collector's sight
     (``gc.freeze``), so collections only walk what requests allocate; see ``cli/serve_cmd.py``.
     """
-    servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                listener.app,
-                lifespan="auto",
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=shutdown_timeout,
-                http=_http_impl(),
-                ws="none",
-                server_header=False,
-            )
-        )
-        for listener in listeners
-    ]
+    servers = [make_server(listener, shutdown_timeout) for listener in listeners]
     drain = drain or Drain()
     drain.delay, drain.timeout = drain_delay, shutdown_timeout
     loop = asyncio.get_running_loop()
@@ -251,6 +280,8 @@ async def run(
         asyncio.create_task(server._serve(sockets=[sock]))
         for server, sock in zip(servers, sockets, strict=True)
     ]
+    # A reload (runtime/reload.py) adds and removes servers here; the drain stops whatever runs then.
+    running = Running(list(listeners), servers, tasks, shutdown_timeout)
     waiter = asyncio.create_task(stop.wait())
     started = asyncio.create_task(_all_started(servers))
     await asyncio.wait([started, waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -264,7 +295,13 @@ async def run(
                 log.error("cannot write the ready file %s: %s", ready_file, exc.strerror or exc)
         if freeze_gc:
             gc.freeze()  # uvicorn's protocol modules and state, imported and built as servers started
-    await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        if on_started is not None:
+            on_started(running)
+    # Until a signal, or a server stops on its own; one a reload stopped (no longer in ``running``)
+    # is not a reason, and the servers a reload started are looked at within a second.
+    while not waiter.done() and not any(task.done() for task in running.tasks):
+        await asyncio.wait([waiter, *running.tasks], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+    listeners, servers, tasks = running.listeners, running.servers, running.tasks
     log.info(
         "shutting down: unready now, accepting for %.3g s more, then finishing in-flight requests "
         "(up to %.3g s)",
