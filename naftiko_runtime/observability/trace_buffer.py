@@ -148,14 +148,14 @@ class TraceBuffer:
         self._by_id[trace.trace_id] = trace
 
     def adopt(self, other: TraceBuffer) -> None:
-        """Take ``other``'s finished and unfinished traces (growing the buffer)."""
+        """Take ``other``'s finished and unfinished traces (the newest, if this one is smaller)."""
         with other._lock:
             done, pending = list(other._done), list(other._open.items())
         with self._lock:
-            for trace in done:
+            for trace in done[-self.capacity :]:
                 self._done.append(trace)
                 self._by_id[trace.trace_id] = trace
-            self._open.update(pending)
+            self._open.update(pending[-4 * self.capacity :])
 
     def traces(self, *, operation: str | None = None, status: str | None = None) -> list[Trace]:
         """Finished traces, newest first; ``operation`` matches the root span's name exactly (or as
@@ -181,11 +181,11 @@ _PROCESS_BUFFER: TraceBuffer | None = None
 
 
 def local_buffer(capacity: int = DEFAULT_CAPACITY) -> TraceBuffer:
-    """The process's buffer, created now if needed; a larger ``capacity`` (a reload that raised
-    ``buffer-size``, a second control adapter) grows it, keeping the traces it holds."""
+    """The process's buffer, created now if needed; another ``capacity`` (a reload that changed
+    ``buffer-size``) resizes it, keeping the newest traces it holds."""
     global _PROCESS_BUFFER
     buffer = _PROCESS_BUFFER
-    if buffer is None or buffer.capacity < capacity:
+    if buffer is None or buffer.capacity != capacity:
         grown = TraceBuffer(capacity)
         if buffer is not None:
             grown.adopt(buffer)

@@ -84,7 +84,7 @@ async def set_level(request: Request) -> Response:
         return problem(
             400,
             "Bad Request",
-            f"unknown level {level or '(none)'!r}: one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+            f"unknown level {payload.get('level')!r}: one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
             parameter="level",
         )
     logger = logging.getLogger(name)
