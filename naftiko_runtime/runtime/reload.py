@@ -139,6 +139,7 @@ class LiveServer:
         self._scripting: dict[str, Any] = dict(options.scripting_overrides)
         self._background: set[asyncio.Task[Any]] = set()
         self._watching: asyncio.Event | None = None
+        self.last_reload: dict[str, Any] | None = None  # shown in /config: the latest attempt
 
     # -- the control plane ---------------------------------------------------------------------
 
@@ -154,6 +155,7 @@ class LiveServer:
             "reloadable": self.reloadable,
             "capabilities": configuration(self.snapshot.loaded, views),
             "skipped": self.snapshot.skipped,
+            "lastReload": self.last_reload,
             **({"scriptingOverrides": self._scripting} if self._scripting else {}),
         }
 
@@ -180,6 +182,7 @@ class LiveServer:
                 )
                 for line in exc.lines:
                     log.error("reload refused: %s", line)
+                self.last_reload = {"at": _now(), "trigger": reason, "ok": False, "problems": exc.problems}
                 return ReloadOutcome(
                     False,
                     {
@@ -198,6 +201,7 @@ class LiveServer:
             self.generation += 1
             self.reloaded_at = _now()
             _log_diff(reason, self.generation, changes)
+            self.last_reload = {"at": self.reloaded_at, "trigger": reason, "ok": True}
             return ReloadOutcome(
                 True,
                 {
