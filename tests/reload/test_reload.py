@@ -153,7 +153,7 @@ def test_adapters_start_stop_and_move_and_a_busy_port_fails_the_whole_reload(
     finally:
         blocker.close()
     moved = httpx.post(control_url(ports) + "/config/reload", timeout=30).json()
-    assert "adapter rest:extra-rest moved to port %d" % moved_port in moved["diff"]["breaking"]
+    assert f"adapter rest:extra-rest moved to port {moved_port}" in moved["diff"]["breaking"]
     assert get(f"http://127.0.0.1:{moved_port}/hello").json() == "moved"
     wait_until(lambda: _refused(extra_port))
 
