@@ -201,7 +201,13 @@ class LiveServer:
             self.generation += 1
             self.reloaded_at = _now()
             _log_diff(reason, self.generation, changes)
-            self.last_reload = {"at": self.reloaded_at, "trigger": reason, "ok": True}
+            self.last_reload = {
+                "at": self.reloaded_at,
+                "trigger": reason,
+                "ok": True,
+                "generation": self.generation,
+                "diff": changes,
+            }
             return ReloadOutcome(
                 True,
                 {
