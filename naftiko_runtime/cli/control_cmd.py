@@ -68,9 +68,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         )
         parser.add_argument("--json", action="store_true", help="print the answer as the server sent it")
         if name == "traces":
-            parser.add_argument(
-                "trace_id", nargs="?", metavar="TRACE_ID", help="show this trace with its span tree"
-            )
+            parser.add_argument("--id", dest="trace_id", help="show this trace with its span tree")
             parser.add_argument("--operation", help="only traces of this operation")
             parser.add_argument(
                 "--status", choices=("OK", "ERROR", "ok", "error"), help="only traces with this status"
@@ -123,7 +121,7 @@ def find_control_url(paths: list[str]) -> str:
     return f"http://{'[' + host + ']' if ':' in host else host}:{expose.port}"
 
 
-def _failed(response: httpx.Response, endpoint: str) -> int | None:
+def _failed(response: httpx.Response, endpoint: str, *, own_404: bool = False) -> int | None:
     """The exit code for an answer that is not the endpoint's, after saying why; else ``None``."""
     if response.status_code in (401, 403):
         print(
@@ -131,8 +129,10 @@ def _failed(response: httpx.Response, endpoint: str) -> int | None:
             file=sys.stderr,
         )
         return REFUSED
-    # The endpoint's own errors are JSON problem documents; a route that is absent is a plain 404.
-    if response.status_code in (404, 405) and "json" not in response.headers.get("content-type", ""):
+    # Only a trace look-up answers 404 itself; elsewhere a 404 or 405 means the route is absent
+    # (its flag is off, or the URL is another adapter's).
+    own = own_404 and "problem+json" in response.headers.get("content-type", "")
+    if response.status_code in (404, 405) and not own:
         key = next((flag for prefix, flag in _ENABLED_BY.items() if endpoint.startswith(prefix)), "its flag")
         print(f"error: this control adapter does not serve {endpoint}: enable {key}", file=sys.stderr)
         return UNAVAILABLE
@@ -200,7 +200,7 @@ def metrics(client: httpx.Client, args: argparse.Namespace) -> int:
 def traces(client: httpx.Client, args: argparse.Namespace) -> int:
     if args.trace_id:
         response = client.get(f"/traces/{args.trace_id}")
-        failed = _failed(response, "/traces")
+        failed = _failed(response, "/traces", own_404=True)
         if failed is not None:
             return failed
         if response.status_code == 404:
