@@ -84,7 +84,7 @@ def test_traces_lists_and_a_missing_trace_exits_1(served: tuple) -> None:
 
 
 def test_reload_prints_the_diff(served: tuple) -> None:
-    _, directory, ports = served
+    _, directory, _ = served
     result = naftiko("reload", str(directory))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("reloaded: generation ")
