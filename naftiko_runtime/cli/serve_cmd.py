@@ -293,8 +293,16 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
         return _fail(f"{path}: declares no MCP adapter to serve over stdio")
     configure(args.log_level, args.log_format, runtime.secrets)
     from ..runtime.mcp import serve_stdio
+    from ..runtime.reload import StdioReload
 
-    _run_loop(serve_stdio(runtime, runtime.mcp[0]))
+    live = LiveServer(
+        [str(path)], options, [runtime], metrics=Metrics(), shutdown_timeout=args.shutdown_timeout
+    )
+
+    def reloads(session: Any) -> StdioReload:  # SIGHUP always; file changes with --watch
+        return StdioReload(live, runtime.mcp[0].expose.namespace, session, watch=args.watch)
+
+    _run_loop(serve_stdio(runtime, runtime.mcp[0], reloads=reloads))
     return 0
 
 

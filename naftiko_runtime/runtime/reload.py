@@ -32,7 +32,7 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..binds import Secret
@@ -389,18 +389,22 @@ class LiveServer:
     def attach(self, running: serving.Running, *, watch: bool = False) -> None:
         """Called once every adapter accepts requests: reload on SIGHUP (and on file changes)."""
         self.running = running
+        self.triggers(self.reload, watch=watch)
+
+    def triggers(self, reload: Callable[..., Awaitable[Any]], *, watch: bool) -> None:
+        """Run ``reload(reason=...)`` on SIGHUP and, with ``watch``, on changes of the served files."""
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload(reason="SIGHUP")))
+            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(reload(reason="SIGHUP")))
         if watch:
             from .watch import watch_files
 
-            self._watching = asyncio.Event()
-            self._spawn(watch_files(self.paths, self._watching, self._on_files_changed))
+            async def changed(paths: Sequence[str]) -> None:
+                shown = ", ".join(sorted(paths)[:5]) + (", …" if len(paths) > 5 else "")
+                await reload(reason=f"files changed: {shown}")
 
-    async def _on_files_changed(self, changed: Sequence[str]) -> None:
-        shown = ", ".join(sorted(changed)[:5]) + (", …" if len(changed) > 5 else "")
-        await self.reload(reason=f"files changed: {shown}")
+            self._watching = asyncio.Event()
+            self._spawn(watch_files(self.paths, self._watching, changed))
 
     async def close(self) -> None:
         """Stop watching and finish background work (the process is shutting down)."""
@@ -440,3 +444,50 @@ def _log_diff(reason: str, generation: int, changes: Mapping[str, Any]) -> None:
         "; ".join(parts) or "nothing changed",
         ("; BREAKING: " + "; ".join(changes["breaking"])) if changes["breaking"] else "",
     )
+
+
+class StdioReload:
+    """``naftiko serve --stdio FILE``: SIGHUP (and ``--watch``) rebuild the file's MCP adapter; the
+    client is sent ``notifications/{tools,resources,prompts}/list_changed`` for what changed. A
+    broken version is logged (stderr) and never served."""
+
+    def __init__(self, live: LiveServer, namespace: str, session: Any, *, watch: bool) -> None:
+        self.live = live
+        self.namespace = namespace
+        self.session = session
+        live.triggers(self.reload, watch=watch)
+
+    async def reload(self, *, reason: str) -> list[str]:
+        from .mcp import catalog
+
+        live = self.live
+        async with live._lock:
+            try:
+                new = live._load(live._scripting)
+                runtime = new.runtimes[0]
+                plan = next((p for p in runtime.mcp if p.expose.namespace == self.namespace), None)
+                if plan is None:
+                    message = f"no MCP adapter {self.namespace!r} left in the file"
+                    raise Refused([{"message": message}], [message])
+                try:
+                    replacement = catalog(runtime, plan)
+                except NaftikoError as exc:
+                    raise Refused([{"message": str(exc)}], [str(exc)]) from None
+            except Refused as exc:
+                log.error("reload (%s) refused, still serving the previous version", reason)
+                for line in exc.lines:
+                    log.error("reload refused: %s", line)
+                return []
+            changed = self.session.replace(replacement)
+            old, live.snapshot = live.snapshot, new
+            live._spawn(live._retire(old, keep=live._all_clients(new.loaded.values())))
+            live.generation += 1
+            log.info(
+                "reloaded (%s): %s",
+                reason,
+                ", ".join(f"{kind} list changed" for kind in changed) or "no list changed",
+            )
+            return changed
+
+    async def close(self) -> None:
+        await self.live.close()
