@@ -229,3 +229,10 @@ class Snapshot:
     @property
     def runtimes(self) -> list[Runtime]:
         return [item.runtime for item in self.loaded.values()]
+
+    def name_of(self, source_file: str) -> str:
+        """The path a document (by its resolved ``source_file``) was found under."""
+        for name, item in self.loaded.items():
+            if item.runtime.document.source_file == source_file:
+                return name
+        return source_file

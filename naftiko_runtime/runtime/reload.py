@@ -64,9 +64,16 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _loaded(runtime: Runtime, loaded_at: str) -> Loaded:
-    source = runtime.document.source_file or "<document>"
-    return Loaded(runtime, file_hash(source), loaded_at)
+def _loaded_as_named(runtimes: Sequence[Runtime], paths: Sequence[str], loaded_at: str) -> dict[str, Loaded]:
+    """Runtimes by the path they were found under (``shop.yaml``, not the ConfigMap's
+    ``..2026_12_05…/shop.yaml`` their document resolved to): a reload finds them by it again."""
+    names = {str(file.resolve()): str(file) for file in discover(paths).files}
+    out = {}
+    for runtime in runtimes:
+        source = runtime.document.source_file or "<document>"
+        name = names.get(source, source)
+        out[name] = Loaded(runtime, file_hash(name), loaded_at)
+    return out
 
 
 def _secrets(runtimes: Iterable[Runtime]) -> list[Secret]:
@@ -77,8 +84,10 @@ class FixedPlane:
     """The control plane of a set of runtimes that cannot be reloaded (an embedded adapter)."""
 
     def __init__(self, runtimes: Sequence[Runtime]) -> None:
-        started = _now()
-        self.loaded = {r.document.source_file or "<document>": _loaded(r, started) for r in runtimes}
+        self.loaded = {
+            r.document.source_file or "<document>": Loaded(r, file_hash(r.document.source_file or ""), _now())
+            for r in runtimes
+        }
 
     def configuration(self) -> dict[str, Any]:
         return {"capabilities": configuration(self.loaded, {}), "reloadable": False}
@@ -98,8 +107,8 @@ def _not_reloadable(detail: str) -> ReloadOutcome:
     )
 
 
-def _key(listener: serving.Listener) -> tuple[str, str, str]:
-    return (listener.source, listener.kind, listener.namespace)
+def _key(listener: serving.Listener, snapshot: Snapshot) -> tuple[str, str, str]:
+    return (snapshot.name_of(listener.source), listener.kind, listener.namespace)
 
 
 class LiveServer:
@@ -125,10 +134,7 @@ class LiveServer:
         self.shutdown_timeout = shutdown_timeout
         self.reloadable = reloadable
         self.drain = Drain()
-        started = _now()
-        self.snapshot = Snapshot(
-            {r.document.source_file or "<document>": _loaded(r, started) for r in runtimes}
-        )
+        self.snapshot = Snapshot(_loaded_as_named(runtimes, self.paths, _now()))
         self.snapshot.skipped = [
             {"file": item.file, "reason": item.reason} for item in discover(self.paths).skipped
         ]
@@ -146,7 +152,7 @@ class LiveServer:
     def configuration(self) -> dict[str, Any]:
         views: dict[tuple[str, str, str], AdapterView] = {}
         for listener in self.running.listeners if self.running else ():
-            views[_key(listener)] = AdapterView(
+            views[_key(listener, self.snapshot)] = AdapterView(
                 listener.host, listener.port, str(listener.state.get("state", "stopped"))
             )
         return {
@@ -244,7 +250,7 @@ class LiveServer:
                 problems += [problem.as_dict() for problem in report.errors]
                 lines += [problem.format() for problem in report.errors]
                 continue
-            source = report.document.source_file or report.file
+            source = report.file  # as found: a ConfigMap's link, not what it points to today
             pool = ClientPool(options.transport)
             for namespace, client in kept.get(source, {}).items():
                 pool.adopt(namespace, client)
@@ -267,15 +273,14 @@ class LiveServer:
         for report in reports:
             if report.document is None:
                 continue
-            source = report.document.source_file or report.file
-            running = self.snapshot.loaded.get(source)
+            running = self.snapshot.loaded.get(report.file)
             if running is None:
                 continue
             before = {c.namespace: c for c in running.runtime.document.all_consumes}
             clients = running.runtime.pool.clients()
             for consumes in report.document.all_consumes:
                 if before.get(consumes.namespace) == consumes and consumes.namespace in clients:
-                    kept.setdefault(source, {})[consumes.namespace] = clients[consumes.namespace]
+                    kept.setdefault(report.file, {})[consumes.namespace] = clients[consumes.namespace]
         return kept
 
     async def _reload(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -313,12 +318,12 @@ class LiveServer:
     async def _swap(self, new: Snapshot, plan: serving.ServePlan, old_clients: set[int]) -> dict[str, Any]:
         running = self.running
         assert running is not None
-        current = {_key(listener): listener for listener in running.listeners}
+        current = {_key(listener, self.snapshot): listener for listener in running.listeners}
         swaps: list[tuple[serving.Listener, serving.Listener]] = []
         starts: list[serving.Listener] = []
         stops: list[serving.Listener] = []
         for listener in plan.listeners:
-            old = current.pop(_key(listener), None)
+            old = current.pop(_key(listener, new), None)
             if old is not None and (self.any_port or (old.host, old.port) == (listener.host, listener.port)):
                 swaps.append((old, listener))
                 continue

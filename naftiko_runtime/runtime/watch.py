@@ -3,8 +3,9 @@
 Built on ``watchfiles`` (inotify on Linux, FSEvents on macOS, polling elsewhere), which already
 gathers a burst of events: an editor that writes a temporary file, renames it over the original and
 touches a backup is one change, reported after ``DEBOUNCE_MS`` of quiet. Editors' temporary and
-backup files, hidden files (``.name.swp``, ``.#name``, a ConfigMap's ``..data`` swap) are ignored
-themselves; the swap they are part of is seen through the visible file it replaces.
+backup files and hidden files (``.name.swp``, ``.#name``) are ignored themselves; the swap they are
+part of is seen through the visible file it replaces. A Kubernetes ConfigMap mount changes by one
+swap of its ``..data`` link (every visible file is a link through it): that swap is watched.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ _TEMPORARY_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".bak", ".orig", ".p
 
 
 def relevant(path: str) -> bool:
-    """A change worth a reload: not an editor's temporary or backup file, not a hidden entry."""
+    """A change worth a reload: not an editor's temporary or backup file, not a hidden entry; but
+    a ConfigMap's ``..data`` link, which the kubelet swaps to change every file at once."""
     name = Path(path).name
+    if name == "..data":
+        return True
     # vim probes a directory with a file named 4913
     return not (name.startswith((".", "#")) or name.endswith(_TEMPORARY_SUFFIXES) or name == "4913")
 
@@ -53,7 +57,7 @@ async def watch_files(
         if not relevant(path):
             return False
         resolved = Path(path)
-        if resolved in files:
+        if resolved in files or resolved.name == "..data":
             return True
         # Capabilities, the files they import and bind sources; not the temporary files of tools
         # that write a copy and rename it over the original (sed -i, many editors).

@@ -236,3 +236,23 @@ def test_watch_serves_added_changed_and_removed_files(tmp_path: Path, upstream: 
 
 def _last_reload(ports: dict[str, int]) -> dict:
     return get(control_url(ports) + "/config").json()["lastReload"] or {}
+
+
+def test_watch_follows_a_configmap_update(tmp_path: Path, upstream: RecordingUpstream) -> None:
+    """The kubelet updates a mounted ConfigMap by writing a new hidden directory and swapping the
+    ``..data`` link to it; the visible files are links through ``..data`` and never change."""
+    ports = free_ports("rest", "mcp", "control")
+    mount = tmp_path / "capabilities"
+    first = mount / "..2026_12_05_08_00_00.000000001"
+    first.mkdir(parents=True)
+    (first / "shop.yaml").write_text(shop(upstream.url, ports), encoding="utf-8")
+    (mount / "..data").symlink_to(first.name)
+    (mount / "shop.yaml").symlink_to(Path("..data") / "shop.yaml")
+    with Served(mount, "--watch"):
+        assert get(f"http://127.0.0.1:{ports['rest']}/items/1/reviews").status_code == 404
+        second = mount / "..2026_12_05_08_01_00.000000002"
+        second.mkdir()
+        (second / "shop.yaml").write_text(shop(upstream.url, ports, extra_routes=NEW_ROUTE), encoding="utf-8")
+        (mount / "..data_tmp").symlink_to(second.name)
+        (mount / "..data_tmp").replace(mount / "..data")  # the kubelet's atomic swap
+        wait_until(lambda: get(f"http://127.0.0.1:{ports['rest']}/items/1/reviews").status_code == 200)
