@@ -121,6 +121,22 @@ def find_control_url(paths: list[str]) -> str:
     return f"http://{'[' + host + ']' if ':' in host else host}:{expose.port}"
 
 
+def _ask(
+    client: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    endpoint: str | None = None,
+    own_404: bool = False,
+    **options: Any,
+) -> httpx.Response | int:
+    """The answer at ``path`` (of ``endpoint``, when the path has an id in it), or the exit code
+    after saying why there is none."""
+    response = client.request(method, path, **options)
+    failed = _failed(response, endpoint or path, own_404=own_404)
+    return response if failed is None else failed
+
+
 def _failed(response: httpx.Response, endpoint: str, *, own_404: bool = False) -> int | None:
     """The exit code for an answer that is not the endpoint's, after saying why; else ``None``."""
     if response.status_code in (401, 403):
@@ -157,10 +173,9 @@ def _print_json(value: Any) -> None:
 
 
 def health(client: httpx.Client, args: argparse.Namespace) -> int:
-    response = client.get("/health/ready")
-    failed = _failed(response, "/health/ready")
-    if failed is not None:
-        return failed
+    response = _ask(client, "GET", "/health/ready")
+    if isinstance(response, int):
+        return response
     body = response.json()
     if args.json:
         _print_json(body)
@@ -172,10 +187,9 @@ def health(client: httpx.Client, args: argparse.Namespace) -> int:
 
 
 def status(client: httpx.Client, args: argparse.Namespace) -> int:
-    response = client.get("/status")
-    failed = _failed(response, "/status")
-    if failed is not None:
-        return failed
+    response = _ask(client, "GET", "/status")
+    if isinstance(response, int):
+        return response
     body = response.json()
     if args.json:
         _print_json(body)
@@ -189,20 +203,18 @@ def status(client: httpx.Client, args: argparse.Namespace) -> int:
 
 
 def metrics(client: httpx.Client, args: argparse.Namespace) -> int:
-    response = client.get("/metrics")
-    failed = _failed(response, "/metrics")
-    if failed is not None:
-        return failed
+    response = _ask(client, "GET", "/metrics")
+    if isinstance(response, int):
+        return response
     sys.stdout.write(response.text)
     return OK if response.status_code == 200 else FAILED
 
 
 def traces(client: httpx.Client, args: argparse.Namespace) -> int:
     if args.trace_id:
-        response = client.get(f"/traces/{args.trace_id}")
-        failed = _failed(response, "/traces", own_404=True)
-        if failed is not None:
-            return failed
+        response = _ask(client, "GET", f"/traces/{args.trace_id}", endpoint="/traces", own_404=True)
+        if isinstance(response, int):
+            return response
         if response.status_code == 404:
             print(f"error: {_problem(response).get('detail', 'no such trace')}", file=sys.stderr)
             return FAILED
@@ -215,10 +227,9 @@ def traces(client: httpx.Client, args: argparse.Namespace) -> int:
                 print(line)
         return OK
     params = {key: value for key, value in (("operation", args.operation), ("status", args.status)) if value}
-    response = client.get("/traces", params=params)
-    failed = _failed(response, "/traces")
-    if failed is not None:
-        return failed
+    response = _ask(client, "GET", "/traces", params=params)
+    if isinstance(response, int):
+        return response
     body = response.json()
     if args.json:
         _print_json(body)
@@ -248,10 +259,9 @@ def logs(client: httpx.Client, args: argparse.Namespace) -> int:
         if not logger or not level:
             print("error: --set takes LOGGER=LEVEL, e.g. naftiko=DEBUG", file=sys.stderr)
             return UNAVAILABLE
-        response = client.put(f"/logs/{logger}", json={"level": level})
-        failed = _failed(response, "/logs")
-        if failed is not None:
-            return failed
+        response = _ask(client, "PUT", f"/logs/{logger}", endpoint="/logs", json={"level": level})
+        if isinstance(response, int):
+            return response
         if response.status_code != 200:
             print(f"error: {_problem(response).get('detail', response.text)}", file=sys.stderr)
             return FAILED
@@ -260,10 +270,9 @@ def logs(client: httpx.Client, args: argparse.Namespace) -> int:
         return OK
     if args.follow:
         return _follow(client)
-    response = client.get("/logs")
-    failed = _failed(response, "/logs")
-    if failed is not None:
-        return failed
+    response = _ask(client, "GET", "/logs")
+    if isinstance(response, int):
+        return response
     body = response.json()
     if args.json:
         _print_json(body)
@@ -299,10 +308,9 @@ def _follow(client: httpx.Client) -> int:
 
 
 def reload(client: httpx.Client, args: argparse.Namespace) -> int:
-    response = client.post("/config/reload", timeout=max(args.timeout, 30.0))
-    failed = _failed(response, "/config/reload")
-    if failed is not None:
-        return failed
+    response = _ask(client, "POST", "/config/reload", timeout=max(args.timeout, 30.0))
+    if isinstance(response, int):
+        return response
     body = _problem(response)
     if args.json:
         _print_json(body)
