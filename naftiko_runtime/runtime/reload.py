@@ -33,14 +33,15 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from ..binds import Secret
+from ..binds import BindValues, Secret, resolve_binds
 from ..consumes.transport import ClientPool, HttpClient
 from ..errors import NaftikoError
 from ..exposes.control.plane import ReloadOutcome
 from ..observability import Metrics
-from ..spec import check_files
+from ..spec import Document, check_files
 from ..spec.discover import discover
 from . import server as serving
 from .changes import AdapterView, Loaded, Snapshot, configuration, diff, file_hash
@@ -242,7 +243,6 @@ class LiveServer:
             from dataclasses import replace
 
             options = replace(options, scripting_overrides=dict(overrides))
-        kept = self._kept_clients(reports)
         loaded: dict[str, Loaded] = {}
         at = _now()
         for report in reports:
@@ -251,11 +251,14 @@ class LiveServer:
                 lines += [problem.format() for problem in report.errors]
                 continue
             source = report.file  # as found: a ConfigMap's link, not what it points to today
-            pool = ClientPool(options.transport)
-            for namespace, client in kept.get(source, {}).items():
-                pool.adopt(namespace, client)
+            document = report.document
             try:
-                runtime = Runtime.build(report.document, options, pool)
+                base_dir = Path(document.source_file).parent if document.source_file else None
+                binds = resolve_binds(document.all_binds, base_dir, options.environ)  # read again
+                pool = ClientPool(options.transport)
+                for namespace, client in self._kept_clients(source, document, binds).items():
+                    pool.adopt(namespace, client)
+                runtime = Runtime(document, binds, options, pool)
             except NaftikoError as exc:  # a missing bind, a script language this machine lacks, ...
                 problems.append({"file": report.file, "severity": "error", "message": str(exc)})
                 lines.append(f"{report.file}: error: {exc}")
@@ -267,21 +270,20 @@ class LiveServer:
         snapshot = Snapshot(loaded, [{"file": s.file, "reason": s.reason} for s in found.skipped])
         return snapshot
 
-    def _kept_clients(self, reports: Sequence[Any]) -> dict[str, dict[str, HttpClient]]:
-        """Per source file, the running clients of consumed namespaces declared exactly as before."""
-        kept: dict[str, dict[str, HttpClient]] = {}
-        for report in reports:
-            if report.document is None:
-                continue
-            running = self.snapshot.loaded.get(report.file)
-            if running is None:
-                continue
-            before = {c.namespace: c for c in running.runtime.document.all_consumes}
-            clients = running.runtime.pool.clients()
-            for consumes in report.document.all_consumes:
-                if before.get(consumes.namespace) == consumes and consumes.namespace in clients:
-                    kept.setdefault(report.file, {})[consumes.namespace] = clients[consumes.namespace]
-        return kept
+    def _kept_clients(self, source: str, document: Document, binds: BindValues) -> dict[str, HttpClient]:
+        """The running clients of ``source``'s consumed namespaces declared exactly as before, with
+        the same bind values (a client keeps its namespace's authenticator: a rotated secret needs
+        a new one)."""
+        running = self.snapshot.loaded.get(source)
+        if running is None or running.runtime.binds.secrets() != binds.secrets():
+            return {}
+        before = {c.namespace: c for c in running.runtime.document.all_consumes}
+        clients = running.runtime.pool.clients()
+        return {
+            consumes.namespace: clients[consumes.namespace]
+            for consumes in document.all_consumes
+            if before.get(consumes.namespace) == consumes and consumes.namespace in clients
+        }
 
     async def _reload(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         running = self.running

@@ -256,3 +256,43 @@ def test_watch_follows_a_configmap_update(tmp_path: Path, upstream: RecordingUps
         (mount / "..data_tmp").symlink_to(second.name)
         (mount / "..data_tmp").replace(mount / "..data")  # the kubelet's atomic swap
         wait_until(lambda: get(f"http://127.0.0.1:{ports['rest']}/items/1/reviews").status_code == 200)
+
+
+def test_binds_are_resolved_again_and_their_source_file_is_watched(
+    tmp_path: Path, upstream: RecordingUpstream
+) -> None:
+    """A bind source beside the capabilities (skipped as no capability) changes: the next
+    upstream request carries the new secret, and the secret never shows in /config."""
+    ports = free_ports("rest", "mcp", "control")
+    directory = tmp_path / "watched"
+    (directory / "shared").mkdir(parents=True)
+    secrets = directory / "shared" / "secrets.yaml"
+    secrets.write_text("api-token: first-s3cret\n", encoding="utf-8")
+    text = (
+        shop(upstream.url, ports)
+        .replace(
+            "capability:\n",
+            f"binds:\n  - namespace: vault\n    location: {secrets.as_uri()}\n    keys: {{API_TOKEN: api-token}}\n"
+            "capability:\n",
+            1,
+        )
+        .replace(
+            "      resources:\n        - name: items",
+            '      authentication: {type: bearer, token: "{{vault.API_TOKEN}}"}\n      resources:\n        - name: items',
+            1,
+        )
+    )
+    (directory / "shop.yaml").write_text(text, encoding="utf-8")
+    rest = f"http://127.0.0.1:{ports['rest']}"
+    with Served(directory, "--watch"):
+        get(f"{rest}/items/1")
+        assert upstream.last.headers["authorization"] == "Bearer first-s3cret"
+        secrets.write_text("api-token: second-s3cret\n", encoding="utf-8")
+
+        def rotated() -> bool:
+            get(f"{rest}/items/2")
+            return upstream.last.headers["authorization"] == "Bearer second-s3cret"
+
+        wait_until(rotated)
+        config = get(control_url(ports) + "/config").text
+    assert "s3cret" not in config
