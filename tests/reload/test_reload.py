@@ -272,13 +272,14 @@ def test_binds_are_resolved_again_and_their_source_file_is_watched(
         shop(upstream.url, ports)
         .replace(
             "capability:\n",
-            f"binds:\n  - namespace: vault\n    location: {secrets.as_uri()}\n    keys: {{API_TOKEN: api-token}}\n"
-            "capability:\n",
+            f"binds:\n  - namespace: vault\n    location: {secrets.as_uri()}\n"
+            "    keys: {API_TOKEN: api-token}\ncapability:\n",
             1,
         )
         .replace(
             "      resources:\n        - name: items",
-            '      authentication: {type: bearer, token: "{{vault.API_TOKEN}}"}\n      resources:\n        - name: items',
+            '      authentication: {type: bearer, token: "{{vault.API_TOKEN}}"}\n'
+            "      resources:\n        - name: items",
             1,
         )
     )
