@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         any_port=args.any_port,
         shutdown_timeout=args.shutdown_timeout,
         reloadable=args.workers == 1,
+        ready_file=args.ready_file,
     )
     try:
         plan = serving.plan(

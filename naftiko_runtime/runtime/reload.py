@@ -126,6 +126,7 @@ class LiveServer:
         any_port: bool = False,
         shutdown_timeout: float = 10.0,
         reloadable: bool = True,
+        ready_file: Path | None = None,
     ) -> None:
         self.paths = list(paths)
         self.options = options
@@ -134,6 +135,7 @@ class LiveServer:
         self.any_port = any_port
         self.shutdown_timeout = shutdown_timeout
         self.reloadable = reloadable
+        self.ready_file = ready_file  # written again after a reload: new adapters, new ports
         self.drain = Drain()
         self.snapshot = Snapshot(_loaded_as_named(runtimes, self.paths, _now()))
         self.snapshot.skipped = [
@@ -365,6 +367,11 @@ class LiveServer:
         await _started([running.servers[running.listeners.index(listener)] for listener in starts])
         for listener in starts:
             listener.state["state"] = "started"
+        if self.ready_file is not None:
+            try:
+                serving.write_ready_file(self.ready_file, running.listeners, plan.skipped)
+            except OSError as exc:
+                log.error("cannot write the ready file %s: %s", self.ready_file, exc.strerror or exc)
         return changes
 
     @staticmethod

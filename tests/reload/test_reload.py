@@ -3,6 +3,7 @@ against a real ``naftiko serve`` process and a recording upstream."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -137,6 +138,10 @@ def test_adapters_start_stop_and_move_and_a_busy_port_fails_the_whole_reload(
     added = httpx.post(control_url(ports) + "/config/reload", timeout=30).json()
     assert added["diff"]["adapters"]["added"] == ["rest:extra-rest"]
     assert get(f"http://127.0.0.1:{extra_port}/hello").json() == "hi"
+    ready = json.loads(served.ready.read_text())  # written again: where the new adapter listens
+    assert {"type": "rest", "namespace": "extra-rest", "port": extra_port} in [
+        {key: item[key] for key in ("type", "namespace", "port")} for item in ready["listeners"]
+    ]
 
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", moved_port))
