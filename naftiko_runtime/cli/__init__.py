@@ -1,4 +1,5 @@
-"""The ``naftiko`` command: validate, inspect, call, serve, export, import, migrate."""
+"""The ``naftiko`` command: validate, inspect, call, serve, export, import, migrate, and the control
+clients (health, status, metrics, traces, logs, reload)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from ..version import runtime_version
 from . import (
     call_cmd,
+    control_cmd,
     export_cmd,
     import_cmd,
     inspect_cmd,
@@ -17,7 +19,7 @@ from . import (
     validate_cmd,
 )
 
-_COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd, import_cmd, migrate_cmd)
+_COMMANDS = (validate_cmd, inspect_cmd, call_cmd, serve_cmd, export_cmd, import_cmd, migrate_cmd, control_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

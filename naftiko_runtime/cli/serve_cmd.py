@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..consumes.limits import check_namespaces
 from ..consumes.transport import TransportSettings
@@ -15,6 +16,7 @@ from ..observability import Metrics, configure
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
 from ..runtime.connections import ConnectionLimits
+from ..runtime.reload import LiveServer
 from ..spec import check_files
 from .environment import read_environment, resolve
 from .files import expand_paths
@@ -83,6 +85,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="HOST",
         help="a host name the adapters answer for (repeatable). Default: any on a public address; "
         "loopback names and IP addresses only on a loopback one (DNS-rebinding protection)",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload when capability files are added, changed or removed (a broken version is "
+        "reported and never served); SIGHUP reloads once, with or without it",
     )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-format", default="text", choices=("text", "json"))
@@ -165,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.stdio:
         return _serve_stdio(Path(args.stdio), options, args)
+    if args.watch and args.workers > 1:
+        return _fail("--watch needs a single process: every worker would reload on its own (--workers 1)")
     files = expand_paths(args.paths)
     if not files:
         return _fail("nothing to serve: give capability files or directories (or --stdio FILE)")
@@ -178,8 +188,21 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
     metrics = Metrics()
+    live = LiveServer(
+        args.paths,
+        options,
+        runtimes,
+        metrics=metrics,
+        host=args.host,
+        any_port=args.any_port,
+        shutdown_timeout=args.shutdown_timeout,
+        reloadable=args.workers == 1,
+        ready_file=args.ready_file,
+    )
     try:
-        plan = serving.plan(runtimes, host=args.host, metrics=metrics, any_port=args.any_port)
+        plan = serving.plan(
+            runtimes, host=args.host, metrics=metrics, any_port=args.any_port, plane=live, drain=live.drain
+        )
         if not plan.listeners:
             for line in serving.describe(plan):
                 print(line, file=sys.stderr)
@@ -209,6 +232,8 @@ def run(args: argparse.Namespace) -> int:
         drain_delay=args.drain_delay,
         ready_file=args.ready_file,
         connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
+        on_started=lambda running: live.attach(running, watch=args.watch),
+        on_stopped=live.close,
     )
 
 
@@ -243,8 +268,16 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
         return _fail(f"{path}: declares no MCP adapter to serve over stdio")
     configure(args.log_level, args.log_format, runtime.secrets)
     from ..runtime.mcp import serve_stdio
+    from ..runtime.reload import StdioReload
 
-    serving.run_loop(serve_stdio(runtime, runtime.mcp[0]))
+    live = LiveServer(
+        [str(path)], options, [runtime], metrics=Metrics(), shutdown_timeout=args.shutdown_timeout
+    )
+
+    def reloads(session: Any) -> StdioReload:  # SIGHUP always; file changes with --watch
+        return StdioReload(live, runtime.mcp[0].expose.namespace, session, watch=args.watch)
+
+    serving.run_loop(serve_stdio(runtime, runtime.mcp[0], reloads=reloads))
     return 0
 
 

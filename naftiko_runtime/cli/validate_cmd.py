@@ -7,7 +7,8 @@ import json
 import sys
 
 from ..spec import LoadReport, check_files
-from .files import expand_paths
+from ..spec.discover import SkippedFile, discover
+from ..spec.report import validation_json
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,15 +30,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     # The files given are checked as one served set: two adapters on one port across files collide.
-    reports = check_files(expand_paths(args.paths), strict=args.strict)
+    found = discover(args.paths)
+    reports = check_files(found.files, strict=args.strict)
     if args.format == "json":
-        _print_json(reports)
+        json.dump(validation_json(reports, found.skipped), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
     else:
-        _print_text(reports, quiet=args.quiet)
+        _print_text(reports, found.skipped, quiet=args.quiet)
     return 0 if all(r.ok for r in reports) else 1
 
 
-def _print_text(reports: list[LoadReport], *, quiet: bool) -> None:
+def _print_text(reports: list[LoadReport], skipped: list[SkippedFile], *, quiet: bool) -> None:
+    if not quiet:
+        for item in skipped:
+            print(item.format())
     for report in reports:
         for problem in report.problems:
             if not (quiet and problem.severity == "warning"):
@@ -52,18 +58,6 @@ def _print_text(reports: list[LoadReport], *, quiet: bool) -> None:
         f"{_plural(len(reports), 'file')}: {ok} ok, {len(reports) - ok} with errors "
         f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')})"
     )
-
-
-def _print_json(reports: list[LoadReport]) -> None:
-    files = [{"file": r.file, "ok": r.ok, "problems": [p.as_dict() for p in r.problems]} for r in reports]
-    summary = {
-        "files": len(reports),
-        "ok": sum(r.ok for r in reports),
-        "errors": sum(len(r.errors) for r in reports),
-        "warnings": sum(len(r.warnings) for r in reports),
-    }
-    json.dump({"files": files, "summary": summary}, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 def _plural(count: int, word: str) -> str:

@@ -446,6 +446,13 @@ class ClientPool:
             client = self._clients[namespace] = HttpClient(namespace, self.settings)
         return client
 
+    def adopt(self, namespace: str, client: HttpClient) -> None:
+        """Use ``client`` (another pool's, kept across a reload) for ``namespace``."""
+        self._clients[namespace] = client
+
+    def clients(self) -> dict[str, HttpClient]:
+        return dict(self._clients)
+
     def states(self) -> list[dict[str, Any]]:
         """Each consumed namespace's circuit, in-flight calls and sharing, for /status and /metrics."""
         return [client.state() for _, client in sorted(self._clients.items())]

@@ -13,9 +13,10 @@ Built = tuple[Any, str, str]  # (ASGI app, summary for the startup banner, path 
 
 
 def build_adapter(
-    runtime: Runtime, expose: Any, metrics: Metrics, runtimes: Sequence[Runtime]
+    runtime: Runtime, expose: Any, metrics: Metrics, runtimes: Sequence[Runtime], plane: Any = None
 ) -> Built | str:
-    """The adapter's app, or the reason it is not served (a string)."""
+    """The adapter's app, or the reason it is not served (a string). ``plane`` is what a control
+    adapter reports and reloads (``runtime/reload.py``); by default the runtimes given, fixed."""
     if isinstance(expose, RestExpose):
         from ..exposes.rest import build_rest_app
 
@@ -37,7 +38,8 @@ def build_adapter(
         app = build_skill_app(skill, runtime.context)
         return app, app.state.catalog.summary(), "/skills"
     if isinstance(expose, ControlExpose):
-        from ..exposes.control import build_control_app
+        from ..exposes.control import build_control_app, endpoint_summary
+        from .reload import FixedPlane
 
         scripting = runtime.scripting
         return (
@@ -49,6 +51,8 @@ def build_adapter(
                 version=runtime.document.info.version if runtime.document.info else None,
                 binds=runtime.binds,
                 browsers=runtime.options.browser_policy(),
+                plane=plane if plane is not None else FixedPlane(runtimes),
+                base_dir=runtime.base_dir,
                 scripting={
                     "enabled": scripting.enabled,
                     "timeout": scripting.timeout_ms,
@@ -58,7 +62,7 @@ def build_adapter(
                     "allowedLanguages": scripting.allowed_languages,
                 },
             ),
-            "health, metrics",
+            endpoint_summary(expose),
             "",
         )
     return f"unsupported adapter type {getattr(expose, 'type', '?')!r}"

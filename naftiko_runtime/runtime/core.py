@@ -50,6 +50,7 @@ from ..spec.models import (
     SkillExpose,
 )
 from ..spec.models.base import parse_binary_size
+from ..spec.models.control import ScriptingManagement
 from ..spec.variables import bind_text
 from .units import UnitFactory
 
@@ -68,6 +69,8 @@ class RuntimeOptions:
     # Browsers every HTTP adapter admits (exposes/origin.py): None is the default policy.
     allowed_origins: tuple[str, ...] | None = None
     allowed_hosts: tuple[str, ...] | None = None
+    # management.scripting keys (schema spelling) changed for this process by PUT /scripting.
+    scripting_overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def browser_policy(self) -> BrowserPolicy:
         return BrowserPolicy(self.allowed_origins, self.allowed_hosts)
@@ -101,12 +104,18 @@ _KINDS = {
 class Runtime:
     """Everything needed to serve one capability document."""
 
-    def __init__(self, document: Document, binds: BindValues, options: RuntimeOptions) -> None:
+    def __init__(
+        self,
+        document: Document,
+        binds: BindValues,
+        options: RuntimeOptions,
+        pool: ClientPool | None = None,
+    ) -> None:
         self.document = document
         self.binds = binds
         self.options = options
         self.base_dir = Path(document.source_file).parent if document.source_file else Path.cwd()
-        self.pool = ClientPool(options.transport)
+        self.pool = pool or ClientPool(options.transport)  # a reload passes one holding kept clients
         self.secrets = binds.secrets() + _credential_pairs(document, binds)
         redactor = Redactor(self.secrets)  # an upstream may echo a credential in its error
         self.calls: dict[str, ConsumedCall] = {}
@@ -133,7 +142,9 @@ class Runtime:
                 functions[f"{aggregate.namespace}.{function.name}"] = function
         exposes = capability.exposes if capability else ()
         self.control: ControlExpose | None = next((e for e in exposes if isinstance(e, ControlExpose)), None)
-        self.scripting = _script_settings(self.control, self.base_dir, options.environ)
+        self.scripting = _script_settings(
+            self.control, self.base_dir, options.environ, options.scripting_overrides
+        )
         self.factory = UnitFactory(
             self.calls, functions, binds, deadline_s=options.unit_deadline_s, scripting=self.scripting
         )
@@ -167,12 +178,14 @@ class Runtime:
         self._consumed_units: dict[str, Unit] = {}
 
     @classmethod
-    def build(cls, document: Document, options: RuntimeOptions | None = None) -> Runtime:
+    def build(
+        cls, document: Document, options: RuntimeOptions | None = None, pool: ClientPool | None = None
+    ) -> Runtime:
         """Resolve binds (a missing value raises :class:`~naftiko_runtime.errors.BindError`) and compile."""
         options = options or RuntimeOptions()
         base_dir = Path(document.source_file).parent if document.source_file else None
         binds = resolve_binds(document.all_binds, base_dir, options.environ)
-        runtime = cls(document, binds, options)
+        runtime = cls(document, binds, options, pool)
         for call in runtime.calls.values():
             if call.unusable is not None:
                 raise NaftikoError(call.unusable)
@@ -372,10 +385,28 @@ def _binary_bytes(size: str | None) -> int | None:
     return parse_binary_size(size) if size else None
 
 
+_SCRIPTING_FIELDS = {
+    "enabled": "enabled",
+    "timeout": "timeout",
+    "statementLimit": "statement_limit",
+    "defaultLocation": "default_location",
+    "defaultLanguage": "default_language",
+    "allowedLanguages": "allowed_languages",
+}
+
+
 def _script_settings(
-    control: ControlExpose | None, base_dir: Path, environ: Mapping[str, str] | None
+    control: ControlExpose | None,
+    base_dir: Path,
+    environ: Mapping[str, str] | None,
+    overrides: Mapping[str, Any] = {},
 ) -> ScriptSettings:
     scripting = control.management.scripting if control else None
+    if overrides:
+        changes = {_SCRIPTING_FIELDS[key]: value for key, value in overrides.items()}
+        if "allowed_languages" in changes:
+            changes["allowed_languages"] = tuple(changes["allowed_languages"])
+        scripting = (scripting or ScriptingManagement()).model_copy(update=changes)
     # The environment handed to the runtime, like every other setting it reads; the process's without one.
     switch = (os.environ if environ is None else environ).get("NAFTIKO_SCRIPTING", "")
     enabled = switch.strip().lower() not in ("false", "0", "no")

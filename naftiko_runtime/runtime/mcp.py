@@ -131,13 +131,21 @@ def mcp_app(plan: McpPlan, context: AdapterContext) -> ASGIApp:
     return build_mcp_app(catalog(plan, context), security(context, expose.authentication, expose.namespace))
 
 
-async def serve_stdio(runtime: Runtime, plan: McpPlan) -> None:
-    """The MCP adapter over stdin/stdout (no authentication: the client launched us)."""
+async def serve_stdio(runtime: Runtime, plan: McpPlan, *, reloads: Any = None) -> None:
+    """The MCP adapter over stdin/stdout (no authentication: the client launched us).
+
+    ``reloads`` (``runtime/reload.py``'s :class:`StdioReload` factory) rebuilds it on SIGHUP or
+    file changes and tells the client which lists changed."""
+    from ..exposes.mcp.stdio import StdioSession
     from ..exposes.mcp.stdio import serve_stdio as serve
 
+    session = StdioSession(catalog(plan, runtime.context), list_changed=reloads is not None)
+    reloader = reloads(session) if reloads is not None else None
     try:
-        await serve(catalog(plan, runtime.context))
+        await serve(session)
     finally:
+        if reloader is not None:
+            await reloader.close()
         await runtime.aclose()
 
 

@@ -87,16 +87,20 @@ def plan(
     host: str | None = None,
     metrics: Metrics | None = None,
     any_port: bool = False,
+    plane: Any = None,
+    drain: Drain | None = None,
 ) -> ServePlan:
     """Build every adapter's ASGI app and decide where it listens; no socket is opened yet.
 
     ``any_port`` lets the system choose every port (tests, many capabilities side by side); the
-    chosen ones are known after :func:`bind` and reported by ``--ready-file``.
+    chosen ones are known after :func:`bind` and reported by ``--ready-file``. ``plane`` is what
+    control adapters report and reload (``runtime/reload.py``); ``drain`` the serving process's own
+    when the plan is a reload's, so that the new adapters' gates follow the running process.
     """
     from .apps import build_adapter
 
     metrics = metrics or Metrics()
-    result = ServePlan()
+    result = ServePlan(drain=drain or Drain())
     for runtime in runtimes:
         metrics.watch_upstreams(runtime.pool.states)  # circuits in /metrics, /status, /health/ready
         source = runtime.document.source_file or "<document>"
@@ -114,7 +118,7 @@ def plan(
                 )
                 continue
             try:
-                built = build_adapter(runtime, expose, metrics, list(runtimes))
+                built = build_adapter(runtime, expose, metrics, list(runtimes), plane)
             except NaftikoError as exc:
                 raise ServeError(f"{expose.type} adapter {namespace!r} ({source}): {exc}") from None
             if isinstance(built, str):
@@ -203,6 +207,56 @@ def bind(listener: Listener) -> socket.socket:
     return sock
 
 
+@dataclass
+class Running:
+    """The servers of a serving process, one per listener; a reload adds and removes some."""
+
+    listeners: list[Listener]
+    servers: list[uvicorn.Server]
+    tasks: list[asyncio.Task[Any]]
+    shutdown_timeout: float
+    http: str | type[asyncio.Protocol]  # one per process: its connection guard counts them all
+
+    def start(self, listener: Listener, sock: socket.socket) -> None:
+        """Serve ``listener`` on ``sock`` from now on."""
+        server = make_server(listener, self.shutdown_timeout, self.http)
+        self.listeners.append(listener)
+        self.servers.append(server)
+        self.tasks.append(asyncio.create_task(serve_on(server, [sock])))
+
+    def forget(self, listener: Listener) -> tuple[uvicorn.Server, asyncio.Task[Any]]:
+        """Take ``listener`` out of the process's set; the caller stops its server."""
+        index = next(i for i, item in enumerate(self.listeners) if item is listener)
+        del self.listeners[index]
+        return self.servers.pop(index), self.tasks.pop(index)
+
+
+def http_protocol(connections: ConnectionLimits | None = None) -> str | type[asyncio.Protocol]:
+    """The HTTP protocol this process's servers share, with the connection guard (:mod:`.connections`)."""
+    http = _http_impl()
+    if isinstance(http, str):
+        return http
+    return guarded(http, ConnectionGuard(connections or ConnectionLimits()))
+
+
+def make_server(
+    listener: Listener, shutdown_timeout: float, http: str | type[asyncio.Protocol]
+) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(
+            listener.app,
+            lifespan="auto",
+            log_config=None,
+            access_log=False,
+            # uvicorn waits with it as a float, whatever its annotation says (int).
+            timeout_graceful_shutdown=shutdown_timeout,  # type: ignore[arg-type]
+            http=http,
+            ws="none",
+            server_header=False,
+        )
+    )
+
+
 async def run(
     listeners: Sequence[Listener],
     sockets: Sequence[socket.socket],
@@ -215,6 +269,7 @@ async def run(
     skipped: Sequence[Skipped] = (),
     freeze_gc: bool = False,
     connections: ConnectionLimits | None = None,
+    on_started: Callable[[Running], None] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or every server stopped), then drain (see :mod:`.drain`).
 
@@ -227,25 +282,8 @@ async def run(
 
     ``connections``: header/body timeouts and the process's connection cap (:mod:`.connections`).
     """
-    http = _http_impl()
-    if not isinstance(http, str):
-        http = guarded(http, ConnectionGuard(connections or ConnectionLimits()))
-    servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                listener.app,
-                lifespan="auto",
-                log_config=None,
-                access_log=False,
-                # uvicorn waits with it as a float, whatever its annotation says (int).
-                timeout_graceful_shutdown=shutdown_timeout,  # type: ignore[arg-type]
-                http=http,
-                ws="none",
-                server_header=False,
-            )
-        )
-        for listener in listeners
-    ]
+    http = http_protocol(connections)
+    servers = [make_server(listener, shutdown_timeout, http) for listener in listeners]
     drain = drain or Drain()
     drain.delay, drain.timeout = drain_delay, shutdown_timeout
     loop = asyncio.get_running_loop()
@@ -262,6 +300,8 @@ async def run(
     tasks = [
         asyncio.create_task(serve_on(server, [sock])) for server, sock in zip(servers, sockets, strict=True)
     ]
+    # A reload (runtime/reload.py) adds and removes servers here; the drain stops whatever runs then.
+    running = Running(list(listeners), servers, tasks, shutdown_timeout, http)
     waiter = asyncio.create_task(stop.wait())
     started = asyncio.create_task(_all_started(servers))
     await asyncio.wait([started, waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -275,7 +315,13 @@ async def run(
                 log.error("cannot write the ready file %s: %s", ready_file, exc.strerror or exc)
         if freeze_gc:
             gc.freeze()  # uvicorn's protocol modules and state, imported and built as servers started
-    await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        if on_started is not None:
+            on_started(running)
+    # Until a signal, or a server stops on its own; one a reload stopped (no longer in ``running``)
+    # is not a reason, and the servers a reload started are looked at within a second.
+    while not waiter.done() and not any(task.done() for task in running.tasks):
+        await asyncio.wait([waiter, *running.tasks], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+    listeners, servers, tasks = running.listeners, running.servers, running.tasks
     log.info(
         "shutting down: unready now, accepting for %.3g s more, then finishing in-flight requests "
         "(up to %.3g s)",
@@ -310,19 +356,22 @@ def serve_forever(
     drain_delay: float = 0.0,
     ready_file: Path | None = None,
     connections: ConnectionLimits | None = None,
+    on_started: Callable[[Running], None] | None = None,
+    on_stopped: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> int:
     """Serve ``plan`` on its bound ``sockets`` until a signal, in this process or, with ``workers``
     above 1, in that many forked processes accepting on the same sockets; the exit status.
 
     For a process that does nothing but serve (``naftiko serve``, or an embedder's own entry point):
     what was built before is taken out of the garbage collector's sight first
-    (:func:`freeze_startup_objects`), and again once every server listens.
+    (:func:`freeze_startup_objects`), and again once every server listens. ``on_started`` is given
+    the running servers (a live reload adds and removes some); ``on_stopped`` runs when they stop.
     """
     freeze_startup_objects()
 
-    def serve(ready: Path | None) -> None:
-        run_loop(
-            run(
+    async def serving(ready: Path | None) -> None:
+        try:
+            await run(
                 plan.listeners,
                 sockets,
                 runtimes,
@@ -333,8 +382,14 @@ def serve_forever(
                 skipped=plan.skipped,
                 freeze_gc=True,
                 connections=connections,
+                on_started=on_started,
             )
-        )
+        finally:
+            if on_stopped is not None:
+                await on_stopped()
+
+    def serve(ready: Path | None) -> None:
+        run_loop(serving(ready))
 
     if workers > 1:
         return _prefork(workers, serve, ready_file, sockets)

@@ -1,5 +1,7 @@
-"""The control adapter (health, status, metrics)."""
+"""The control adapter: the spec's management plane (health, status, config, reload, logs,
+scripting, metrics, traces)."""
 
-from .app import build_control_app
+from .app import build_control_app, endpoint_summary
+from .plane import ControlPlane, ReloadOutcome
 
-__all__ = ["build_control_app"]
+__all__ = ["ControlPlane", "ReloadOutcome", "build_control_app", "endpoint_summary"]

@@ -75,7 +75,9 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 class McpProtocol:
     """Dispatches MCP messages for one catalog. Safe to share between tasks, connections, transports."""
 
-    def __init__(self, catalog: McpCatalog, *, private: bool = False) -> None:
+    def __init__(self, catalog: McpCatalog, *, private: bool = False, list_changed: bool = False) -> None:
+        """``list_changed``: the transport sends ``notifications/*/list_changed`` when the catalog
+        is replaced (stdio, on reload), so the capabilities declare ``listChanged: true``."""
         self.catalog = catalog
         _unique("tool name", [entry.name for entry in catalog.tools])
         _unique("prompt name", [entry.name for entry in catalog.prompts])
@@ -87,12 +89,14 @@ class McpProtocol:
         self._ttl_ms = catalog.ttl_ms
 
         capabilities: dict[str, Any] = {}
+        # Only the lists the catalog has are declared: a reload that adds the first resources of
+        # an adapter is served, but a client learns of them at its next initialize.
         if self._tools:
-            capabilities["tools"] = {"listChanged": False}
+            capabilities["tools"] = {"listChanged": list_changed}
         if self._resources:
-            capabilities["resources"] = {"subscribe": False, "listChanged": False}
+            capabilities["resources"] = {"subscribe": False, "listChanged": list_changed}
         if self._prompts:
-            capabilities["prompts"] = {"listChanged": False}
+            capabilities["prompts"] = {"listChanged": list_changed}
         server_info: dict[str, Any] = {"name": catalog.server_name, "version": catalog.server_version}
         if catalog.title:
             server_info["title"] = catalog.title
@@ -130,6 +134,18 @@ class McpProtocol:
         self._modern["server/discover"] = _checked(
             "server/discover", _MODERN_VERSION, self._modernize("server/discover", discover)
         )
+
+    def lists(self) -> dict[str, Any]:
+        """What a client lists (tools, resources, prompts): compared across a reload to know which
+        ``notifications/*/list_changed`` to send."""
+        return {
+            "tools": self._legacy.get("tools/list"),
+            "resources": (
+                self._legacy.get("resources/templates/list"),
+                [(entry.name, entry.uri) for entry in self.catalog.resources],
+            ),
+            "prompts": self._legacy.get("prompts/list"),
+        }
 
     # --- entry point -----------------------------------------------------------------------------
 

@@ -32,19 +32,42 @@ logger = logging.getLogger("naftiko.mcp")
 _EOF = object()
 
 
+class StdioSession:
+    """The catalog a stdio server answers from, replaceable while it serves (a reload)."""
+
+    def __init__(self, catalog: McpCatalog, *, list_changed: bool = False) -> None:
+        self.protocol = McpProtocol(catalog, list_changed=list_changed)
+        self.list_changed = list_changed
+        self.outbox: queue.SimpleQueue[bytes | None] | None = None
+
+    def replace(self, catalog: McpCatalog) -> list[str]:
+        """Answer from ``catalog`` from now on (a request in flight finishes on the old one) and
+        send ``notifications/{tools,resources,prompts}/list_changed`` for each list that changed."""
+        old, new = self.protocol, McpProtocol(catalog, list_changed=self.list_changed)
+        self.protocol = new
+        before, after = old.lists(), new.lists()
+        changed = [kind for kind in before if before[kind] != after[kind]]
+        if self.outbox is not None and self.list_changed:
+            for kind in changed:
+                notice = {"jsonrpc": "2.0", "method": f"notifications/{kind}/list_changed"}
+                self.outbox.put(encode(notice) + b"\n")
+        return changed
+
+
 async def serve_stdio(
-    catalog: McpCatalog, *, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+    catalog: McpCatalog | StdioSession, *, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
 ) -> None:
     """Serve ``catalog`` over stdio until stdin closes; requests run concurrently.
 
     ``stdin``/``stdout`` default to the process's own streams (claimed as described above); tests
-    may pass binary file objects instead.
+    may pass binary file objects instead. A :class:`StdioSession` can be replaced while serving.
     """
-    protocol = McpProtocol(catalog)
+    session = catalog if isinstance(catalog, StdioSession) else StdioSession(catalog)
     with _wire(stdin, stdout) as (reader, writer):
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue[object] = asyncio.Queue()
         outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        session.outbox = outbox
         threading.Thread(
             target=_read_lines, args=(reader, loop, inbox), name="mcp-stdin", daemon=True
         ).start()
@@ -56,7 +79,7 @@ async def serve_stdio(
         try:
             while (line := await inbox.get()) is not _EOF:
                 assert isinstance(line, bytes)
-                task = asyncio.create_task(_answer(protocol, line, outbox))
+                task = asyncio.create_task(_answer(session.protocol, line, outbox))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
             if pending:
