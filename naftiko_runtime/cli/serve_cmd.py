@@ -17,7 +17,7 @@ from typing import Any
 
 from ..consumes.transport import TransportSettings
 from ..errors import NaftikoError
-from ..observability import Metrics, configure
+from ..observability import Metrics, configure, tracing
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
 from ..spec import check_files
@@ -138,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
+    tracing.configure(runtimes)  # before the adapters are built: they are wrapped when it is on
     metrics = Metrics()
     try:
         plan = serving.plan(runtimes, host=args.host, metrics=metrics, any_port=args.any_port)
@@ -177,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
                 freeze_gc=True,
             )
         )
+        tracing.shutdown()  # the spans still queued go out (a bounded wait)
 
     if args.workers > 1:
         return _prefork(args.workers, serve, args.ready_file, sockets)
@@ -266,9 +268,11 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
     if not runtime.mcp:
         return _fail(f"{path}: declares no MCP adapter to serve over stdio")
     configure(args.log_level, args.log_format, runtime.secrets)
+    tracing.configure(runtimes)
     from ..runtime.mcp import serve_stdio
 
     _run_loop(serve_stdio(runtime, runtime.mcp[0]))
+    tracing.shutdown()
     return 0
 
 

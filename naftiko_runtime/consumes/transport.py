@@ -24,6 +24,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ..errors import BinaryTooLarge, UpstreamTimeout, UpstreamUnavailable, without_urls
+from ..observability import tracing
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -102,6 +103,34 @@ class HttpClient:
         time_left: float | None = None,
         max_bytes: int | None = None,
     ) -> UpstreamResponse:
+        """Send one request and read the whole answer (see :meth:`_exchange`)."""
+        traced = tracing.active  # the one tracing hook: a client span, its context in the headers
+        if traced is not None:
+            return await traced.client(
+                self._exchange,
+                operation,
+                method,
+                url,
+                headers,
+                body,
+                time_left=time_left,
+                max_bytes=max_bytes,
+            )
+        return await self._exchange(
+            operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
+        )
+
+    async def _exchange(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        time_left: float | None = None,
+        max_bytes: int | None = None,
+    ) -> UpstreamResponse:
         """Send one request and read the whole answer. ``url`` is already percent-encoded.
 
         ``time_left`` bounds the whole exchange, retries included: one timer cancels it when the
@@ -147,6 +176,8 @@ class HttpClient:
                     left = None if time_left is None else time_left - (time.perf_counter() - started)
                     if not retry_possible or (left is not None and left <= delay):
                         raise UpstreamUnavailable(operation, _describe(exc)) from None
+                    if tracing.active is not None:
+                        tracing.active.retry(attempt + 1, _describe(exc))
                     await asyncio.sleep(delay)
                     delay *= 2
                 except aiohttp.ClientError as exc:
@@ -171,6 +202,23 @@ class HttpClient:
         time_left: float | None = None,
     ) -> StreamedResponse:
         """Start a request whose answer is read incrementally (forwarding). Caller closes it."""
+        traced = tracing.active
+        if traced is not None:
+            return await traced.client(
+                self._start_stream, operation, method, url, headers, body, time_left=time_left
+            )
+        return await self._start_stream(operation, method, url, headers, body, time_left=time_left)
+
+    async def _start_stream(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: AsyncIterator[bytes] | bytes | None,
+        *,
+        time_left: float | None = None,
+    ) -> StreamedResponse:
         session = self._open()
         started = time.perf_counter()
         try:
