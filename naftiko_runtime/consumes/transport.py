@@ -25,6 +25,7 @@ from yarl import URL
 
 from ..errors import BinaryTooLarge, UpstreamTimeout, UpstreamUnavailable, without_urls
 from ..observability import tracing
+from ..observability.context import upstream_ended, upstream_started
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -103,22 +104,31 @@ class HttpClient:
         time_left: float | None = None,
         max_bytes: int | None = None,
     ) -> UpstreamResponse:
-        """Send one request and read the whole answer (see :meth:`_exchange`)."""
-        traced = tracing.active  # the one tracing hook: a client span, its context in the headers
-        if traced is not None:
-            return await traced.client(
-                self._exchange,
-                operation,
-                method,
-                url,
-                headers,
-                body,
-                time_left=time_left,
-                max_bytes=max_bytes,
-            )
-        return await self._exchange(
-            operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
-        )
+        """Send one request and read the whole answer (see :meth:`_exchange`); counted in the
+        metrics of the unit that sent it, traced when tracing is on."""
+        traced = tracing.active  # the tracing hook: a client span, its context in the headers
+        record = upstream_started()  # the metrics hook: calls by operation and status, upstream wait
+        try:
+            if traced is not None:
+                response = await traced.client(
+                    self._exchange,
+                    operation,
+                    method,
+                    url,
+                    headers,
+                    body,
+                    time_left=time_left,
+                    max_bytes=max_bytes,
+                )
+            else:
+                response = await self._exchange(
+                    operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
+                )
+        except BaseException as exc:
+            upstream_ended(record, operation, _failure(exc))
+            raise
+        upstream_ended(record, operation, response.status)
+        return response
 
     async def _exchange(
         self,
@@ -203,11 +213,21 @@ class HttpClient:
     ) -> StreamedResponse:
         """Start a request whose answer is read incrementally (forwarding). Caller closes it."""
         traced = tracing.active
-        if traced is not None:
-            return await traced.client(
-                self._start_stream, operation, method, url, headers, body, time_left=time_left
-            )
-        return await self._start_stream(operation, method, url, headers, body, time_left=time_left)
+        record = upstream_started()
+        try:
+            if traced is not None:
+                response = await traced.client(
+                    self._start_stream, operation, method, url, headers, body, time_left=time_left
+                )
+            else:
+                response = await self._start_stream(
+                    operation, method, url, headers, body, time_left=time_left
+                )
+        except BaseException as exc:
+            upstream_ended(record, operation, _failure(exc))
+            raise
+        upstream_ended(record, operation, response.status)  # its headers: the body is relayed after
+        return response
 
     async def _start_stream(
         self,
@@ -368,6 +388,17 @@ async def _read_at_most(response: aiohttp.ClientResponse, limit: int, operation:
             raise BinaryTooLarge(operation, limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _failure(exc: BaseException) -> str:
+    """How an upstream call failed, as the metrics' status label."""
+    if isinstance(exc, UpstreamTimeout):
+        return "timeout"
+    if isinstance(exc, UpstreamUnavailable):
+        return "unavailable"
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
 
 
 def _ms(started: float) -> float:
