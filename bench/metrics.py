@@ -23,14 +23,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from naftiko_runtime.observability.metrics import Metrics  # noqa: E402
+from naftiko_runtime.observability.metrics import Metrics
 
 ADAPTER, UNIT = "rest:label-studio", "label-studio.list-runs"
 CALLS = (("projects.get-project", 200), ("runs.list-runs", 200))
