@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -161,6 +161,8 @@ class Tracing:
 
     async def unit(self, run: Callable[[Any], Awaitable[Any]], name: str, kind: str, arguments: Any) -> Any:
         """``run(arguments)`` inside the span of unit ``name``."""
+        if not _current_span().is_recording():  # an unsampled request: its children are too
+            return await run(arguments)
         span = self.tracer.start_span(
             name, kind=_INTERNAL, attributes={"naftiko.unit": name, "naftiko.unit.kind": kind}
         )
@@ -177,6 +179,8 @@ class Tracing:
 
     async def step(self, run: Awaitable[Any], unit: str, step: str, kind: str) -> Any:
         """Await ``run`` (one orchestration step) inside its span."""
+        if not _current_span().is_recording():
+            return await run
         span = self.tracer.start_span(
             f"step {step}",
             kind=_INTERNAL,
@@ -194,6 +198,8 @@ class Tracing:
 
     def lookup(self, unit: str, step: str) -> AbstractContextManager[Span]:
         """The span of a lookup step, which runs without awaiting: ``with tracing.lookup(...)``."""
+        if not _current_span().is_recording():
+            return nullcontext()
         return self.tracer.start_as_current_span(
             f"step {step}",
             kind=_INTERNAL,
@@ -212,7 +218,12 @@ class Tracing:
         **kwargs: Any,
     ) -> Any:
         """One upstream call (``send(operation, method, url, headers, ...)``) inside a client span,
-        its context in the request's headers."""
+        its context in the request's headers. In an unsampled trace no span is made: the upstream
+        is handed the current (unsampled) context, which is all it needs to go on unsampled too."""
+        if not _current_span().is_recording():
+            sent = dict(headers)
+            self.outbound.inject(sent)
+            return await send(operation, method, url, sent, *args, **kwargs)
         span = self.tracer.start_span(f"{method} {operation}", kind=_CLIENT)
         token = _attach(_in_context(span))
         try:
