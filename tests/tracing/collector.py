@@ -128,7 +128,7 @@ capability:
             - name: list-crew
               method: GET
               inputParameters:
-                - {{name: vessel, in: query, type: string}}
+                - {{name: vessel, in: query}}
   exposes:
     - type: rest
       namespace: fleet-rest
@@ -155,7 +155,7 @@ capability:
       namespace: fleet-mcp
       port: {mcp_port}
       tools:
-        - {{name: get-ship, description: One ship, call: registry.get-ship, with: {{imo: tools.imo}}}}
+        - {{name: get-ship, description: One ship, call: registry.get-ship, with: {{imo: fleet-mcp.imo}}}}
     - type: control
       port: {control_port}
 {observability}
