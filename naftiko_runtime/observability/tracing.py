@@ -78,6 +78,18 @@ def shutdown(timeout_s: float = 2.0) -> None:
         tracing.shutdown(timeout_s)
 
 
+def feed_local(sink: Callable[[dict[str, Any]], None]) -> bool:
+    """Hand every finished, sampled span of this process to ``sink``, as the keyword arguments of
+    ``trace_buffer.FinishedSpan`` (see :func:`.otel.span_fields`); False when tracing is off.
+
+    The control adapter's ``GET /traces`` buffer connects here:
+    ``feed_local(lambda fields: buffer.add(FinishedSpan(**fields)))``."""
+    if active is None:
+        return False
+    active.feed(sink)
+    return True
+
+
 def server_spans(app: Any, adapter: str) -> Any:
     """``app`` with a server span around each HTTP request (REST, skill); ``app`` itself when off."""
     if active is None:
