@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,31 +104,10 @@ class HttpClient:
         time_left: float | None = None,
         max_bytes: int | None = None,
     ) -> UpstreamResponse:
-        """Send one request and read the whole answer (see :meth:`_exchange`); counted in the
-        metrics of the unit that sent it, traced when tracing is on."""
-        traced = tracing.active  # the tracing hook: a client span, its context in the headers
-        record = upstream_started()  # the metrics hook: calls by operation and status, upstream wait
-        try:
-            if traced is not None:
-                response = await traced.client(
-                    self._exchange,
-                    operation,
-                    method,
-                    url,
-                    headers,
-                    body,
-                    time_left=time_left,
-                    max_bytes=max_bytes,
-                )
-            else:
-                response = await self._exchange(
-                    operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
-                )
-        except BaseException as exc:
-            upstream_ended(record, operation, _failure(exc))
-            raise
-        upstream_ended(record, operation, response.status)
-        return response
+        """Send one request and read the whole answer (see :meth:`_exchange`)."""
+        return await _observed(
+            self._exchange, operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
+        )
 
     async def _exchange(
         self,
@@ -212,22 +191,7 @@ class HttpClient:
         time_left: float | None = None,
     ) -> StreamedResponse:
         """Start a request whose answer is read incrementally (forwarding). Caller closes it."""
-        traced = tracing.active
-        record = upstream_started()
-        try:
-            if traced is not None:
-                response = await traced.client(
-                    self._start_stream, operation, method, url, headers, body, time_left=time_left
-                )
-            else:
-                response = await self._start_stream(
-                    operation, method, url, headers, body, time_left=time_left
-                )
-        except BaseException as exc:
-            upstream_ended(record, operation, _failure(exc))
-            raise
-        upstream_ended(record, operation, response.status)  # its headers: the body is relayed after
-        return response
+        return await _observed(self._start_stream, operation, method, url, headers, body, time_left=time_left)
 
     async def _start_stream(
         self,
@@ -262,6 +226,31 @@ class HttpClient:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+async def _observed(
+    call: Callable[..., Awaitable[Any]],
+    operation: str,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: Any,
+    **options: Any,
+) -> Any:
+    """``call`` (one upstream exchange) under the observability hooks: counted for the unit that
+    made it (operation and status, time in flight), inside a client span when tracing is on."""
+    traced = tracing.active
+    record = upstream_started()
+    try:
+        if traced is not None:
+            response = await traced.client(call, operation, method, url, headers, body, **options)
+        else:
+            response = await call(operation, method, url, headers, body, **options)
+    except BaseException as exc:
+        upstream_ended(record, operation, _failure(exc))
+        raise
+    upstream_ended(record, operation, response.status)  # a stream: its headers, the body follows
+    return response
 
 
 class _Deadline:

@@ -133,7 +133,7 @@ class Unit:
         note_unit(self.qualified)
         traced = tracing.active  # the tracing hook: the unit's span (None: tracing is off)
         if traced is not None:
-            return await traced.unit(self._run, self.qualified, self.kind, arguments)
+            return await traced.unit(self._run(arguments), self.qualified, self.kind)
         return await self._run(arguments)
 
     async def _run(self, arguments: Mapping[str, Any]) -> Result:

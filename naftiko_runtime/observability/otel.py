@@ -159,36 +159,22 @@ class Tracing:
 
     # -- spans -----------------------------------------------------------------------------------
 
-    async def unit(self, run: Callable[[Any], Awaitable[Any]], name: str, kind: str, arguments: Any) -> Any:
-        """``run(arguments)`` inside the span of unit ``name``."""
-        if not _current_span().is_recording():  # an unsampled request: its children are too
-            return await run(arguments)
-        span = self.tracer.start_span(
-            name, kind=_INTERNAL, attributes={"naftiko.unit": name, "naftiko.unit.kind": kind}
-        )
-        token = _attach(_in_context(span))
-        try:
-            result = await run(arguments)
-        except BaseException as exc:
-            _failed(span, exc)
-            raise
-        finally:
-            _detach(token)
-            span.end()
-        return result
+    def unit(self, work: Awaitable[Any], name: str, kind: str) -> Awaitable[Any]:
+        """Await ``work`` (a unit's run) inside the unit's span."""
+        return self._around(work, name, {"naftiko.unit": name, "naftiko.unit.kind": kind})
 
-    async def step(self, run: Awaitable[Any], unit: str, step: str, kind: str) -> Any:
-        """Await ``run`` (one orchestration step) inside its span."""
-        if not _current_span().is_recording():
-            return await run
-        span = self.tracer.start_span(
-            f"step {step}",
-            kind=_INTERNAL,
-            attributes={"naftiko.unit": unit, "naftiko.step": step, "naftiko.step.kind": kind},
-        )
+    def step(self, work: Awaitable[Any], unit: str, step: str, kind: str) -> Awaitable[Any]:
+        """Await ``work`` (one orchestration step) inside the step's span."""
+        attributes = {"naftiko.unit": unit, "naftiko.step": step, "naftiko.step.kind": kind}
+        return self._around(work, f"step {step}", attributes)
+
+    async def _around(self, work: Awaitable[Any], name: str, attributes: dict[str, Any]) -> Any:
+        if not _current_span().is_recording():  # an unsampled request: its children are too
+            return await work
+        span = self.tracer.start_span(name, kind=_INTERNAL, attributes=attributes)
         token = _attach(_in_context(span))
         try:
-            return await run
+            return await work
         except BaseException as exc:
             _failed(span, exc)
             raise

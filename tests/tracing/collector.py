@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +14,8 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from tests.security.conftest import Served
+from tests.security.conftest import serve as serve_capability
 from tests.support import RecordingUpstream, free_port
 
 NAFTIKO = str(Path(sys.executable).parent / "naftiko")
@@ -169,22 +167,14 @@ EXPORTER = """        exporters:
 """
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    ports: dict[str, int]
+class Fleet:
+    """Where the served test capability's adapters listen (from ``naftiko serve``'s ready file)."""
 
-    @property
-    def rest(self) -> str:
-        return f"http://127.0.0.1:{self.ports['rest_port']}"
-
-    @property
-    def mcp(self) -> str:
-        return f"http://127.0.0.1:{self.ports['mcp_port']}/mcp"
-
-    @property
-    def control(self) -> str:
-        return f"http://127.0.0.1:{self.ports['control_port']}"
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        self.rest = served.url("fleet-rest")
+        self.mcp = served.url("fleet-mcp") + "/mcp"
+        self.control = served.url("control")
 
 
 def write_capability(
@@ -215,39 +205,9 @@ def serve(
     *,
     env: dict[str, str] | None = None,
     **options: Any,
-) -> Iterator[Served]:
+) -> Iterator[Fleet]:
     """``naftiko serve`` on the test capability, its spans exported to ``collector`` every 50 ms."""
-    path, ports = write_capability(directory, upstream, **options)
-    ready = directory / "ready.json"
-    ready.unlink(missing_ok=True)
-    environment = {
-        **os.environ,
-        "OTLP_COLLECTOR": collector or "",
-        "OTEL_BSP_SCHEDULE_DELAY": "50",
-        **(env or {}),
-    }
-    process = subprocess.Popen(
-        [NAFTIKO, "serve", str(path), "--ready-file", str(ready), "--log-level", "warning"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            if process.poll() is not None:
-                raise AssertionError(f"serve exited with {process.returncode}: {process.stderr.read()}")
-            if time.monotonic() > deadline:
-                raise AssertionError("serve did not become ready")
-            time.sleep(0.05)
-        json.loads(ready.read_text())
-        yield Served(process, ports)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    path, _ = write_capability(directory, upstream, **options)
+    environment = {"OTLP_COLLECTOR": collector or "", "OTEL_BSP_SCHEDULE_DELAY": "50", **(env or {})}
+    with serve_capability(path, "--log-level", "warning", env=environment) as served:
+        yield Fleet(served)
