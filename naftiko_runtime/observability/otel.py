@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -65,7 +66,11 @@ class Tracing:
         attributes = dict(service or {})
         if os.environ.get("OTEL_SERVICE_NAME"):
             attributes.pop("service.name", None)  # the operator's name for it wins
-        self.provider = TracerProvider(sampler=sampler, resource=Resource.create(attributes))
+        # Not at exit: :meth:`shutdown` bounds the wait (the SDK's atexit hook would wait 30 s).
+        self.provider = TracerProvider(
+            sampler=sampler, resource=Resource.create(attributes), shutdown_on_exit=False
+        )
+        _route_sdk_logs()
         self.tracer = self.provider.get_tracer("naftiko-runtime", runtime_version())
         self.sampling = sampling
         self.propagation = propagation
@@ -74,7 +79,6 @@ class Tracing:
         self._inbound = (_B3, _W3C) if propagation == "b3" else (_W3C, _B3)
         # B3's single ``b3`` header is read by the multi-header propagator too, but not listed.
         self._inbound_fields = frozenset({"b3", *(f for p in self._inbound for f in p.fields)})
-        self._processors: list[SpanProcessor] = []
         self.endpoint = endpoint
         if endpoint is not None or env_exporter:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -114,7 +118,6 @@ class Tracing:
     # -- where spans go --------------------------------------------------------------------------
 
     def _add(self, processor: SpanProcessor) -> None:
-        self._processors.append(processor)
         self.provider.add_span_processor(processor)
 
     def feed(self, sink: Callable[[dict[str, Any]], None]) -> None:
@@ -123,12 +126,16 @@ class Tracing:
         self._add(LocalSpans(sink))
 
     def shutdown(self, timeout_s: float = 2.0) -> None:
-        """Export what is queued, waiting ``timeout_s`` at most in all."""
-        for processor in self._processors:
-            if isinstance(processor, BatchSpanProcessor):
-                processor.shutdown(timeout_millis=int(timeout_s * 1000))
-            else:
-                processor.shutdown()
+        """Export what is queued, waiting ``timeout_s`` at most in all: the SDK's own shutdown
+        waits up to 30 s on an exporter retrying a collector that is down, so it runs on a daemon
+        thread that the process does not wait for beyond ``timeout_s``."""
+        closing = threading.Thread(target=self.provider.shutdown, name="naftiko-trace-flush", daemon=True)
+        closing.start()
+        closing.join(timeout_s)
+        if closing.is_alive():
+            log.warning(
+                "traces still queued after %.3g s were not exported (collector slow or down)", timeout_s
+            )
 
     # -- context in and out ----------------------------------------------------------------------
 
@@ -357,6 +364,17 @@ def span_fields(span: ReadableSpan) -> dict[str, Any]:
         "kind": span.kind.name.lower(),
         "attributes": dict(span.attributes or {}),
     }
+
+
+def _route_sdk_logs() -> None:
+    """The SDK's own warnings (a collector refusing a batch, a full queue) go where naftiko's logs
+    go, in the same format and with the same redaction, not to Python's bare last-resort handler."""
+    ours = logging.getLogger("naftiko")
+    sdk = logging.getLogger("opentelemetry")
+    if ours.handlers:
+        sdk.handlers = list(ours.handlers)
+        sdk.setLevel(logging.WARNING)
+        sdk.propagate = False
 
 
 def _client_attributes(span: Span, operation: str, method: str, url: str) -> None:

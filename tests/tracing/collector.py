@@ -211,3 +211,5 @@ def serve(
     environment = {"OTLP_COLLECTOR": collector or "", "OTEL_BSP_SCHEDULE_DELAY": "50", **(env or {})}
     with serve_capability(path, "--log-level", "warning", env=environment) as served:
         yield Fleet(served)
+    assert served.process.returncode == 0, served.log
+    assert "Traceback" not in served.log, served.log
