@@ -14,7 +14,18 @@ upstream (bench/upstream.py, raw protocol) and returns its three runs:
                                  ``--base-uri`` pointing its consumed namespace at the upstream,
                                  default log level (one access line per request, to a file)
 ``naftiko serve (log warning)``  the same at ``--log-level warning``: no access line
+``naftiko serve @REF``           ``--today REF`` (e.g. ``main``): the same, run from the code of git
+                                 ref ``REF`` (extracted with ``git archive``): today's figure beside
+                                 this branch's in the same run
+``naftiko serve (traces 1.0)``   ``--tracing``: the seed plus a control adapter declaring
+                                 ``observability`` (``sampling: 1.0``), spans exported over OTLP/HTTP
+                                 to bench/otlp_sink.py (answers 200, keeps nothing)
+``naftiko serve (traces 0.1)``   the same at ``sampling: 0.1``
 ===============================  ===================================================================
+
+With ``--tracing`` and ``--today``, "tracing off" is ``naftiko serve`` (the seed declares no
+``observability``) and its cost is its ratio to ``naftiko serve @REF``; each traced variant's cost is
+its ratio to ``naftiko serve`` (printed under the tables).
 
 Two measurements, each interleaved (A B C D, A B C D, …) after one warm-up per variant and summarised
 by medians (see bench/_harness.py):
@@ -47,6 +58,7 @@ import contextlib
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -79,6 +91,8 @@ BASELINE = "hand-written proxy"
 NAFTIKO_INFO = "naftiko serve"
 NAFTIKO_QUIET = "naftiko serve (log warning)"
 NAFTIKO_JSON = "naftiko serve (log json)"
+TRACED = {"naftiko serve (traces 1.0)": 1.0, "naftiko serve (traces 0.1)": 0.1}
+TARGET_TRACING_OFF = 0.97
 TARGET_RATIO = 0.9
 TARGET_ADDED_P99_MS = 2.0
 _PORT = re.compile(r"^(\s*port:\s*)\d+\s*$", re.MULTILINE)
@@ -96,12 +110,45 @@ def seed_with_ports(directory: Path, rest_port: int) -> Path:
     return copy
 
 
+def with_tracing(document: Path, sampling: float, collector: str) -> None:
+    """Add a control adapter declaring ``observability`` (``sampling``, OTLP to ``collector``)."""
+    text = document.read_text(encoding="utf-8").rstrip("\n")
+    text += (
+        f"\n  - type: control\n    port: {free_port()}\n    observability:\n"
+        f"      traces: {{sampling: {sampling}}}\n"
+        f'      exporters: {{otlp: {{endpoint: "{collector}"}}}}\n'
+    )
+    document.write_text(text, encoding="utf-8")
+
+
+def code_of(ref: str, directory: Path) -> Path:
+    """The package as it is at git ref ``ref``, extracted under ``directory`` (for PYTHONPATH)."""
+    target = directory / f"code-{re.sub(r'[^A-Za-z0-9._-]', '_', ref)}"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "naftiko_runtime"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
 def naftiko_server(
-    name: str, directory: Path, upstream: Server, *, extra: Sequence[str] = (), cpus: Sequence[int] | None
+    name: str,
+    directory: Path,
+    upstream: Server,
+    *,
+    extra: Sequence[str] = (),
+    cpus: Sequence[int] | None,
+    tracing: tuple[float, str] | None = None,
+    code: Path | None = None,
 ) -> Server:
-    """``naftiko serve`` on a copy of the seed, its consumed namespace pointed at ``upstream``."""
+    """``naftiko serve`` on a copy of the seed, its consumed namespace pointed at ``upstream``;
+    ``tracing`` (sampling, collector URL) adds a control adapter declaring ``observability``;
+    ``code`` runs the package found there instead of this checkout's."""
     port = free_port()
     document = seed_with_ports(directory / name, port)
+    if tracing is not None:
+        with_tracing(document, *tracing)
     command = (
         [str(NAFTIKO)]
         if NAFTIKO.exists()
@@ -110,6 +157,8 @@ def naftiko_server(
     argv = [*command, "serve", str(document), "--base-uri", f"{CONSUMED}={upstream.url}", *extra]
     # The seed's bind is the whole header value; the baseline adds "Token " itself.
     env = {"LABEL_STUDIO_API_KEY": AUTHORIZATION}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     return Server(name, argv, port=port, env=env, cpus=cpus)
 
 
@@ -185,6 +234,31 @@ def figures(runs: Mapping[str, list[LoadResult]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def tracing_costs(sat: Mapping[str, Mapping[str, Any]], today: str | None) -> dict[str, Any]:
+    """Tracing off against today's code, each traced variant against tracing off, as ratios."""
+    off = sat[NAFTIKO_INFO]
+    result: dict[str, Any] = {"lines": []}
+    if today and f"{NAFTIKO_INFO} @{today}" in sat:
+        ratio = off["rps"] / sat[f"{NAFTIKO_INFO} @{today}"]["rps"]
+        verdict = "meets" if ratio >= TARGET_TRACING_OFF else "misses"
+        result["off_vs_today"] = round(ratio, 3)
+        result["lines"].append(
+            f"tracing off (no observability) / @{today} = {ratio:.3f}× req/s "
+            f"({verdict} the ≥ {TARGET_TRACING_OFF:g}× target)"
+        )
+    for name in TRACED:
+        if name in sat:
+            ratio = sat[name]["rps"] / off["rps"]
+            cpu, cpu_off = sat[name].get("server_cpu_us_per_req"), off.get("server_cpu_us_per_req")
+            result[name] = {"rps_vs_off": round(ratio, 3)}
+            line = f"{name} / tracing off = {ratio:.3f}× req/s"
+            if cpu and cpu_off:
+                result[name]["cpu_vs_off"] = round(cpu / cpu_off, 3)
+                line += f", {cpu / cpu_off:.2f}× server CPU per request"
+            result["lines"].append(line)
+    return result
+
+
 def loadavg_note(runs: Mapping[str, list[LoadResult]]) -> tuple[float, float, float]:
     values = [r.loadavg_1m for results in runs.values() for r in results]
     return statistics.median(values), min(values), max(values)
@@ -202,6 +276,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-quiet", action="store_true", help="skip the --log-level warning variant")
     parser.add_argument(
         "--json-log", action="store_true", help="add a naftiko variant with --log-format json"
+    )
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="add naftiko variants tracing at sampling 1.0 and 0.1 (spans to bench/otlp_sink.py)",
+    )
+    parser.add_argument(
+        "--today",
+        metavar="REF",
+        help="add a naftiko variant running the code of git ref REF (e.g. main), today's figure",
     )
     parser.add_argument("--check-only", action="store_true", help="check the answers, no load")
     parser.add_argument(
@@ -242,6 +326,21 @@ def main(argv: list[str] | None = None) -> None:
             other = naftiko_server("rest-naftiko-other", directory, upstream, cpus=under_test)
             other.env = {**(other.env or {}), "PYTHONPATH": str(args.also_tree.resolve())}
             servers[f"naftiko serve ({args.also_tree.name})"] = other
+        if args.today:
+            code = code_of(args.today, directory)
+            servers[f"{NAFTIKO_INFO} @{args.today}"] = naftiko_server(
+                "rest-naftiko-today", directory, upstream, cpus=under_test, code=code
+            )
+        if args.tracing:
+            sink = stack.enter_context(Server.python("otlp-sink", "otlp_sink.py", cpus=helpers))
+            for name, sampling in TRACED.items():
+                servers[name] = naftiko_server(
+                    f"rest-naftiko-traces-{sampling:g}",
+                    directory,
+                    upstream,
+                    cpus=under_test,
+                    tracing=(sampling, sink.url),
+                )
         for server in servers.values():
             if server is not upstream:
                 stack.enter_context(server)
@@ -327,6 +426,10 @@ def main(argv: list[str] | None = None) -> None:
             f"added p99 vs upstream direct ({label}): naftiko serve {added:+.2f} ms ({verdict} the "
             f"≤ {TARGET_ADDED_P99_MS:g} ms target), {BASELINE} {proxy_added:+.2f} ms"
         )
+    costs = tracing_costs(sat, args.today)
+    notes["tracing"] = costs
+    for line in costs["lines"]:
+        print(line)
     print(
         f"1-min load average during the runs: median {median_load:.1f}, {low:.1f}–{high:.1f} "
         f"on {os.cpu_count()} cores"

@@ -12,7 +12,7 @@ from typing import Any
 from ..consumes.limits import check_namespaces
 from ..consumes.transport import TransportSettings
 from ..errors import NaftikoError
-from ..observability import Metrics, configure
+from ..observability import Metrics, configure, tracing
 from ..runtime import Runtime, RuntimeOptions
 from ..runtime import server as serving
 from ..runtime.connections import ConnectionLimits
@@ -187,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     configure(args.log_level, args.log_format, [s for r in runtimes for s in r.secrets])
+    tracing.configure(runtimes)  # before the adapters are built: they are wrapped when it is on
     metrics = Metrics()
     live = LiveServer(
         args.paths,
@@ -233,8 +234,13 @@ def run(args: argparse.Namespace) -> int:
         ready_file=args.ready_file,
         connections=ConnectionLimits(args.header_timeout, args.body_timeout, args.max_connections),
         on_started=lambda running: live.attach(running, watch=args.watch),
-        on_stopped=live.close,
+        on_stopped=lambda: _stopped(live),
     )
+
+
+async def _stopped(live: LiveServer) -> None:
+    await live.close()
+    tracing.shutdown()  # the spans still queued go out (a bounded wait)
 
 
 def _build(files: list[Path], options: RuntimeOptions, *, ports: bool = True) -> list[Runtime] | None:
@@ -267,6 +273,7 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
     if not runtime.mcp:
         return _fail(f"{path}: declares no MCP adapter to serve over stdio")
     configure(args.log_level, args.log_format, runtime.secrets)
+    tracing.configure(runtimes)
     from ..runtime.mcp import serve_stdio
     from ..runtime.reload import StdioReload
 
@@ -278,6 +285,7 @@ def _serve_stdio(path: Path, options: RuntimeOptions, args: argparse.Namespace) 
         return StdioReload(live, runtime.mcp[0].expose.namespace, session, watch=args.watch)
 
     serving.run_loop(serve_stdio(runtime, runtime.mcp[0], reloads=reloads))
+    tracing.shutdown()
     return 0
 
 

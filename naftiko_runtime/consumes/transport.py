@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,8 @@ from ..errors import (
     retry_after_seconds,
     without_urls,
 )
+from ..observability import tracing
+from ..observability.context import upstream_ended, upstream_started
 from .aiohttp_compat import without_hidden_retry
 from .circuit import Circuit, Gate
 from .flight import SAFE_METHODS, Flights, key_of
@@ -121,6 +123,23 @@ class HttpClient:
         return aiohttp.ClientTimeout(total=left, sock_connect=min(connect, left), sock_read=min(read, left))
 
     async def send(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        time_left: float | None = None,
+        max_bytes: int | None = None,
+    ) -> UpstreamResponse:
+        """Send one request and read the whole answer (see :meth:`_exchange`)."""
+        response: UpstreamResponse = await _observed(
+            self._exchange, operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
+        )
+        return response
+
+    async def _exchange(
         self,
         operation: str,
         method: str,
@@ -253,6 +272,8 @@ class HttpClient:
                             reason = _describe(exc)
                             circuit.failed(reason)
                             raise UpstreamUnavailable(operation, reason) from None
+                        if tracing.active is not None:
+                            tracing.active.retry(attempt + 1, _describe(exc))
                         await asyncio.sleep(delay)
                         delay *= 2
                         continue
@@ -279,6 +300,22 @@ class HttpClient:
                 self._watchdog.disarm(deadline)
 
     async def stream(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: AsyncIterator[bytes] | bytes | None,
+        *,
+        time_left: float | None = None,
+    ) -> StreamedResponse:
+        """Start a request whose answer is read incrementally (see :meth:`_start_stream`)."""
+        streamed: StreamedResponse = await _observed(
+            self._start_stream, operation, method, url, headers, body, time_left=time_left
+        )
+        return streamed
+
+    async def _start_stream(
         self,
         operation: str,
         method: str,
@@ -326,6 +363,31 @@ class HttpClient:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+async def _observed(
+    call: Callable[..., Awaitable[Any]],
+    operation: str,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: Any,
+    **options: Any,
+) -> Any:
+    """``call`` (one upstream exchange) under the observability hooks: counted for the unit that
+    made it (operation and status, time in flight), inside a client span when tracing is on."""
+    traced = tracing.active
+    record = upstream_started()
+    try:
+        if traced is not None:
+            response = await traced.client(call, operation, method, url, headers, body, **options)
+        else:
+            response = await call(operation, method, url, headers, body, **options)
+    except BaseException as exc:
+        upstream_ended(record, operation, _failure(exc))
+        raise
+    upstream_ended(record, operation, response.status)  # a stream: its headers, the body follows
+    return response
 
 
 class _Deadline:
@@ -491,6 +553,17 @@ def _throttle_wait(response: UpstreamResponse, attempts_left: int, longest: floa
     header = response.headers.get("Retry-After")
     wait = retry_after_seconds(header) if header else 1.0
     return wait if wait is not None and wait <= longest else None
+
+
+def _failure(exc: BaseException) -> str:
+    """How an upstream call failed, as the metrics' status label."""
+    if isinstance(exc, UpstreamTimeout):
+        return "timeout"
+    if isinstance(exc, UpstreamUnavailable):
+        return "unavailable"
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
 
 
 def _ms(started: float) -> float:

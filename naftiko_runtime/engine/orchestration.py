@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 from ..consumes.operation import ConsumedCall
 from ..errors import InvocationError, StepError, UnitDeadlineExceeded
 from ..expressions import canonical, compile_path, compile_template, to_text
+from ..observability import tracing
 from ..spec.models import (
     OutputParameter,
     PathRef,
@@ -222,7 +224,9 @@ class Orchestration:
                     for step in [s for s in pending if s.deps <= finished]:
                         pending.remove(step)
                         if step.kind == "lookup":
-                            state.results[step.name] = self._lookup(step, arguments, state.results)
+                            traced = tracing.active  # a lookup's span, when tracing is on
+                            with nullcontext() if traced is None else traced.lookup(self.unit, step.name):
+                                state.results[step.name] = self._lookup(step, arguments, state.results)
                             finished.add(step.index)
                             started = True
                         else:
@@ -243,6 +247,17 @@ class Orchestration:
                 await asyncio.gather(*running, return_exceptions=True)
 
     async def _start(self, step: _Step, arguments: Mapping[str, Any], state: _Run, deadline: float) -> None:
+        traced = tracing.active  # the tracing hook: a span per step (None: tracing is off)
+        if traced is not None:
+            await traced.step(
+                self._run_step(step, arguments, state, deadline), self.unit, step.name, step.kind
+            )
+        else:
+            await self._run_step(step, arguments, state, deadline)
+
+    async def _run_step(
+        self, step: _Step, arguments: Mapping[str, Any], state: _Run, deadline: float
+    ) -> None:
         if step.kind == "call":
             outcome, projected = await self._call(step, arguments, state.results, deadline)
             state.outcomes[step.name] = outcome

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from ..consumes.operation import ConsumedCall
 from ..errors import UnitDeadlineExceeded
+from ..observability import tracing
 from ..observability.context import note_unit
 from .contract import Hints, InputSpec, Result
 from .inputs import Coercer, json_schema
@@ -143,6 +144,13 @@ class Unit:
 
     async def invoke(self, arguments: Mapping[str, Any]) -> Result:
         note_unit(self.qualified)
+        traced = tracing.active  # the tracing hook: the unit's span (None: tracing is off)
+        if traced is not None:
+            result: Result = await traced.unit(self._run(arguments), self.qualified, self.kind)
+            return result
+        return await self._run(arguments)
+
+    async def _run(self, arguments: Mapping[str, Any]) -> Result:
         values = self._coerce(arguments)
         deadline = time.monotonic() + self.deadline_s
         executor = self.executor

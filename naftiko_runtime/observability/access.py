@@ -47,7 +47,7 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500
-        token, record = open_record()
+        token, record = open_record(self.recorder)
 
         async def send_and_watch(message: Message) -> None:
             nonlocal status
@@ -64,7 +64,11 @@ class AccessLog:
             upstream_ms = record.upstream_ms
             if self.recorder is not None:
                 self.recorder.record(
-                    unit, status, seconds, None if upstream_ms is None else upstream_ms / 1000
+                    unit,
+                    status,
+                    seconds,
+                    None if upstream_ms is None else upstream_ms / 1000,
+                    record.upstream_wall,
                 )
             if ACCESS.isEnabledFor(_INFO):
                 self._log(scope, status, seconds * 1000, upstream_ms, unit)

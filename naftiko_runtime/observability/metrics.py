@@ -35,14 +35,17 @@ class _Histogram:
 
 
 class UnitSeries:
-    """One unit of one adapter: requests by status, request latency, upstream latency."""
+    """One unit of one adapter: requests by status, request latency, upstream latency, the
+    runtime's own time (request minus upstream), and upstream calls by operation and status."""
 
-    __slots__ = ("latency", "statuses", "upstream")
+    __slots__ = ("calls", "latency", "overhead", "statuses", "upstream")
 
     def __init__(self) -> None:
         self.statuses: dict[int, int] = {}
         self.latency = _Histogram()
         self.upstream = _Histogram()
+        self.overhead = _Histogram()
+        self.calls: dict[tuple[str, int | str], int] = {}
 
 
 class AdapterMetrics:
@@ -54,7 +57,16 @@ class AdapterMetrics:
         self.name = name
         self.units: dict[str, UnitSeries] = {}
 
-    def record(self, unit: str, status: int, seconds: float, upstream_seconds: float | None) -> None:
+    def record(
+        self,
+        unit: str,
+        status: int,
+        seconds: float,
+        upstream_seconds: float | None,
+        upstream_wall: float | None = None,
+    ) -> None:
+        """One request; ``upstream_wall``: how long it waited on upstreams, overlapping calls
+        counted once (``upstream_seconds``, their sum, when not given)."""
         series = self.units.get(unit)
         if series is None:
             series = self.units[unit] = UnitSeries()
@@ -66,6 +78,21 @@ class AdapterMetrics:
         latency.total += seconds
         if upstream_seconds is not None:
             series.upstream.observe(upstream_seconds)
+        waited = upstream_wall if upstream_wall is not None else upstream_seconds or 0.0
+        overhead = seconds - waited if waited < seconds else 0.0
+        hist = series.overhead
+        hist.counts[bisect_left(_BUCKETS, overhead)] += 1
+        hist.count += 1
+        hist.total += overhead
+
+    def upstream_call(self, unit: str, operation: str, status: int | str) -> None:
+        """One upstream request of ``unit`` for ``operation``, answered ``status`` (or how it failed)."""
+        series = self.units.get(unit)
+        if series is None:
+            series = self.units[unit] = UnitSeries()
+        calls = series.calls
+        key = (operation, status)
+        calls[key] = calls.get(key, 0) + 1
 
 
 class Metrics:
@@ -152,6 +179,22 @@ class Metrics:
             "Time spent waiting on upstreams per request.",
             [(adapter, unit, s.upstream) for adapter, unit, s in series if s.upstream.count],
         )
+        lines += _histogram(
+            "naftiko_runtime_overhead_seconds",
+            "The runtime's own time per request: request time minus time waiting on upstreams.",
+            [(adapter, unit, s.overhead) for adapter, unit, s in series if s.overhead.count],
+        )
+        lines += [
+            "# HELP naftiko_upstream_calls_total Requests sent upstream, by adapter, unit, consumed "
+            "operation and status (or timeout, unavailable, error).",
+            "# TYPE naftiko_upstream_calls_total counter",
+        ]
+        for adapter, unit, s in series:
+            for (operation, outcome), count in sorted(s.calls.items(), key=lambda item: str(item[0])):
+                lines.append(
+                    f'naftiko_upstream_calls_total{{adapter="{_esc(adapter)}",unit="{_esc(unit)}",'
+                    f'operation="{_esc(operation)}",status="{outcome}"}} {count}'
+                )
         return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,7 @@ from starlette.types import Scope
 from ..errors import NaftikoError
 from ..observability import AccessLog, Metrics
 from ..observability import flush as flush_logs
+from ..observability.tracing import server_spans
 from ..spec.addresses import overlap
 from ..spec.models import ControlExpose, McpExpose
 from .connections import ConnectionGuard, ConnectionLimits, guarded
@@ -126,6 +127,8 @@ def plan(
                 continue
             app, summary, path = built
             mcp = isinstance(expose, McpExpose)
+            if not mcp and not isinstance(expose, ControlExpose):  # MCP traces per JSON-RPC message
+                app = server_spans(app, f"{expose.type}:{namespace}")
             gate = DrainGate(app, result.drain, _mcp_interrupted if mcp else _problem_interrupted)
             port = 0 if any_port else expose.port
             if port is None:

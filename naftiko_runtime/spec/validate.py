@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 from xml.dom import minidom
 from xml.parsers.expat import ExpatError
 
@@ -241,6 +242,7 @@ class Checker:
                         "more than one control adapter; a capability has at most one",
                         "multiple-control",
                     )
+                self._otlp_endpoint(expose, path)
             elif isinstance(expose, RestExpose):
                 rest_ops[expose.namespace] = self._rest(expose, path)
             elif isinstance(expose, McpExpose):
@@ -250,6 +252,23 @@ class Checker:
         for index, expose in enumerate(capability.exposes):
             if isinstance(expose, SkillExpose):
                 self._skill(expose, ("capability", "exposes", index), rest_ops, mcp_tools)
+
+    def _otlp_endpoint(self, expose: ControlExpose, path: DocPath) -> None:
+        """Traces go out as OTLP over HTTP: an endpoint that can only be gRPC is a silent loss."""
+        observability = expose.observability
+        otlp = observability.exporters.otlp if observability and observability.exporters else None
+        if otlp is None or "{{" in otlp.endpoint:
+            return
+        where = (*path, "observability", "exporters", "otlp", "endpoint")
+        parsed = urlsplit(otlp.endpoint.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            self.warn(where, f"OTLP endpoint {otlp.endpoint!r} is not an http(s) URL", "otlp-endpoint")
+        elif parsed.port == 4317:
+            self.warn(
+                where,
+                "port 4317 is OTLP/gRPC; traces are sent as OTLP/HTTP (a collector listens on 4318)",
+                "otlp-endpoint",
+            )
 
     def _rest(self, expose: RestExpose, path: DocPath) -> set[str]:
         names: set[str] = set()

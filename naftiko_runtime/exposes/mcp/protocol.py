@@ -30,6 +30,7 @@ from mcp_types.version import (
 )
 
 from naftiko_runtime.engine.contract import Result
+from naftiko_runtime.observability import tracing
 
 from .catalog import McpCatalog, ToolEntry
 from .jsonrpc import (
@@ -134,6 +135,8 @@ class McpProtocol:
         self._modern["server/discover"] = _checked(
             "server/discover", _MODERN_VERSION, self._modernize("server/discover", discover)
         )
+        # The tracing hook: a server span per request, when this process traces (else unchanged).
+        self.handle = tracing.mcp_spans(self.handle)  # type: ignore[method-assign,assignment]
 
     def lists(self) -> dict[str, Any]:
         """What a client lists (tools, resources, prompts): compared across a reload to know which

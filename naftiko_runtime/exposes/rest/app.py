@@ -363,6 +363,7 @@ class RestAdapter:
         match = self.router.match(path)
         if match is not None:
             entry = match.target
+            scope["route"] = entry.template.text  # the matched template, named by the trace span
             endpoint = entry.methods.get(method)
             if endpoint is not None:
                 await endpoint(scope, receive, send, match.values, False)
