@@ -11,7 +11,9 @@ asked of the caller.
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -347,8 +349,13 @@ class Coercer:
 _NO_TYPE = type("_NoType", (), {})  # matches no value's type
 
 
+# Python refuses to convert longer digit strings (a guard against quadratic-time conversion); such
+# a value is an argument error, not an internal one.
+_MAX_DIGITS = sys.get_int_max_str_digits() or 4300
+
+
 def _integer_text(text: str) -> Any:
-    return int(text) if text.isascii() and text.isdigit() else _NO_TYPE
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS else _NO_TYPE
 
 
 def _boolean_text(text: str) -> Any:
@@ -388,6 +395,8 @@ def convert(value: Any, kind: str | None) -> tuple[Any, str | None]:
         if isinstance(value, float) and value.is_integer():
             return int(value), None
         if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            if len(value.strip().lstrip("+-")) > _MAX_DIGITS:
+                return value, f"expected an integer of at most {_MAX_DIGITS} digits"
             return int(value), None
         return value, f"expected an integer, got {_kind(value)}"
     if kind == "number":
@@ -400,7 +409,11 @@ def convert(value: Any, kind: str | None) -> tuple[Any, str | None]:
                 number = float(value)
             except ValueError:
                 return value, f"expected a number, got {_kind(value)}"
-            return (int(number) if _INTEGER.fullmatch(value.strip()) else number), None
+            if not math.isfinite(number):
+                return value, "expected a finite number"
+            if _INTEGER.fullmatch(value.strip()):
+                return (int(value) if len(value.strip().lstrip("+-")) <= _MAX_DIGITS else number), None
+            return number, None
         return value, f"expected a number, got {_kind(value)}"
     if kind == "boolean":
         if isinstance(value, bool):
