@@ -62,10 +62,14 @@ def _head(status: str, headers: dict[str, str]) -> bytes:
     return "\r\n".join(lines).encode("latin-1")
 
 
-def _json(status: str, value: object, **extra: str) -> bytes:
-    body = json.dumps(value).encode()
-    headers = {"content-type": "application/json", "content-length": str(len(body)), **extra}
+def _whole(status: str, body: bytes, content_type: str = "application/json", **extra: str) -> bytes:
+    """A complete answer: head (with the body's length) and body."""
+    headers = {"content-type": content_type, "content-length": str(len(body)), **extra}
     return _head(status, headers) + body
+
+
+def _json(status: str, value: object, **extra: str) -> bytes:
+    return _whole(status, json.dumps(value).encode(), **extra)
 
 
 class FaultyUpstream:
@@ -166,29 +170,19 @@ class FaultyUpstream:
             await self._huge(writer)
             return True
         if fault == "gzip":
-            body = gzip.compress(json.dumps(GZIPPED).encode())
-            headers = {
-                "content-type": "application/json",
-                "content-encoding": "gzip",
-                "content-length": str(len(body)),
-            }
-            writer.write(_head("200 OK", headers) + body)
+            compressed = gzip.compress(json.dumps(GZIPPED).encode())
+            writer.write(_whole("200 OK", compressed, **{"content-encoding": "gzip"}))
         elif fault == "invalid-json":
-            body = b'{"items": [1, 2,, oops'
-            headers = {"content-type": "application/json", "content-length": str(len(body))}
-            writer.write(_head("200 OK", headers) + body)
+            writer.write(_whole("200 OK", b'{"items": [1, 2,, oops'))
         elif fault == "5xx":
             writer.write(_json("500 Internal Server Error", {"error": "boom", "detail": "database down"}))
         elif fault == "429":
             writer.write(_json("429 Too Many Requests", {"error": "slow down"}, **{"retry-after": "7"}))
         elif fault == "redirect":
-            body = b"<html>moved</html>"
-            headers = {
-                "location": "http://elsewhere.invalid/login",
-                "content-type": "text/html",
-                "content-length": str(len(body)),
-            }
-            writer.write(_head("302 Found", headers) + body)
+            moved = _whole(
+                "302 Found", b"<html>moved</html>", "text/html", location="http://elsewhere.invalid/login"
+            )
+            writer.write(moved)
         elif fault == "204":
             writer.write(_head("204 No Content", {}))
         else:

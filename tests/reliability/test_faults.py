@@ -128,33 +128,43 @@ def _params(transport: str) -> list[Any]:
     return [pytest.param(case, id=case.fault, marks=getattr(case, marks)) for case in CASES]
 
 
+def _judge(
+    case: Case,
+    adapter: str,
+    expected: object,
+    got: object,
+    right: bool,
+    took: float,
+    healthy: float,
+    detail: str,
+) -> None:
+    """Record the case's row of the fault table, then assert it."""
+    bound = case.bound + MARGIN
+    verdict = right and took <= bound and healthy < 1.0
+    report(
+        "fault table",
+        fault=case.fault,
+        adapter=adapter,
+        expected=expected,
+        got=got,
+        seconds=f"{took:.2f}",
+        bound=f"{bound:.1f}",
+        serving_after="yes" if healthy < 1.0 else f"slow ({healthy:.2f} s)",
+        result="right" if verdict else "WRONG",
+    )
+    assert right, f"expected {expected}, got {got}: {detail}"
+    assert took <= bound
+    assert healthy < 1.0
+
+
 @pytest.mark.parametrize("case", _params("REST"))
 def test_rest_fault(served: NaftikoServe, case: Case) -> None:
     started = time.monotonic()
     response = _rest(served, case.fault)
     took = time.monotonic() - started
+    right = response.status_code == case.rest_status and case.rest_check(response)
     healthy = _still_serving(served)
-    verdict = (
-        response.status_code == case.rest_status
-        and case.rest_check(response)
-        and took <= case.bound + MARGIN
-        and healthy < 1.0
-    )
-    report(
-        "fault table",
-        fault=case.fault,
-        adapter="REST",
-        expected=case.rest_status,
-        got=response.status_code,
-        seconds=f"{took:.2f}",
-        bound=f"{case.bound + MARGIN:.1f}",
-        serving_after="yes" if healthy < 1.0 else f"slow ({healthy:.2f} s)",
-        result="right" if verdict else "WRONG",
-    )
-    assert response.status_code == case.rest_status, response.text[:500]
-    assert case.rest_check(response), response.text[:500]
-    assert took <= case.bound + MARGIN
-    assert healthy < 1.0
+    _judge(case, "REST", case.rest_status, response.status_code, right, took, healthy, response.text[:500])
 
 
 @pytest.mark.parametrize("case", _params("MCP"))
@@ -162,26 +172,8 @@ def test_mcp_fault(served: NaftikoServe, case: Case) -> None:
     started = time.monotonic()
     result = _mcp(served, case.fault)
     took = time.monotonic() - started
-    healthy = _still_serving(served)
     text = " ".join(block.get("text", "") for block in result.get("content", []))
-    verdict = (
-        result["isError"] is case.mcp_error
-        and case.mcp_check(text)
-        and took <= case.bound + MARGIN
-        and healthy < 1.0
-    )
-    report(
-        "fault table",
-        fault=case.fault,
-        adapter="MCP",
-        expected="isError" if case.mcp_error else "result",
-        got="isError" if result["isError"] else "result",
-        seconds=f"{took:.2f}",
-        bound=f"{case.bound + MARGIN:.1f}",
-        serving_after="yes" if healthy < 1.0 else f"slow ({healthy:.2f} s)",
-        result="right" if verdict else "WRONG",
-    )
-    assert result["isError"] is case.mcp_error, text[:500]
-    assert case.mcp_check(text), text[:500]
-    assert took <= case.bound + MARGIN
-    assert healthy < 1.0
+    right = result["isError"] is case.mcp_error and case.mcp_check(text)
+    expected = "isError" if case.mcp_error else "result"
+    got = "isError" if result["isError"] else "result"
+    _judge(case, "MCP", expected, got, right, took, _still_serving(served), text[:500])
