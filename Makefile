@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint conformance bench clean
+.PHONY: demo test lint conformance reliability bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)
 
 conformance: $(STAMP)  ## the Naftiko scenarios and every corpus capability, end to end, as a table
 	$(BIN)/python -m pytest -q tests/conformance -p no:randomly
+
+reliability: $(STAMP)  ## the reliability suite, long settings: fault table, fuzzing, slow clients, soak
+	NAFTIKO_RELIABILITY=long $(BIN)/python -m pytest -q tests/reliability -p no:randomly --timeout 1800
 
 bench: $(STAMP)  ## every benchmark (quiet machine recommended)
 	$(BIN)/python bench/run_all.py

@@ -3,6 +3,12 @@
 # built for it (tests/mcp/conformance/conformance.yaml), served by `naftiko serve` on a free port.
 #
 #   bash .ci/mcp-conformance.sh            # from anywhere; tests/mcp/conformance runs it under pytest
+#   SUITE_VERSION=0.2.0-alpha.12 SPEC_VERSION=2026-07-28 bash .ci/mcp-conformance.sh
+#
+# Each suite version (and protocol version asked with SPEC_VERSION, the suite's --spec-version) has
+# its own baseline: expected-failures.yml for the released suite at its default versions,
+# expected-failures-<suite>[-<spec>].yml otherwise (the 0.2.0 alpha adds the stateless 2026-07-28
+# scenarios and the draft's).
 #
 # The suite's CLI needs Node >= 22. Node 22 and the suite are installed from the npm registry into
 # a cache under the repository (.ci/.node/, or $NAFTIKO_NODE_CACHE), once: Node comes as the
@@ -19,12 +25,19 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$REPO/tests/mcp/conformance"
 CAPABILITY="$HERE/conformance.yaml"
-BASELINE="$HERE/expected-failures.yml"
+SUITE_VERSION="${SUITE_VERSION:-0.1.16}"
+SPEC_VERSION="${SPEC_VERSION:-}"
+if [[ "$SUITE_VERSION" == 0.1.16 && -z "$SPEC_VERSION" ]]; then
+  BASELINE="$HERE/expected-failures.yml"
+else
+  BASELINE="$HERE/expected-failures-$SUITE_VERSION${SPEC_VERSION:+-$SPEC_VERSION}.yml"
+fi
+spec_args=()
+[[ -n "$SPEC_VERSION" ]] && spec_args=(--spec-version "$SPEC_VERSION")
 CACHE="${NAFTIKO_NODE_CACHE:-$REPO/.ci/.node}"
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 NAFTIKO="${NAFTIKO:-$REPO/.venv/bin/naftiko}"
 NODE_MAJOR=22
-SUITE_VERSION=0.1.16
 SUITE=@modelcontextprotocol/conformance
 
 say() { printf 'mcp-conformance: %s\n' "$*" >&2; }
@@ -41,12 +54,14 @@ case "$(uname -s)" in
 esac
 node_package="node-$platform-$arch"
 node="$CACHE/node_modules/$node_package/bin/node"
-cli="$CACHE/node_modules/$SUITE/dist/index.js"
+# Node once, each suite version in a directory of its own (one node_modules holds one version).
+suite_dir="$CACHE/suites/$SUITE_VERSION"
+cli="$suite_dir/node_modules/$SUITE/dist/index.js"
 
 installed() {
   [[ -x "$node" && -f "$cli" ]] || return 1
   [[ "$("$node" --version 2>/dev/null)" == "v$NODE_MAJOR."* ]] || return 1
-  grep -q "\"version\": \"$SUITE_VERSION\"" "$CACHE/node_modules/$SUITE/package.json"
+  grep -q "\"version\": \"$SUITE_VERSION\"" "$suite_dir/node_modules/$SUITE/package.json"
 }
 
 install() {
@@ -55,12 +70,18 @@ install() {
     say "the npm registry is unreachable: cannot fetch Node $NODE_MAJOR and $SUITE"
     exit 77
   fi
-  mkdir -p "$CACHE"
+  mkdir -p "$CACHE" "$suite_dir"
   [[ -f "$CACHE/package.json" ]] || printf '{"private": true}\n' >"$CACHE/package.json"
-  say "installing $node_package@$NODE_MAJOR and $SUITE@$SUITE_VERSION into $CACHE"
-  timeout 300 npm install --prefix "$CACHE" --no-audit --no-fund --ignore-scripts --loglevel=error \
-    "$node_package@$NODE_MAJOR" "$SUITE@$SUITE_VERSION" >&2
-  chmod +x "$node"
+  [[ -f "$suite_dir/package.json" ]] || printf '{"private": true}\n' >"$suite_dir/package.json"
+  if [[ ! -x "$node" || "$("$node" --version 2>/dev/null)" != "v$NODE_MAJOR."* ]]; then
+    say "installing $node_package@$NODE_MAJOR into $CACHE"
+    timeout 300 npm install --prefix "$CACHE" --no-audit --no-fund --ignore-scripts --loglevel=error \
+      "$node_package@$NODE_MAJOR" >&2
+    chmod +x "$node"
+  fi
+  say "installing $SUITE@$SUITE_VERSION into $suite_dir"
+  timeout 300 npm install --prefix "$suite_dir" --no-audit --no-fund --ignore-scripts --loglevel=error \
+    "$SUITE@$SUITE_VERSION" >&2
 }
 
 # One installer at a time (several test runs may share the machine).
@@ -96,7 +117,7 @@ EOF
 )
 sed -E "s/^([[:space:]]*port:[[:space:]]*)[0-9]+[[:space:]]*$/\1$port/" "$CAPABILITY" >"$work/conformance.yaml"
 "$NAFTIKO" serve "$work/conformance.yaml" --base-uri "conformance-stub=http://127.0.0.1:$dead" \
-  >"$work/serve.log" 2>&1 &
+  --base-uri "conformance-self=http://127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 200); do
   if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
@@ -114,7 +135,7 @@ url="http://localhost:$port/mcp"
 say "running the suite against $url"
 status=0
 (cd "$work" && PATH="$(dirname "$node"):$PATH" timeout 300 "$node" "$cli" server --url "$url" --suite all \
-  --expected-failures "$BASELINE" -o "$work/results") >"$work/suite.log" 2>&1 || status=$?
+  "${spec_args[@]}" --expected-failures "$BASELINE" -o "$work/results") >"$work/suite.log" 2>&1 || status=$?
 sed -n '/=== SUMMARY ===/,$p' "$work/suite.log"
 if [[ $status -ne 0 ]]; then
   grep -q "=== SUMMARY ===" "$work/suite.log" || tail -n 60 "$work/suite.log"

@@ -11,6 +11,7 @@ asked of the caller.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -347,6 +348,10 @@ class Coercer:
 _NO_TYPE = type("_NoType", (), {})  # matches no value's type
 
 
+# Python refuses to convert longer digit strings (a guard against quadratic-time conversion); such
+# a value is an argument error, not an internal one.
+
+
 def _integer_text(text: str) -> Any:
     ok = text.isascii() and text.isdigit() and len(text) <= MAX_INTEGER_DIGITS
     return int(text) if ok else _NO_TYPE
@@ -408,6 +413,8 @@ def convert(value: Any, kind: str | None) -> tuple[Any, str | None]:
                 number = float(value)
             except ValueError:
                 return value, f"expected a number, got {_kind(value)}"
+            if not math.isfinite(number):
+                return value, "expected a finite number"
             if _INTEGER.fullmatch(value.strip()):
                 if len(value.strip().lstrip("+-")) > MAX_INTEGER_DIGITS:
                     return value, f"number too long (more than {MAX_INTEGER_DIGITS} digits)"

@@ -37,6 +37,7 @@ from ..consumes.operation import ConsumedCall
 from ..errors import InvocationError, StepError, UnitDeadlineExceeded
 from ..expressions import canonical, compile_path, compile_template, to_text
 from ..observability import tracing
+from ..observability.progress import UnitWatcher, current_watcher
 from ..spec.models import (
     OutputParameter,
     PathRef,
@@ -91,6 +92,8 @@ class _Run:
     results: dict[str, Any] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     running: list[str] = field(default_factory=list)
+    done: int = 0
+    watcher: UnitWatcher | None = None
 
 
 class Orchestration:
@@ -198,7 +201,7 @@ class Orchestration:
 
     async def run(self, arguments: Mapping[str, Any], deadline: float) -> Outcome:
         budget = max(deadline - time.monotonic(), 0.0)
-        state = _Run()
+        state = _Run(watcher=current_watcher())
         # A backstop: calls and scripts are given the time left and report their own overrun
         # (naming the step and what ran out); this only stops a unit that did not.
         scope = asyncio.timeout(budget + _GRACE_S)
@@ -227,6 +230,7 @@ class Orchestration:
                             traced = tracing.active  # a lookup's span, when tracing is on
                             with nullcontext() if traced is None else traced.lookup(self.unit, step.name):
                                 state.results[step.name] = self._lookup(step, arguments, state.results)
+                            self._report_done(step, state, "looked up")
                             finished.add(step.index)
                             started = True
                         else:
@@ -258,12 +262,21 @@ class Orchestration:
     async def _run_step(
         self, step: _Step, arguments: Mapping[str, Any], state: _Run, deadline: float
     ) -> None:
+        if state.watcher is not None:
+            state.watcher.step_started(step.name, _target(step), len(self._steps))
         if step.kind == "call":
             outcome, projected = await self._call(step, arguments, state.results, deadline)
             state.outcomes[step.name] = outcome
             state.results[step.name] = projected
+            self._report_done(step, state, f"answered {outcome.status} in {outcome.upstream_ms:.0f} ms")
         else:
             state.results[step.name] = await self._script(step, arguments, state.results, deadline)
+            self._report_done(step, state, "ran")
+
+    def _report_done(self, step: _Step, state: _Run, detail: str) -> None:
+        state.done += 1
+        if state.watcher is not None:
+            state.watcher.step_finished(step.name, _target(step), state.done, len(self._steps), detail)
 
     async def _call(
         self, step: _Step, arguments: Mapping[str, Any], results: Mapping[str, Any], deadline: float
@@ -384,6 +397,11 @@ def _named_properties(properties: Mapping[str, OutputParameter]) -> dict[str, Ou
         name: _field_of_same_name(child if child.name else child.model_copy(update={"name": name}))
         for name, child in properties.items()
     }
+
+
+def _target(step: _Step) -> str:
+    """What a step works on, for a watcher: the consumed operation, or the step's kind."""
+    return step.call.qualified if step.call is not None else step.kind
 
 
 def _with_references(entries: Mapping[str, Any]) -> set[str] | None:

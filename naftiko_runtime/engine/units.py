@@ -15,6 +15,7 @@ from ..consumes.operation import ConsumedCall
 from ..errors import UnitDeadlineExceeded
 from ..observability import tracing
 from ..observability.context import note_unit
+from ..observability.progress import current_watcher
 from .contract import Hints, InputSpec, Result
 from .inputs import Coercer, json_schema
 from .shaping import Shaper
@@ -49,9 +50,15 @@ class CallExecutor:
     async def run(self, arguments: Mapping[str, Any], deadline: float) -> Outcome:
         # A with-map that only renames to the same names moves nothing: the arguments go as they are.
         values = arguments if self.plan.identity else self.plan.apply(arguments)
+        watcher = current_watcher()
+        if watcher is not None:
+            watcher.step_started(self.call.name, self.call.qualified, 1)
         reply = await self.call.execute(
             values, time_left=deadline - time.monotonic(), max_bytes=self.max_bytes
         )
+        if watcher is not None:
+            detail = f"answered {reply.status} in {reply.elapsed_ms:.0f} ms"
+            watcher.step_finished(self.call.name, self.call.qualified, 1, 1, detail)
         return Outcome(reply.value, reply.status, reply.content_type, reply.elapsed_ms)
 
 

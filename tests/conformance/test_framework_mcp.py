@@ -292,10 +292,13 @@ def test_protocol_dispatcher(servers: ServeGroup, upstream: RecordingUpstream) -
         with unit("null request ⇒ -32600, id null"):
             answer = error_of(rpc.post(None, raw=b"null"))
             assert answer["error"]["code"] == -32600 and answer["id"] is None
-        with unit("initialize without resources/prompts ⇒ only tools advertised"):
+        # Issue #12: listed empty rather than left out (agent frameworks list all three and fail on
+        # -32601; an MCP server that answers a listing must declare it).
+        with unit("initialize without resources/prompts ⇒ all advertised, listings empty"):
             capabilities = result_of(rpc.initialize())["capabilities"]
-            assert "tools" in capabilities
-            assert "resources" not in capabilities and "prompts" not in capabilities
+            assert {"tools", "resources", "prompts"} <= set(capabilities)
+            assert result_of(rpc.call("resources/list"))["resources"] == []
+            assert result_of(rpc.call("prompts/list"))["prompts"] == []
         with unit("unknown tool ⇒ -32602"):
             answer = rpc.call("tools/call", {"name": "no-such-tool", "arguments": {}})
             assert error_of(answer)["error"]["code"] == -32602

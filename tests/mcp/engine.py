@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -176,6 +177,7 @@ class NaftikoServe:
         api_key: str = API_KEY,
         extra_args: Sequence[str] = (),
         wait_port: int | None = -1,
+        max_open_files: int | None = None,
     ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="naftiko-serve-")
         self.document, self.ports = with_free_ports(document, Path(self._tmp.name))
@@ -183,6 +185,7 @@ class NaftikoServe:
         self.api_key = api_key
         self.extra_args = list(extra_args)
         self.wait_port = wait_port
+        self.max_open_files = max_open_files  # the server's descriptor limit (RLIMIT_NOFILE), if set
         self.log_path = Path(self._tmp.name) / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -195,7 +198,12 @@ class NaftikoServe:
             argv += ["--base-uri", f"{namespace}={url}"]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env=cli_env(self.api_key), cwd=REPO
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=cli_env(self.api_key),
+                cwd=REPO,
+                preexec_fn=self._limit_open_files if self.max_open_files else None,
             )
         try:
             for port in self.ports if self.wait_port is None else [self.ports[self.wait_port]]:
@@ -208,6 +216,11 @@ class NaftikoServe:
             self.stop()
             raise RuntimeError(f"naftiko serve did not start:\n{self.log()}") from None
         return self
+
+    def _limit_open_files(self) -> None:  # runs in the child, before exec
+        assert self.max_open_files is not None
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, hard))
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -268,8 +268,13 @@ async def test_server_identity_and_instructions(
         async with Client(server, mode=mode) as client:
             assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
             assert client.server_capabilities.tools is not None
-            assert client.server_capabilities.resources is None
-            assert client.server_capabilities.prompts is None
+            # The seed declares no resources or prompts: they are listed, empty (frameworks list
+            # all three regardless and fail on "method not found").
+            assert client.server_capabilities.resources is not None
+            assert client.server_capabilities.prompts is not None
+            assert (await client.list_resources()).resources == []
+            assert (await client.list_resource_templates()).resource_templates == []
+            assert (await client.list_prompts()).prompts == []
             assert client.instructions == SEED_INSTRUCTIONS
             assert client.server_info is not None
             assert client.server_info.name == MCP_NAMESPACE

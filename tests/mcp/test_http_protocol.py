@@ -24,6 +24,14 @@ from .fakes import FakeInvocable, constant, failing
 
 ACCEPT = "application/json, text/event-stream"
 MODERN = "2026-07-28"
+# Every capability is listed (resources and prompts empty when none are declared); logging records
+# of a call are sent when a request asks for them.
+CAPABILITIES = {
+    "logging": {},
+    "tools": {"listChanged": False},
+    "resources": {"subscribe": False, "listChanged": False},
+    "prompts": {"listChanged": False},
+}
 # One client for the module, without keep-alive: a fresh ``httpx.Client`` per request costs an SSL
 # context, and a reused connection to ServerThread waits out a delayed ACK (~40 ms) per request.
 CLIENT = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
@@ -98,7 +106,7 @@ def test_initialize_negotiates_the_version(mcp_url: str, offered: str, answered:
         "title": "API Reference — subpackage_prompts.subpackage_prompts/runs",
         "version": importlib.metadata.version("naftiko-runtime"),
     }
-    assert result["capabilities"] == {"tools": {"listChanged": False}}
+    assert result["capabilities"] == CAPABILITIES
     assert result["instructions"].startswith("MCP adapter for API Reference")
     mcp_types.InitializeResult.model_validate(result)
 
@@ -131,9 +139,13 @@ def test_protocol_errors_are_json_rpc_errors(mcp_url: str) -> None:
     assert rpc(mcp_url, "tools/call").json()["error"]["code"] == -32602
     bad_arguments = rpc(mcp_url, "tools/call", {"name": "get-inference-run-info", "arguments": [1, 2]})
     assert bad_arguments.json()["error"]["code"] == -32602
-    # Capabilities that are not declared are not served.
-    assert rpc(mcp_url, "resources/list").json()["error"]["code"] == -32601
-    assert rpc(mcp_url, "prompts/list").json()["error"]["code"] == -32601
+    # No resources or prompts declared: listed empty, not "method not found" (agent frameworks list
+    # all three and fail on -32601); reading or getting one names what is missing.
+    assert rpc(mcp_url, "resources/list").json()["result"] == {"resources": []}
+    assert rpc(mcp_url, "resources/templates/list").json()["result"] == {"resourceTemplates": []}
+    assert rpc(mcp_url, "prompts/list").json()["result"] == {"prompts": []}
+    assert rpc(mcp_url, "resources/read", {"uri": "file:///etc/passwd"}).json()["error"]["code"] != -32601
+    assert rpc(mcp_url, "prompts/get", {"name": "nope"}).json()["error"]["code"] == -32602
 
 
 @pytest.mark.parametrize(
@@ -182,7 +194,9 @@ def test_unsupported_protocol_version_header(mcp_url: str) -> None:
     error = response.json()["error"]
     assert error["code"] == -32022
     assert error["data"]["requested"] == "1999-01-01"
-    assert "2025-11-25" in error["data"]["supported"] and MODERN in error["data"]["supported"]
+    # The same list server/discover gives (the handshake era's versions are negotiated by initialize).
+    discover = modern(mcp_url, "server/discover").json()["result"]
+    assert error["data"]["supported"] == discover["supportedVersions"] == [MODERN]
     notification = post(mcp_url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, version="0.1")
     assert notification.status_code == 400
 
@@ -427,7 +441,7 @@ def test_modern_requests_need_no_handshake(mcp_url: str, upstream: RecordingUpst
     assert discover.status_code == 200
     result = discover.json()["result"]
     assert result["supportedVersions"] == [MODERN]
-    assert result["capabilities"] == {"tools": {"listChanged": False}}
+    assert result["capabilities"] == CAPABILITIES
     assert result["resultType"] == "complete"
     assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == MCP_NAMESPACE
 
@@ -461,8 +475,10 @@ def test_modern_envelope_and_header_checks(mcp_url: str) -> None:
     unknown = modern(mcp_url, "tools/explode")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == -32601
-    # initialize and the handshake belong to the other era.
-    assert modern(mcp_url, "initialize").status_code == 404
+    # What the 2026-07-28 revision removed answers 404 / -32601 there, as it says.
+    for removed in ("initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"):
+        gone = modern(mcp_url, removed)
+        assert (gone.status_code, gone.json()["error"]["code"], gone.json()["id"]) == (404, -32601, 5)
 
     unknown_tool = modern(mcp_url, "tools/call", {"name": "nope"})
     assert unknown_tool.status_code == 400

@@ -39,7 +39,7 @@ def error(url: str, method: str, params: dict[str, Any] | None = None) -> dict[s
 
 def test_capabilities_follow_what_is_declared(url: str) -> None:
     init = result(url, "initialize", {"protocolVersion": "2025-11-25"})
-    assert set(init["capabilities"]) == {"tools", "resources", "prompts"}
+    assert set(init["capabilities"]) == {"logging", "tools", "resources", "prompts"}
     assert init["serverInfo"]["title"] == "Label Studio runs"
 
 

@@ -1,0 +1,1 @@
+"""Reliability: upstream faults, fuzzing, slow clients and a soak (issue #12, item 9)."""

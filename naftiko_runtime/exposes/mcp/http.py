@@ -12,10 +12,12 @@ DELETE (session termination) have nothing to serve and answer 405, as the spec a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from mcp.shared.inbound import find_duplicated_routing_header
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -39,7 +41,8 @@ from .jsonrpc import (
     encode,
     error_message,
 )
-from .protocol import McpProtocol
+from .news import Channel, requested_news
+from .protocol import McpProtocol, Reply
 
 logger = logging.getLogger("naftiko.mcp")
 
@@ -140,6 +143,11 @@ class McpEndpoint:
                     send, 400, f"{duplicated} header appears more than once", cors, HEADER_MISMATCH
                 )
                 return
+        if _accepts_sse(headers.get("accept")):
+            params = message.get("params") if isinstance(message, dict) else None
+            if isinstance(params, dict) and requested_news(params):
+                await self._stream(send, message, headers, cors, sse)
+                return
         try:
             reply = await self.protocol.handle(message, headers)
         except Exception:
@@ -152,11 +160,66 @@ class McpEndpoint:
         if reply.message is None:
             await _send(send, 202, cors, b"")
             return
-        payload = encode(reply.message)
         if sse and reply.status == 200:
-            await _send(send, 200, _SSE + cors, b"event: message\ndata: " + payload + b"\n\n")
+            await _send(send, 200, _SSE + cors, _event(reply.message))
         else:
-            await _send(send, reply.status, _JSON + cors, payload)
+            await _send(send, reply.status, _JSON + cors, encode(reply.message))
+
+    async def _stream(
+        self,
+        send: Send,
+        message: dict[str, Any],
+        headers: dict[str, str],
+        cors: list[tuple[bytes, bytes]],
+        sse: bool,
+    ) -> None:
+        """A request that asked for progress or log notifications: they go on its own SSE response,
+        opened when the first one is ready, before the result. If none came, the reply is sent as
+        usual (JSON when the client takes it)."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        call = asyncio.ensure_future(self.protocol.handle(message, headers, Channel(queue.put_nowait)))
+        opened = False
+        try:
+            while not call.done() or not queue.empty():
+                if queue.empty():
+                    news = asyncio.ensure_future(queue.get())
+                    await asyncio.wait({call, news}, return_when=asyncio.FIRST_COMPLETED)
+                    if not news.done():
+                        news.cancel()
+                        continue
+                    notification = news.result()
+                else:
+                    notification = queue.get_nowait()
+                if not opened:
+                    await send({"type": "http.response.start", "status": 200, "headers": _SSE + cors})
+                    opened = True
+                await send({"type": "http.response.body", "body": _event(notification), "more_body": True})
+        finally:
+            if not call.done():  # the client went away (or the server is stopping): stop the call
+                call.cancel()
+        try:
+            reply = call.result()
+        except Exception:
+            logger.exception("MCP request failed unexpectedly")
+            reply = Reply(error_message(message.get("id"), RpcError(INTERNAL_ERROR, "Internal error")), 500)
+        if opened:
+            await send(
+                {"type": "http.response.body", "body": _event(reply.message or {}), "more_body": False}
+            )
+        elif reply.message is None:
+            await _send(send, 202, cors, b"")
+        elif sse and reply.status == 200:
+            await _send(send, 200, _SSE + cors, _event(reply.message))
+        else:
+            await _send(send, reply.status, _JSON + cors, encode(reply.message))
+
+
+def _event(message: dict[str, Any]) -> bytes:
+    return b"event: message\ndata: " + encode(message) + b"\n\n"
+
+
+def _accepts_sse(accept: str | None) -> bool:
+    return accept is not None and "text/event-stream" in accept.lower()
 
 
 def interrupted_by_shutdown(scope: Scope, timeout: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

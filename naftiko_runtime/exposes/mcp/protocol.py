@@ -31,6 +31,7 @@ from mcp_types.version import (
 
 from naftiko_runtime.engine.contract import Result
 from naftiko_runtime.observability import tracing
+from naftiko_runtime.observability.progress import unwatch, watch
 
 from .catalog import McpCatalog, ToolEntry
 from .jsonrpc import (
@@ -42,6 +43,7 @@ from .jsonrpc import (
     error_message,
     result_message,
 )
+from .news import LOG_LEVELS, CallNews, Channel
 from .prompts import PromptIndex
 from .resources import ResourceIndex
 from .tools import describe_failure, failure, success, tool_descriptor, unencodable_argument
@@ -49,6 +51,13 @@ from .tools import describe_failure, failure, success, tool_descriptor, unencoda
 DEFAULT_HANDSHAKE_VERSION = "2025-03-26"  # what a header-less request means (streamable HTTP spec)
 _LEGACY_SCHEMA_VERSION = LATEST_HANDSHAKE_VERSION  # one result schema covers every handshake version
 _MODERN_VERSION = MODERN_PROTOCOL_VERSIONS[-1]
+# What ``server/discover`` lists, and what an unsupported-version error names: the same list, so a
+# client that retries with a version from the error is served (the handshake era's versions are
+# negotiated by ``initialize``, not named here).
+SUPPORTED_VERSIONS = list(MODERN_PROTOCOL_VERSIONS)
+# The methods of the 2026-07-28 revision; the ones it removed (``initialize``, ``ping``,
+# ``logging/setLevel``, ``resources/(un)subscribe``) answer 404 / -32601 there, as it says.
+_MODERN_METHODS = frozenset(m for m, version in sdk_methods.CLIENT_REQUESTS if version == _MODERN_VERSION)
 _CACHEABLE = frozenset(
     {
         "tools/list",
@@ -70,7 +79,7 @@ class Reply:
     status: int = 200
 
 
-Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[dict[str, Any], Channel | None], Awaitable[dict[str, Any]]]
 
 
 class McpProtocol:
@@ -89,15 +98,16 @@ class McpProtocol:
         self._cache_scope = catalog.cache_scope or ("private" if private else "public")
         self._ttl_ms = catalog.ttl_ms
 
-        capabilities: dict[str, Any] = {}
-        # Only the lists the catalog has are declared: a reload that adds the first resources of
-        # an adapter is served, but a client learns of them at its next initialize.
-        if self._tools:
-            capabilities["tools"] = {"listChanged": list_changed}
-        if self._resources:
-            capabilities["resources"] = {"subscribe": False, "listChanged": list_changed}
-        if self._prompts:
-            capabilities["prompts"] = {"listChanged": list_changed}
+        # Every listing is served, empty when the document declares none: agent frameworks
+        # (LangChain's and LlamaIndex's adapters, the Inspector CLI) list all three regardless and
+        # fail on -32601. Logging: records of a call are sent when a request (or, on stdio, the
+        # session) asks for them.
+        capabilities: dict[str, Any] = {
+            "logging": {},
+            "tools": {"listChanged": list_changed},
+            "resources": {"subscribe": False, "listChanged": list_changed},
+            "prompts": {"listChanged": list_changed},
+        }
         server_info: dict[str, Any] = {"name": catalog.server_name, "version": catalog.server_version}
         if catalog.title:
             server_info["title"] = catalog.title
@@ -105,22 +115,23 @@ class McpProtocol:
 
         # Listings that never change are answered from ``self._legacy`` / ``self._modern``; the
         # handlers are for what depends on the request.
-        self._handlers: dict[str, Handler] = {"ping": self._ping}
-        static: dict[str, dict[str, Any]] = {}
-        if self._tools:
-            self._handlers["tools/call"] = self._call_tool
-            static["tools/list"] = {"tools": [tool_descriptor(entry) for entry in catalog.tools]}
-        if self._resources:
-            self._handlers["resources/list"] = self._list_resources
-            self._handlers["resources/read"] = self._read_resource
-            static["resources/templates/list"] = {"resourceTemplates": self._resources.list_templates()}
-        if self._prompts:
-            self._handlers["prompts/get"] = self._get_prompt
-            static["prompts/list"] = {"prompts": self._prompts.listing}
+        self._handlers: dict[str, Handler] = {
+            "ping": self._ping,
+            "logging/setLevel": self._set_log_level,
+            "tools/call": self._call_tool,
+            "resources/list": self._list_resources,
+            "resources/read": self._read_resource,
+            "prompts/get": self._get_prompt,
+        }
+        static: dict[str, dict[str, Any]] = {
+            "tools/list": {"tools": [tool_descriptor(entry) for entry in catalog.tools]},
+            "resources/templates/list": {"resourceTemplates": self._resources.list_templates()},
+            "prompts/list": {"prompts": self._prompts.listing},
+        }
 
         initialize: dict[str, Any] = {"capabilities": capabilities, "serverInfo": server_info}
         discover: dict[str, Any] = {
-            "supportedVersions": list(MODERN_PROTOCOL_VERSIONS),
+            "supportedVersions": SUPPORTED_VERSIONS,
             "capabilities": capabilities,
         }
         if catalog.instructions:
@@ -152,11 +163,14 @@ class McpProtocol:
 
     # --- entry point -----------------------------------------------------------------------------
 
-    async def handle(self, message: Any, headers: Mapping[str, str] | None = None) -> Reply:
+    async def handle(
+        self, message: Any, headers: Mapping[str, str] | None = None, channel: Channel | None = None
+    ) -> Reply:
         """Answer one decoded JSON-RPC message.
 
         ``headers`` (lower-case names) are given by the HTTP transport and checked against the
-        2026-07-28 envelope; stdio passes ``None``.
+        2026-07-28 envelope; stdio passes ``None``. ``channel`` carries the request's progress and
+        log notifications (see :mod:`.news`), when the transport can send them before the reply.
         """
         if not isinstance(message, dict):
             # A batch, or a JSON scalar: MCP has no batches since 2025-06-18.
@@ -167,7 +181,7 @@ class McpProtocol:
             return _reject(_safe_id(request_id), INVALID_REQUEST, "Invalid Request: jsonrpc must be '2.0'")
         header_version = headers.get("mcp-protocol-version") if headers is not None else None
         if header_version is not None and header_version not in KNOWN_PROTOCOL_VERSIONS:
-            data = {"supported": list(KNOWN_PROTOCOL_VERSIONS), "requested": header_version}
+            data = {"supported": SUPPORTED_VERSIONS, "requested": header_version}
             code = UNSUPPORTED_PROTOCOL_VERSION
             return _reject(_safe_id(request_id), code, "Unsupported protocol version", data)
         if "id" not in message:
@@ -186,12 +200,14 @@ class McpProtocol:
         else:
             modern = header_version in MODERN_PROTOCOL_VERSIONS
         if modern:
-            return await self._handle_modern(request_id, method, params, message, headers)
-        return await self._handle_legacy(request_id, method, params)
+            return await self._handle_modern(request_id, method, params, message, headers, channel)
+        return await self._handle_legacy(request_id, method, params, channel)
 
     # --- eras ------------------------------------------------------------------------------------
 
-    async def _handle_legacy(self, request_id: Any, method: str, params: dict[str, Any]) -> Reply:
+    async def _handle_legacy(
+        self, request_id: Any, method: str, params: dict[str, Any], channel: Channel | None
+    ) -> Reply:
         if method == "initialize":
             requested = params.get("protocolVersion")
             version = requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
@@ -203,7 +219,7 @@ class McpProtocol:
         if handler is None:
             return Reply(error_message(request_id, _method_not_found(method)))
         try:
-            return Reply(result_message(request_id, await handler(params)))
+            return Reply(result_message(request_id, await handler(params, channel)))
         except RpcError as error:
             return Reply(error_message(request_id, error))
 
@@ -214,6 +230,7 @@ class McpProtocol:
         params: dict[str, Any],
         message: dict[str, Any],
         headers: Mapping[str, str] | None,
+        channel: Channel | None,
     ) -> Reply:
         verdict = classify_inbound_request(message, headers=headers)
         if isinstance(verdict, InboundLadderRejection):
@@ -221,11 +238,11 @@ class McpProtocol:
         cached = self._modern.get(method)
         if cached is not None:
             return Reply(result_message(request_id, cached))
-        handler = self._handlers.get(method)
+        handler = self._handlers.get(method) if method in _MODERN_METHODS else None
         if handler is None:
             return _reject(request_id, METHOD_NOT_FOUND, f"Method not found: {method}")
         try:
-            result = await handler(params)
+            result = await handler(params, channel)
         except RpcError as error:
             return _reject(request_id, error.code, error.message, error.data)
         return Reply(result_message(request_id, self._modernize(method, result)))
@@ -243,10 +260,20 @@ class McpProtocol:
 
     # --- methods ---------------------------------------------------------------------------------
 
-    async def _ping(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _ping(self, params: dict[str, Any], channel: Channel | None) -> dict[str, Any]:
         return {}
 
-    async def _call_tool(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _set_log_level(self, params: dict[str, Any], channel: Channel | None) -> dict[str, Any]:
+        """Remembered by a stdio session; over HTTP there is no session to remember it in, so it is
+        acknowledged and a request asks for its own records (``_meta`` logLevel)."""
+        level = params.get("level")
+        if level not in LOG_LEVELS:
+            raise RpcError(INVALID_PARAMS, f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}")
+        if channel is not None and channel.session is not None:
+            channel.session.log_level = level
+        return {}
+
+    async def _call_tool(self, params: dict[str, Any], channel: Channel | None) -> dict[str, Any]:
         name = params.get("name")
         if not isinstance(name, str) or not name:
             raise RpcError(INVALID_PARAMS, "Invalid params: name is required")
@@ -264,28 +291,52 @@ class McpProtocol:
                 INVALID_PARAMS,
                 f"Invalid params: argument {unencodable!r} is not valid Unicode (a lone UTF-16 surrogate)",
             )
+        news = CallNews.for_call(channel, name, params)
+        if news is not None:
+            return await self._call_watched(entry, arguments, news)
         try:
             # Only the arguments cross into the engine: no request header (the agent's own
             # Authorization included) can reach an upstream from here.
             result = await entry.invocable.invoke(arguments)
         except Exception as exc:
             return failure(describe_failure(exc, name))
+        return self._tool_result(entry, result)
+
+    async def _call_watched(
+        self, entry: ToolEntry, arguments: dict[str, Any], news: CallNews
+    ) -> dict[str, Any]:
+        """A call whose client asked for progress or log records of it."""
+        news.begin()
+        token = watch(news)
+        try:
+            result = await entry.invocable.invoke(arguments)
+        except Exception as exc:
+            reason = describe_failure(exc, entry.name)
+            news.end(reason)
+            return failure(reason)
+        finally:
+            unwatch(token)
+        news.end(None)
+        return self._tool_result(entry, result)
+
+    def _tool_result(self, entry: ToolEntry, result: Result) -> dict[str, Any]:
+        name = entry.name
         if type(result.value) is bytes:
             media = getattr(entry.invocable, "media_type", None) or result.content_type
             uri = f"naftiko://transient/{self.catalog.server_name}/{name}/{uuid.uuid4()}"
             return success(Result(result.value, result.status, media), transient_uri=uri)
         return success(result, budget=self.catalog.result_budget, entry=entry)
 
-    async def _list_resources(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _list_resources(self, params: dict[str, Any], channel: Channel | None) -> dict[str, Any]:
         return {"resources": await self._resources.list_resources()}
 
-    async def _read_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _read_resource(self, params: dict[str, Any], channel: Channel | None) -> dict[str, Any]:
         uri = params.get("uri")
         if not isinstance(uri, str) or not uri:
             raise RpcError(INVALID_PARAMS, "Invalid params: uri is required")
         return await self._resources.read(uri)
 
-    async def _get_prompt(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _get_prompt(self, params: dict[str, Any], channel: Channel | None) -> dict[str, Any]:
         return await self._prompts.get(params.get("name"), params.get("arguments"))
 
 

@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from .catalog import McpCatalog
 from .jsonrpc import PARSE_ERROR, RpcError, encode, error_message
+from .news import Channel, Session
 from .protocol import McpProtocol
 
 logger = logging.getLogger("naftiko.mcp")
@@ -76,10 +77,13 @@ async def serve_stdio(
         )
         writer_thread.start()
         pending: set[asyncio.Task[None]] = set()
+        # One client per process: its log level (``logging/setLevel``) holds for the session, and
+        # a call's notifications are written between the lines of other answers.
+        channel = Channel(lambda note: outbox.put(encode(note) + b"\n"), Session())
         try:
             while (line := await inbox.get()) is not _EOF:
                 assert isinstance(line, bytes)
-                task = asyncio.create_task(_answer(session.protocol, line, outbox))
+                task = asyncio.create_task(_answer(session.protocol, line, outbox, channel))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
             if pending:
@@ -91,7 +95,9 @@ async def serve_stdio(
             await asyncio.to_thread(writer_thread.join, 5.0)
 
 
-async def _answer(protocol: McpProtocol, line: bytes, outbox: queue.SimpleQueue[bytes | None]) -> None:
+async def _answer(
+    protocol: McpProtocol, line: bytes, outbox: queue.SimpleQueue[bytes | None], channel: Channel
+) -> None:
     try:
         message = json.loads(line)
     except (ValueError, RecursionError):
@@ -99,7 +105,7 @@ async def _answer(protocol: McpProtocol, line: bytes, outbox: queue.SimpleQueue[
         outbox.put(encode(error_message(None, error)) + b"\n")
         return
     try:
-        reply = await protocol.handle(message, None)
+        reply = await protocol.handle(message, None, channel)
     except Exception:
         logger.exception("MCP request failed unexpectedly")
         request_id = message.get("id") if isinstance(message, dict) else None

@@ -6,6 +6,9 @@ The script installs Node 22 and ``@modelcontextprotocol/conformance`` from the n
 scenario failing that the baseline does not list, and on a listed one that starts passing. The
 test is skipped only when the npm registry cannot be reached (the script's exit status 77).
 
+Three runs: the released suite (0.1.16), and the 0.2.0 alpha (stateless 2026-07-28 scenarios, the
+draft's) at its default versions and at 2026-07-28; each has its own baseline file.
+
 Deselect with ``-m "not mcp_conformance"``; run alone with ``bash .ci/mcp-conformance.sh``.
 """
 
@@ -26,11 +29,16 @@ NPM_UNREACHABLE = 77
 
 @pytest.mark.mcp_conformance
 @pytest.mark.timeout(600)
-def test_official_mcp_conformance_suite() -> None:
+@pytest.mark.parametrize(
+    ("suite", "spec"),
+    [("0.1.16", ""), ("0.2.0-alpha.12", ""), ("0.2.0-alpha.12", "2026-07-28")],
+    ids=["0.1.16", "0.2.0-alpha.12", "0.2.0-alpha.12@2026-07-28"],
+)
+def test_official_mcp_conformance_suite(suite: str, spec: str) -> None:
     bash = shutil.which("bash")
     if bash is None:  # pragma: no cover - every CI machine has bash
         pytest.skip("bash is not installed")
-    env = {**os.environ, "PYTHON": sys.executable}
+    env = {**os.environ, "PYTHON": sys.executable, "SUITE_VERSION": suite, "SPEC_VERSION": spec}
     naftiko = Path(sys.executable).with_name("naftiko")
     if naftiko.exists():
         env["NAFTIKO"] = str(naftiko)
