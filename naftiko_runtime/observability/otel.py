@@ -246,11 +246,11 @@ class Tracing:
             span.add_event("retry", {"naftiko.retry.reason": reason})
 
     def mcp_handler(self, handle: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        """``handle(message, headers)`` with a server span per JSON-RPC request."""
+        """``handle(message, headers, channel)`` with a server span per JSON-RPC request."""
 
-        async def traced(message: Any, headers: Mapping[str, str] | None = None) -> Any:
+        async def traced(message: Any, headers: Mapping[str, str] | None = None, channel: Any = None) -> Any:
             if not isinstance(message, dict) or "id" not in message:
-                return await handle(message, headers)  # notifications and junk: nothing to trace
+                return await handle(message, headers, channel)  # notifications and junk: nothing to trace
             method = message.get("method")
             params = message.get("params")
             meta = params.get("_meta") if isinstance(params, dict) else None
@@ -266,7 +266,7 @@ class Tracing:
             span = self.tracer.start_span(name, context=parent, kind=_SERVER, attributes=attributes)
             token = _attach(_in_context(span, parent))
             try:
-                reply = await handle(message, headers)
+                reply = await handle(message, headers, channel)
             except BaseException as exc:
                 _failed(span, exc)
                 span.end()

@@ -23,6 +23,7 @@ from .conftest import DOCUMENT, LONG, SETTINGS, report
 from .faulty import FaultyUpstream, dead_port
 
 ATTACK_S = 10.0 if LONG else 3.0  # how long the slow clients hold on before the check
+HEADER_TIMEOUT_S = ATTACK_S - 1.5
 
 
 def _rss_kb(pid: int) -> int:
@@ -35,8 +36,14 @@ def _rss_kb(pid: int) -> int:
 @pytest.fixture
 def limited(faulty: FaultyUpstream) -> Iterator[NaftikoServe]:
     base_uris = {"faulty": faulty.url, "gone": f"http://127.0.0.1:{dead_port()}"}
+    # Half-sent requests are cut after HEADER_TIMEOUT_S; until then the connection cap (half the
+    # descriptors) refuses newcomers with 503 rather than letting the process run out of them.
     with NaftikoServe(
-        DOCUMENT, base_uris=base_uris, wait_port=None, max_open_files=SETTINGS.descriptor_limit
+        DOCUMENT,
+        base_uris=base_uris,
+        wait_port=None,
+        max_open_files=SETTINGS.descriptor_limit,
+        extra_args=["--header-timeout", str(HEADER_TIMEOUT_S)],
     ) as serve:
         yield serve
 
