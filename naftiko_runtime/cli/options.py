@@ -62,7 +62,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--retry-throttled",
-        type=at_least(int, 0, "an integer ≥ 0"),
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="resend an idempotent call answered 429/503 up to N times after its Retry-After, "
@@ -70,7 +70,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--circuit-failures",
-        type=at_least(int, 0, "an integer ≥ 0"),
+        type=non_negative_int,
         default=5,
         metavar="N",
         help="consecutive connection failures or timeouts that open a namespace's circuit (default 5; "
@@ -78,21 +78,21 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--circuit-cooldown",
-        type=at_least(float, 0.0, "a number of seconds ≥ 0"),
+        type=non_negative_float,
         default=30.0,
         metavar="SECONDS",
         help="how long an open circuit fails calls at once before one probe (default 30)",
     )
     parser.add_argument(
         "--max-concurrent",
-        type=at_least(int, 0, "an integer ≥ 0"),
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="upstream calls in flight at once per namespace (default 0: no cap)",
     )
     parser.add_argument(
         "--queue",
-        type=at_least(int, 0, "an integer ≥ 0"),
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="calls that may wait for a slot under --max-concurrent; beyond: 503 (default 0)",
@@ -104,7 +104,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cache-ttl",
-        type=at_least(float, 0.0, "a number of seconds ≥ 0"),
+        type=non_negative_float,
         default=0.0,
         metavar="SECONDS",
         help="reuse a GET's answer for SECONDS, less if its Cache-Control says so; never shared "
@@ -187,3 +187,4 @@ def at_least(convert: Callable[[str], T], lowest: T, what: str) -> Callable[[str
 
 positive_int = at_least(int, 1, "an integer ≥ 1")
 non_negative_float = at_least(float, 0.0, "a number of seconds ≥ 0")
+non_negative_int = at_least(int, 0, "an integer ≥ 0")

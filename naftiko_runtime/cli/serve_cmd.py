@@ -23,17 +23,16 @@ from .files import expand_paths
 from .options import (
     add_limit_options,
     add_runtime_options,
-    at_least,
     check_base_uri_namespaces,
     limits_from,
     non_negative_float,
+    non_negative_int,
     parse_base_uris,
     positive_int,
 )
 
 log = logging.getLogger("naftiko.serve")
 EXIT_CONFIG = 2
-_at_least_zero = at_least(int, 0, "an integer ≥ 0")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,7 +111,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--max-result-chars",
-        type=_at_least_zero,
+        type=non_negative_int,
         default=100_000,
         metavar="N",
         help="an MCP tool result longer than N characters of JSON is cut at whole items, saying what "
