@@ -22,13 +22,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ..binds import BindValues
+from ..spec.models import ControlExpose, Document
 from .trace_buffer import FinishedSpan, current_buffer
 
 if TYPE_CHECKING:
-    from ..runtime.core import Runtime
     from .otel import Tracing
+
+
+class Served(Protocol):
+    """What tracing reads of a served capability (``runtime.Runtime``, which sits above this room)."""
+
+    @property
+    def control(self) -> ControlExpose | None: ...
+
+    @property
+    def document(self) -> Document: ...
+
+    @property
+    def binds(self) -> BindValues: ...
+
 
 log = logging.getLogger("naftiko.tracing")
 
@@ -36,7 +51,7 @@ active: Tracing | None = None
 """The process's tracing (None: off, and every hook does nothing)."""
 
 
-def configure(runtimes: Sequence[Runtime], environ: dict[str, str] | None = None) -> Tracing | None:
+def configure(runtimes: Sequence[Served], environ: dict[str, str] | None = None) -> Tracing | None:
     """Turn tracing on for this process if a served capability's control adapter declares
     ``observability`` (enabled, with an exporter or the local trace buffer). The first such adapter
     decides; another one that says something different is named in a warning.
@@ -45,7 +60,7 @@ def configure(runtimes: Sequence[Runtime], environ: dict[str, str] | None = None
     adapters' apps are (:func:`server_spans`, :func:`mcp_spans` wrap them only when tracing is on).
     """
     global active
-    chosen: tuple[Runtime, Any] | None = None
+    chosen: tuple[Served, Any] | None = None
     for runtime in runtimes:
         control = runtime.control
         observability = control.observability if control is not None else None
