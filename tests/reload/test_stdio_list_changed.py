@@ -46,13 +46,27 @@ class StdioClient:
             env={**os.environ},
         )
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.log: queue.Queue[str] = queue.Queue()  # stderr, line by line, as the server writes it
+        self.logged: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
+        self.log_reader = threading.Thread(target=self._read_log, daemon=True)
+        self.log_reader.start()
         self.next_id = 0
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.put(json.loads(line))
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.put(line.decode())
+
+    def wait_for_log(self, text: str, timeout: float = 10) -> None:
+        """Block until the server logs a line containing ``text``."""
+        while not any(text in line for line in self.logged):
+            self.logged.append(self.log.get(timeout=timeout))
 
     def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         self.next_id += 1
@@ -73,10 +87,13 @@ class StdioClient:
         return message
 
     def close(self) -> str:
-        assert self.process.stdin is not None and self.process.stderr is not None
+        assert self.process.stdin is not None
         self.process.stdin.close()
         self.process.wait(timeout=10)
-        return self.process.stderr.read().decode()
+        self.log_reader.join(timeout=10)  # it ends at the end of stderr
+        while not self.log.empty():
+            self.logged.append(self.log.get_nowait())
+        return "".join(self.logged)
 
 
 def tool_names(client: StdioClient) -> list[str]:
@@ -106,6 +123,7 @@ def test_a_changed_file_is_announced_with_tools_list_changed(tmp_path: Path) -> 
             "naftiko: 1.0.0-alpha2\ncapability: {exposes: [{type: mcp, port: 70000}]}\n", encoding="utf-8"
         )
         client.process.send_signal(signal.SIGHUP)  # the broken file: refused, nothing announced
+        client.wait_for_log("reload refused")  # before the next write, which would be read instead
         path.write_text(document(("bye", "ciao")), encoding="utf-8")
         assert client.notification() == {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
         assert tool_names(client) == ["bye"]
