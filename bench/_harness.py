@@ -81,6 +81,17 @@ TRACKED_PACKAGES = (
 # Servers
 
 
+def code_of(ref: str, directory: Path) -> Path:
+    """The package as it is at git ref ``ref``, extracted under ``directory`` (for PYTHONPATH)."""
+    target = directory / f"code-{re.sub(r'[^A-Za-z0-9._-]', '_', ref)}"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "naftiko_runtime"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
 def free_port() -> int:
     """A loopback port that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

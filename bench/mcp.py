@@ -27,7 +27,9 @@ printed with it and kept in the results file.
 
 Run: ``.venv/bin/python bench/mcp.py`` (``--duration 5 --repeats 5`` by default; ``--pin`` to pin
 the server under test to CPU 0 and the upstream and wrk to CPU 1; ``--quiet`` adds a naftiko
-variant at ``--log-level warning``; ``--check-only`` for the answers alone).
+variant at ``--log-level warning``; ``--today REF`` adds ``naftiko serve`` run from the code of git
+ref ``REF``, today's figure in the same run; ``--no-single-flight`` serves this checkout without
+single flight, the even comparison with code older than it; ``--check-only`` for the answers alone).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from _harness import (
     REPO,
     Server,
     add_load_arguments,
+    code_of,
     free_port,
     interleave,
     markdown_table,
@@ -73,8 +76,17 @@ def seed_with_ports(directory: Path, mcp_port: int) -> Path:
 
 
 def naftiko_server(
-    name: str, directory: Path, upstream: Server, *, log_level: str, cpus: Sequence[int] | None
+    name: str,
+    directory: Path,
+    upstream: Server,
+    *,
+    log_level: str,
+    cpus: Sequence[int] | None,
+    extra: Sequence[str] = (),
+    code: Path | None = None,
 ) -> Server:
+    """``naftiko serve`` on a copy of the seed; ``code`` runs the package found there instead of
+    this checkout's."""
     port = free_port()
     (directory / name).mkdir()
     document = seed_with_ports(directory / name, port)
@@ -91,9 +103,12 @@ def naftiko_server(
         f"{CONSUMED}={upstream.url}",
         "--log-level",
         log_level,
+        *extra,
     ]
     # The seed's bind reads the whole header value; the baselines add "Token " themselves.
     env = {"LABEL_STUDIO_API_KEY": f"Token {ENV['LABEL_STUDIO_API_KEY']}"}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     return Server(name, argv, port=port, env=env, cpus=cpus)
 
 
@@ -110,6 +125,17 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also measure naftiko serve at --log-level warning (no access log)",
     )
+    parser.add_argument(
+        "--today",
+        metavar="REF",
+        help="add a naftiko variant running the code of git ref REF (e.g. main), today's figure",
+    )
+    parser.add_argument(
+        "--no-single-flight",
+        action="store_true",
+        help="serve this checkout's variants with --no-single-flight, so each call reaches the upstream "
+        "as it does in code older than single flight (an even comparison with --today)",
+    )
     parser.add_argument("--check-only", action="store_true", help="check the answers, no load")
     args = parser.parse_args(argv)
     if TOOLS_CALL_BODY.decode() not in TOOLS_CALL_LUA.read_text():
@@ -117,12 +143,14 @@ def main(argv: list[str] | None = None) -> None:
 
     under_test = [0] if args.pin else None
     helpers = [1] if args.pin else None
+    # Only this checkout knows the flag; today's code runs as it is.
+    flight: tuple[str, ...] = ("--no-single-flight",) if args.no_single_flight else ()
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-mcp-")))
         upstream = stack.enter_context(Server.python("mcp-upstream", "upstream.py", cpus=helpers))
         servers = {
             "naftiko serve": naftiko_server(
-                "mcp-naftiko", directory, upstream, log_level="info", cpus=under_test
+                "mcp-naftiko", directory, upstream, log_level="info", cpus=under_test, extra=flight
             ),
             BASELINE: Server.python(
                 "mcp-fastmcp",
@@ -143,7 +171,16 @@ def main(argv: list[str] | None = None) -> None:
         }
         if args.quiet:
             servers["naftiko serve (log warning)"] = naftiko_server(
-                "mcp-naftiko-quiet", directory, upstream, log_level="warning", cpus=under_test
+                "mcp-naftiko-quiet", directory, upstream, log_level="warning", cpus=under_test, extra=flight
+            )
+        if args.today:
+            servers[f"naftiko serve @{args.today}"] = naftiko_server(
+                "mcp-naftiko-today",
+                directory,
+                upstream,
+                log_level="info",
+                cpus=under_test,
+                code=code_of(args.today, directory),
             )
         for server in servers.values():
             stack.enter_context(server)
@@ -187,6 +224,9 @@ def main(argv: list[str] | None = None) -> None:
         f"1-min load average during the runs: median {notes['loadavg_1m_median']}, "
         f"{notes['loadavg_1m_range'][0]}–{notes['loadavg_1m_range'][1]} on {os.cpu_count()} cores"
     )
+    if args.today:
+        today = f"naftiko serve @{args.today}"
+        print(f"naftiko serve / {today} = {by['naftiko serve'] / by[today]:.3f}× calls/s (same run)")
     print(f"results: {path.relative_to(REPO)}")
 
 

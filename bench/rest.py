@@ -23,6 +23,10 @@ upstream (bench/upstream.py, raw protocol) and returns its three runs:
 ``naftiko serve (traces 0.1)``   the same at ``sampling: 0.1``
 ===============================  ===================================================================
 
+Single flight is on by default since issue #12: 16 connections asking the same URL share upstream
+requests, so ``naftiko serve`` does less work than code older than it. ``--no-single-flight`` serves
+this checkout's variants without it, the even comparison with ``--today``.
+
 With ``--tracing`` and ``--today``, "tracing off" is ``naftiko serve`` (the seed declares no
 ``observability``) and its cost is its ratio to ``naftiko serve @REF``; each traced variant's cost is
 its ratio to ``naftiko serve`` (printed under the tables).
@@ -58,7 +62,6 @@ import contextlib
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -72,6 +75,7 @@ from _harness import (
     Server,
     add_load_arguments,
     check,
+    code_of,
     free_port,
     interleave,
     summarize,
@@ -119,17 +123,6 @@ def with_tracing(document: Path, sampling: float, collector: str) -> None:
         f'      exporters: {{otlp: {{endpoint: "{collector}"}}}}\n'
     )
     document.write_text(text, encoding="utf-8")
-
-
-def code_of(ref: str, directory: Path) -> Path:
-    """The package as it is at git ref ``ref``, extracted under ``directory`` (for PYTHONPATH)."""
-    target = directory / f"code-{re.sub(r'[^A-Za-z0-9._-]', '_', ref)}"
-    target.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", ref, "naftiko_runtime"], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    return target
 
 
 def naftiko_server(
@@ -287,6 +280,12 @@ def main(argv: list[str] | None = None) -> None:
         metavar="REF",
         help="add a naftiko variant running the code of git ref REF (e.g. main), today's figure",
     )
+    parser.add_argument(
+        "--no-single-flight",
+        action="store_true",
+        help="serve this checkout's variants with --no-single-flight, so each request reaches the upstream "
+        "as it does in code older than single flight (an even comparison with --today)",
+    )
     parser.add_argument("--check-only", action="store_true", help="check the answers, no load")
     parser.add_argument(
         "--also-tree",
@@ -299,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
 
     under_test = [0] if args.pin else None
     helpers = [1] if args.pin else None
+    # Only this checkout knows the flag; today's code and --also-tree run as they are.
+    flight: tuple[str, ...] = ("--no-single-flight",) if args.no_single_flight else ()
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-rest-")))
         upstream = stack.enter_context(Server.python("rest-upstream", "upstream.py", cpus=helpers))
@@ -312,15 +313,23 @@ def main(argv: list[str] | None = None) -> None:
                 env=ENV,
                 cpus=under_test,
             ),
-            NAFTIKO_INFO: naftiko_server("rest-naftiko", directory, upstream, cpus=under_test),
+            NAFTIKO_INFO: naftiko_server("rest-naftiko", directory, upstream, extra=flight, cpus=under_test),
         }
         if not args.no_quiet:
             servers[NAFTIKO_QUIET] = naftiko_server(
-                "rest-naftiko-quiet", directory, upstream, extra=("--log-level", "warning"), cpus=under_test
+                "rest-naftiko-quiet",
+                directory,
+                upstream,
+                extra=("--log-level", "warning", *flight),
+                cpus=under_test,
             )
         if args.json_log:
             servers[NAFTIKO_JSON] = naftiko_server(
-                "rest-naftiko-json", directory, upstream, extra=("--log-format", "json"), cpus=under_test
+                "rest-naftiko-json",
+                directory,
+                upstream,
+                extra=("--log-format", "json", *flight),
+                cpus=under_test,
             )
         if args.also_tree:
             other = naftiko_server("rest-naftiko-other", directory, upstream, cpus=under_test)
@@ -338,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"rest-naftiko-traces-{sampling:g}",
                     directory,
                     upstream,
+                    extra=flight,
                     cpus=under_test,
                     tracing=(sampling, sink.url),
                 )
