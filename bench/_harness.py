@@ -629,7 +629,7 @@ def write_results(
         "runs": {name: [asdict(r) for r in results] for name, results in runs.items()},
         "notes": dict(notes or {}),
     }
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return path
 
 
