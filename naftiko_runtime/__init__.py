@@ -13,26 +13,52 @@ Embedding::
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .consumes.transport import TransportSettings
-from .engine.contract import Invocable, Result
-from .errors import (
-    BindError,
-    InputError,
-    InvocationError,
-    NaftikoError,
-    Problem,
-    SpecError,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
-from .runtime import Runtime, RuntimeOptions
-from .spec import Document, check, load, loads
+if TYPE_CHECKING:
+    from .consumes.transport import TransportSettings
+    from .embedding import build, invoke
+    from .engine.contract import Invocable, Result
+    from .errors import (
+        BindError,
+        InputError,
+        InvocationError,
+        NaftikoError,
+        Problem,
+        SpecError,
+        UpstreamError,
+        UpstreamTimeout,
+        UpstreamUnavailable,
+    )
+    from .runtime import Runtime, RuntimeOptions
+    from .spec import Document, check, load, loads
+
+# Each public name and the module that defines it. They are imported on first use, so that
+# `naftiko validate` or `import naftiko_runtime.spec` does not pay for the servers' libraries
+# (aiohttp, starlette, uvicorn, the MCP SDK: about a second of CPU at every process start).
+_PUBLIC = {
+    "BindError": "errors",
+    "InputError": "errors",
+    "InvocationError": "errors",
+    "NaftikoError": "errors",
+    "Problem": "errors",
+    "SpecError": "errors",
+    "UpstreamError": "errors",
+    "UpstreamTimeout": "errors",
+    "UpstreamUnavailable": "errors",
+    "Document": "spec",
+    "check": "spec",
+    "load": "spec",
+    "loads": "spec",
+    "Invocable": "engine.contract",
+    "Result": "engine.contract",
+    "Runtime": "runtime",
+    "RuntimeOptions": "runtime",
+    "TransportSettings": "consumes.transport",
+    "build": "embedding",
+    "invoke": "embedding",
+}
 
 __all__ = [
     "BindError",
@@ -58,36 +84,14 @@ __all__ = [
 ]
 
 
-def build(
-    document: Document | str | Path,
-    *,
-    base_uris: Mapping[str, str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    transport: TransportSettings | None = None,
-    unit_deadline_s: float = 60.0,
-) -> Runtime:
-    """A :class:`Runtime` for a document (or a path to one): binds resolved, every unit compiled."""
-    if not isinstance(document, Document):
-        document = load(document)
-    options = RuntimeOptions(
-        base_uris=dict(base_uris or {}),
-        environ=environ,
-        transport=transport or TransportSettings(),
-        unit_deadline_s=unit_deadline_s,
-    )
-    return Runtime.build(document, options)
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
-def invoke(
-    document: Document | str | Path, target: str, arguments: Mapping[str, Any] | None = None, **options: Any
-) -> Result:
-    """Build, invoke one unit once and close, synchronously (scripts and notebooks)."""
-
-    async def once() -> Result:
-        runtime = build(document, **options)
-        try:
-            return await runtime.invoke(target, arguments or {})
-        finally:
-            await runtime.aclose()
-
-    return asyncio.run(once())
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

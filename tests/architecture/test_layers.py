@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("exposes",),
     ("runtime",),
     ("importers", "migrate"),  # document tools: migrate builds a runtime to read inferred inputs
-    ("cli",),
+    ("cli", "embedding"),  # embedding: build() and invoke(), which the facade re-exports
 )
 RANK = {room: rank for rank, rooms in enumerate(LAYERS) for room in rooms}
 
