@@ -28,8 +28,8 @@ lint: $(STAMP)
 conformance: $(STAMP)  ## the Naftiko scenarios and every corpus capability, end to end, as a table
 	$(BIN)/python -m pytest -q tests/conformance -p no:randomly
 
-reliability: $(STAMP)  ## the reliability suite, long settings: fault table, fuzzing, slow clients, soak
-	NAFTIKO_RELIABILITY=long $(BIN)/python -m pytest -q tests/reliability -p no:randomly --timeout 1800
+reliability: $(STAMP)  ## the reliability suite and reload under load, long settings: fault table, fuzzing, slow clients, soak
+	NAFTIKO_RELIABILITY=long $(BIN)/python -m pytest -q -s tests/reliability tests/reload/test_under_load.py -p no:randomly --timeout 1800
 
 bench: $(STAMP)  ## every benchmark (quiet machine recommended)
 	$(BIN)/python bench/run_all.py

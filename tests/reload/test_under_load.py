@@ -1,10 +1,12 @@
 """Reload under load (issue #10's acceptance): REST and MCP clients call without pause while files
-of the watched directory are added, changed, broken and removed for 30 s. No request fails that
+of the watched directory are added, changed, broken and removed for 30 s (``make reliability``;
+8 s, about eight rounds of five reloads, in ``make test``). No request fails that
 the change itself does not explain, the broken version never answers, every diff names its change;
 and 50 reloads leave the process's memory where it was."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -18,7 +20,7 @@ from .support import EXTRA, MCP_HEADERS, Served, free_ports, get, shop, wait_unt
 
 __all__ = ["upstream", "upstream_server"]
 
-LOAD_SECONDS = 30.0
+LOAD_SECONDS = 30.0 if os.environ.get("NAFTIKO_RELIABILITY") == "long" else 8.0
 REVIEWS = """\
         - path: /items/{id}/reviews
           operations:
@@ -94,7 +96,7 @@ class Load:
             thread.join()
 
 
-def test_reload_under_load_for_30_seconds(tmp_path: Path, upstream: RecordingUpstream) -> None:
+def test_reload_under_load(tmp_path: Path, upstream: RecordingUpstream) -> None:
     ports = free_ports("rest", "mcp", "control", "extra")
     directory = tmp_path / "watched"
     directory.mkdir()
