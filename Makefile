@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes for `make test` (pytest-xdist): most of the suite's time is spent starting servers
+# and waiting on them, so two workers on two cores roughly halve it. Each test file runs whole in
+# one worker (its module-scoped servers are started once). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint conformance reliability bench clean
 
@@ -18,7 +22,7 @@ demo: $(STAMP)  ## Label Studio stand-in on :8000 + naftiko serve (REST :8080, M
 test: $(STAMP)  ## lint and type-check (mypy --strict, config in pyproject), then the whole test suite
 	$(BIN)/ruff check naftiko_runtime tests bench examples
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check naftiko_runtime tests bench examples

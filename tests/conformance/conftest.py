@@ -117,6 +117,8 @@ def _short(report: pytest.TestReport) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker holds part of the table: `make conformance` prints it whole
     if _TABLE not in config.stash:
         return
     table = config.stash[_TABLE]

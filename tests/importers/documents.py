@@ -17,6 +17,7 @@ import io
 import os
 import shutil
 import tarfile
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -75,13 +76,23 @@ def _download(folder: Path) -> None:
     digest = base64.b64encode(hashlib.new(algorithm, answer.content).digest()).decode()
     if digest != expected:
         raise AssertionError(f"{PACKAGE}@{VERSION}: tarball {algorithm} is {digest}, expected {expected}")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    # Extracted beside the cache and renamed into place, so that two test workers fetching at once
+    # never see (or remove) each other's half-written folder.
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{VERSION}-", dir=folder.parent))
     with tarfile.open(fileobj=io.BytesIO(answer.content), mode="r:gz") as archive:
         members = [
             m
             for m in archive.getmembers()
             if m.isfile() and m.name.startswith(_DOCUMENT_FOLDERS) and Path(m.name).suffix in _SUFFIXES
         ]
-        archive.extractall(folder, members=members, filter="data")
-    (folder / ".complete").write_text(INTEGRITY + "\n", encoding="utf-8")
+        archive.extractall(staging, members=members, filter="data")
+    (staging / ".complete").write_text(INTEGRITY + "\n", encoding="utf-8")
+    if (folder / ".complete").exists():  # another worker finished first
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    shutil.rmtree(folder, ignore_errors=True)  # a folder left half-written by an interrupted run
+    try:
+        staging.rename(folder)
+    except OSError:  # another worker renamed its copy in between
+        shutil.rmtree(staging, ignore_errors=True)
