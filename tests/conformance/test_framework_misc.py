@@ -312,14 +312,22 @@ def test_control_scripting(servers: ServeGroup) -> None:
 
 
 @scenario("10d", "Control scripting (PUT, stats)", java="T:engine/exposes/control/ScriptingIntegrationTest")
-def test_control_scripting_put() -> None:
-    """Java's ``PUT /scripting`` changes the scripting governance of the running process and
-    ``GET`` reports execution counters."""
-    not_applicable(
-        "runtime reconfiguration over HTTP is not implemented: scripting governance comes from the "
-        "document, so every replica behind a load balancer enforces the same rules (a PUT would change "
-        "one process only); per-process execution counters are not kept either"
-    )
+def test_control_scripting_put(servers: ServeGroup) -> None:
+    """``PUT /scripting`` changes the scripting governance of the running process (this process
+    only, and the answer says so); a setting the schema refuses is a 400 naming it. Java's
+    per-process execution counters are not kept: every figure this runtime reports is in /metrics."""
+    base = servers["scripting"].base(type="control")
+    try:
+        with unit("PUT /scripting {timeout: 1500} ⇒ 200, scope process; GET shows it"):
+            answer = httpx.put(f"{base}/scripting", json={"timeout": 1500}, timeout=30)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["scope"] == "process" and answer.json()["timeout"] == 1500
+            assert httpx.get(f"{base}/scripting").json()["timeout"] == 1500
+        with unit("PUT /scripting {colour: 1} ⇒ 400 naming the key"):
+            answer = httpx.put(f"{base}/scripting", json={"colour": 1}, timeout=30)
+            assert answer.status_code == 400 and "colour" in answer.text, answer.text
+    finally:  # test_control_scripting reads the file's settings
+        httpx.put(f"{base}/scripting", json={"timeout": 3000}, timeout=30)
 
 
 @scenario(
@@ -327,12 +335,18 @@ def test_control_scripting_put() -> None:
     "Observability (OTel traces, spans, Prometheus exporter)",
     java="Observability*, Telemetry*, *Span*, Prometheus*, TracesResourceTest, TraceRingBufferTest",
 )
-def test_observability() -> None:
-    """OpenTelemetry-only rows of the catalogue."""
-    not_applicable(
-        "OpenTelemetry tracing (spans, W3C traceparent, the /traces ring buffer, the OTel Prometheus "
-        "exporter) is not part of this runtime; its own /metrics is covered by the Control row"
-    )
+def test_observability(servers: ServeGroup) -> None:
+    """The trace ring buffer the control capability declares (``traces.local.buffer-size: 50``) is
+    served at ``/traces``. Spans across REST → unit → step → upstream, ``traceparent`` in and out,
+    sampling and OTLP export are tested against a real OTLP receiver in ``tests/tracing``; the OTel
+    Prometheus exporter is not used (``/metrics`` is the runtime's own recorder: bench/metrics.py)."""
+    base = servers["control"].base(type="control")
+    with unit("GET /traces ⇒ 200, the summaries of a 50-trace buffer"):
+        answer = httpx.get(f"{base}/traces")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["bufferSize"] == 50 and isinstance(answer.json()["traces"], list), answer.text
+    with unit("GET /traces/{unknown id} ⇒ 404"):
+        assert httpx.get(f"{base}/traces/{'0' * 31}1").status_code == 404
 
 
 # -- formats ---------------------------------------------------------------------------------------
