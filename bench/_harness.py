@@ -29,6 +29,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import datetime as dt
@@ -90,6 +91,26 @@ def code_of(ref: str, directory: Path) -> Path:
     )
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
     return target
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--today REF`` and ``--no-single-flight``: this checkout beside the code of a git ref."""
+    parser.add_argument(
+        "--today",
+        metavar="REF",
+        help="add a naftiko variant running the code of git ref REF (e.g. main), today's figure",
+    )
+    parser.add_argument(
+        "--no-single-flight",
+        action="store_true",
+        help="serve this checkout's variants with --no-single-flight, so each request reaches the upstream "
+        "as it does in code older than single flight (an even comparison with --today)",
+    )
+
+
+def single_flight_flags(args: argparse.Namespace) -> tuple[str, ...]:
+    """The serve flags ``--no-single-flight`` asks for (only this checkout knows the flag)."""
+    return ("--no-single-flight",) if args.no_single_flight else ()
 
 
 def free_port() -> int:

@@ -47,11 +47,13 @@ from pathlib import Path
 from _harness import (
     REPO,
     Server,
+    add_comparison_arguments,
     add_load_arguments,
     code_of,
     free_port,
     interleave,
     markdown_table,
+    single_flight_flags,
     write_results,
 )
 from reference import ENV, TOOLS_CALL_BODY, TOOLS_CALL_LUA, mcp_load, smoke_test_mcp
@@ -125,17 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also measure naftiko serve at --log-level warning (no access log)",
     )
-    parser.add_argument(
-        "--today",
-        metavar="REF",
-        help="add a naftiko variant running the code of git ref REF (e.g. main), today's figure",
-    )
-    parser.add_argument(
-        "--no-single-flight",
-        action="store_true",
-        help="serve this checkout's variants with --no-single-flight, so each call reaches the upstream "
-        "as it does in code older than single flight (an even comparison with --today)",
-    )
+    add_comparison_arguments(parser)
     parser.add_argument("--check-only", action="store_true", help="check the answers, no load")
     args = parser.parse_args(argv)
     if TOOLS_CALL_BODY.decode() not in TOOLS_CALL_LUA.read_text():
@@ -143,8 +135,7 @@ def main(argv: list[str] | None = None) -> None:
 
     under_test = [0] if args.pin else None
     helpers = [1] if args.pin else None
-    # Only this checkout knows the flag; today's code runs as it is.
-    flight: tuple[str, ...] = ("--no-single-flight",) if args.no_single_flight else ()
+    flight = single_flight_flags(args)
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-mcp-")))
         upstream = stack.enter_context(Server.python("mcp-upstream", "upstream.py", cpus=helpers))

@@ -73,11 +73,13 @@ from _harness import (
     Load,
     LoadResult,
     Server,
+    add_comparison_arguments,
     add_load_arguments,
     check,
     code_of,
     free_port,
     interleave,
+    single_flight_flags,
     summarize,
     write_results,
 )
@@ -275,17 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="add naftiko variants tracing at sampling 1.0 and 0.1 (spans to bench/otlp_sink.py)",
     )
-    parser.add_argument(
-        "--today",
-        metavar="REF",
-        help="add a naftiko variant running the code of git ref REF (e.g. main), today's figure",
-    )
-    parser.add_argument(
-        "--no-single-flight",
-        action="store_true",
-        help="serve this checkout's variants with --no-single-flight, so each request reaches the upstream "
-        "as it does in code older than single flight (an even comparison with --today)",
-    )
+    add_comparison_arguments(parser)
     parser.add_argument("--check-only", action="store_true", help="check the answers, no load")
     parser.add_argument(
         "--also-tree",
@@ -298,8 +290,7 @@ def main(argv: list[str] | None = None) -> None:
 
     under_test = [0] if args.pin else None
     helpers = [1] if args.pin else None
-    # Only this checkout knows the flag; today's code and --also-tree run as they are.
-    flight: tuple[str, ...] = ("--no-single-flight",) if args.no_single_flight else ()
+    flight = single_flight_flags(args)
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-rest-")))
         upstream = stack.enter_context(Server.python("rest-upstream", "upstream.py", cpus=helpers))
