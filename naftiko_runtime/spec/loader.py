@@ -21,7 +21,7 @@ from ..locations import LocationError, resolve_location
 from .forms import is_import
 from .ikanos import read_spelling
 from .models import Document
-from .normalize import Normalizer
+from .normalize import normalize
 from .source import DocPath, Source, YamlSyntaxError, format_path, parse_yaml, read_yaml
 from .validate import check_document
 from .walk import children, field_aliases
@@ -163,9 +163,8 @@ class _Loading:
 
             self.problems.extend(schema_problems(self.source))
         self.problems.extend(read_spelling(self.source))
-        normalizer = Normalizer(self.source)
-        data = normalizer.run()
-        self.problems.extend(normalizer.problems)
+        data, normalized = normalize(self.source)
+        self.problems.extend(normalized)
         document = None
         if data is not None:
             self._resolve_imports(data)
@@ -377,9 +376,8 @@ class _Loading:
                 self.problems.append(_imported_by(problem, self.source.file, here[0]))
             return None, None
         problems = read_spelling(source)
-        normalizer = Normalizer(source, consumes_only=True)
-        data = normalizer.run()
-        for problem in [*problems, *normalizer.problems]:
+        data, normalized = normalize(source, consumes_only=True)
+        for problem in [*problems, *normalized]:
             if problem.severity == "error":
                 self.problems.append(_imported_by(problem, self.source.file, here[0]))
         if isinstance(data, dict):
