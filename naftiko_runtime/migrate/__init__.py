@@ -27,7 +27,7 @@ from ..errors import NaftikoError, Problem
 from ..spec import Document, check, check_text
 from ..spec.forms import ALPHA2, IKANOS, Containers, Conversion, is_import
 from ..spec.ikanos import ALPHA2_VERSION, CURRENT_IKANOS, IKANOS_VERSIONS, declared_spelling, later_features
-from ..spec.loader import unknown_keys
+from ..spec.unknown_keys import unknown_keys
 from .explicit import explicit_inputs
 from .spec_form import SpecForm
 from .yaml_io import RoundTripContainers, comment_before, dump_text, load_text

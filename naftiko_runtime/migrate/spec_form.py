@@ -17,13 +17,13 @@ from typing import Any
 from ..engine.contract import InputSpec
 from ..expressions import canonical
 from ..spec.forms import Containers, is_import, outputs_are_named, step_type
-from ..spec.normalize import (
-    _AUTH_TYPES,
-    _BODY_TYPES,
-    _PARAM_TYPES,
-    _REF,
-    _WRAPPED_PATH,
+from ..spec.normalize.vocabulary import (
+    AUTH_TYPES,
+    BODY_TYPES,
     DIALECT_REF_PREFIXES,
+    PARAM_TYPES,
+    REFERENCE,
+    WRAPPED_PATH,
 )
 from ..spec.source import DocPath
 from .explicit import Explicit
@@ -208,7 +208,7 @@ class SpecForm:
                     wrapper["data"] = body
                     operation["body"] = wrapper
                 return
-            canonical = _BODY_TYPES.get(str(declared).lower(), "json")
+            canonical = BODY_TYPES.get(str(declared).lower(), "json")
             if canonical == "raw":
                 operation["body"] = body.get("data", "")
             else:
@@ -256,7 +256,7 @@ class SpecForm:
         if not isinstance(auth, MutableMapping):
             return
         declared = str(auth.get("type", "")).strip()
-        canonical = _AUTH_TYPES.get(declared.lower())
+        canonical = AUTH_TYPES.get(declared.lower())
         if canonical is None:
             self.note(
                 f"authentication type {declared!r} has no spec form and is not served by this runtime; "
@@ -469,7 +469,7 @@ class SpecForm:
             return
         prefixes = DIALECT_REF_PREFIXES | self.namespaces
         for key, value in list(values.items()):
-            reference = _REF.fullmatch(value.strip()) if isinstance(value, str) else None
+            reference = REFERENCE.fullmatch(value.strip()) if isinstance(value, str) else None
             if reference and reference["prefix"] in prefixes and canonical(reference["name"]) not in names:
                 del values[key]
                 self.note(
@@ -526,11 +526,11 @@ class SpecForm:
                     )
                 continue
             text = value.strip()
-            wrapped = _WRAPPED_PATH.fullmatch(text)
+            wrapped = WRAPPED_PATH.fullmatch(text)
             if wrapped:
                 values[key] = wrapped.group(1).strip()
                 continue
-            reference = _REF.fullmatch(text)
+            reference = REFERENCE.fullmatch(text)
             if (
                 reference
                 and "{{" not in text
@@ -567,7 +567,7 @@ class SpecForm:
         value = output.get("value")
         if isinstance(value, str) and "mapping" not in output:
             stripped = value.strip()
-            if stripped.startswith("$") or _WRAPPED_PATH.fullmatch(stripped):
+            if stripped.startswith("$") or WRAPPED_PATH.fullmatch(stripped):
                 self.containers.rename(output, "value", "mapping")
                 output["mapping"] = _jsonpath(stripped)
         _canonical_type(output)
@@ -680,7 +680,7 @@ def _text(owner: MutableMapping[str, Any], *keys: str) -> None:
 def _canonical_type(owner: MutableMapping[str, Any]) -> None:
     declared = owner.get("type")
     if declared is not None:
-        owner["type"] = _PARAM_TYPES.get(str(declared).strip().lower(), "string")
+        owner["type"] = PARAM_TYPES.get(str(declared).strip().lower(), "string")
 
 
 def _method(owner: MutableMapping[str, Any]) -> None:
@@ -693,7 +693,7 @@ def _method(owner: MutableMapping[str, Any]) -> None:
 
 def _jsonpath(text: str) -> str:
     text = text.strip()
-    wrapped = _WRAPPED_PATH.fullmatch(text)
+    wrapped = WRAPPED_PATH.fullmatch(text)
     return wrapped.group(1).strip() if wrapped else text
 
 

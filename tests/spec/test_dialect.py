@@ -17,7 +17,7 @@ from naftiko_runtime.spec.models import (
     InputRef,
     PathRef,
 )
-from naftiko_runtime.spec.normalize import _DIALECT_TEXT
+from naftiko_runtime.spec.normalize.vocabulary import DIALECT_TEXT
 
 from .helpers import CONFORMANCE, CORPUS, document, mcp, needs_shared, report, rest
 
@@ -363,7 +363,7 @@ FORMS: dict[str, Form] = {
 
 
 def test_every_dialect_form_has_a_case() -> None:
-    assert set(FORMS) == set(_DIALECT_TEXT)
+    assert set(FORMS) == set(DIALECT_TEXT)
 
 
 @pytest.mark.parametrize("form", list(FORMS))
@@ -376,7 +376,7 @@ def test_dialect_form_is_rewritten_and_reported_once(form: str) -> None:
     assert len(reported) == 1, [p.format() for p in found.warnings]
     (warning,) = reported
     places = "1 place" if case.places == 1 else f"{case.places} places"
-    assert warning.message == f"generated dialect: {_DIALECT_TEXT[form]} ({places}); accepted"
+    assert warning.message == f"generated dialect: {DIALECT_TEXT[form]} ({places}); accepted"
     assert (warning.line, warning.column) == _position(case.text, case.needle, case.occurrence)
     assert warning.path
     assert warning.format().startswith(f"dialect.yaml:{warning.line}:{warning.column}: warning: ")
