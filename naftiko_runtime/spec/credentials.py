@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..binds import BindValues, declared_variables, read_binds
 from ..expressions import compile_template
-from .models import Authentication, Document
+from .models import Authentication, Document, McpExpose
 from .source import DocPath
 from .variables import consumes_entries
 
@@ -41,6 +41,15 @@ _CLIENT_FIELDS: Mapping[str, tuple[str, ...]] = {
 against its authorization server instead, and holds no credential of its own)."""
 
 RULE = "credential-may-render-empty"
+
+
+def checked_authentication(expose: object) -> Authentication | None:
+    """The ``authentication`` an exposed adapter enforces: none over MCP stdio, where it is
+    ignored (validate says so), so its credentials are never needed."""
+    if isinstance(expose, McpExpose) and expose.transport == "stdio":
+        return None
+    auth: Authentication | None = getattr(expose, "authentication", None)
+    return auth
 
 
 def check_credentials(document: Document, environ: Mapping[str, str], warn: Warn) -> None:
@@ -71,7 +80,7 @@ def _credentials(document: Document) -> Iterator[tuple[DocPath, Authentication, 
     credential there does."""
     capability = document.capability
     for index, expose in enumerate(capability.exposes if capability else ()):
-        auth = getattr(expose, "authentication", None)
+        auth = checked_authentication(expose)
         if auth is not None:
             path: DocPath = ("capability", "exposes", index, "authentication")
             yield path, auth, CREDENTIAL_FIELDS.get(auth.type, ()), "the adapter will refuse to start"

@@ -17,7 +17,7 @@ from xml.parsers.expat import ExpatError
 from ..binds import declared_variables
 from .addresses import check_addresses
 from .consistency import check_semantics_consistency
-from .credentials import CREDENTIAL_FIELDS
+from .credentials import CREDENTIAL_FIELDS, checked_authentication
 from .identifiers import check_identifiers
 from .jsonpaths import check_jsonpaths
 from .models import (
@@ -517,7 +517,7 @@ class Checker:
                                 "malformed-xml-body",
                             )
         for index, expose in enumerate(capability.exposes if capability else ()):
-            auth = getattr(expose, "authentication", None)
+            auth = checked_authentication(expose)
             kind = getattr(auth, "type", "")
             for field in CREDENTIAL_FIELDS.get(kind, ()):
                 if not (getattr(auth, field) or "").strip():

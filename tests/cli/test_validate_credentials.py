@@ -168,7 +168,7 @@ def test_json_format_carries_the_warning_located(tmp_path: Path) -> None:
     assert [p for p in quiet["files"][0]["problems"] if p["rule"] == RULE] == []
 
 
-def test_authentication_on_an_mcp_stdio_adapter_is_said_to_be_ignored(tmp_path: Path) -> None:
+def test_authentication_on_an_mcp_stdio_adapter_is_said_to_be_ignored_and_not_checked(tmp_path: Path) -> None:
     path = tmp_path / "stdio.yaml"
     path.write_text(
         textwrap.dedent(
@@ -195,7 +195,7 @@ def test_authentication_on_an_mcp_stdio_adapter_is_said_to_be_ignored(tmp_path: 
         ).lstrip("\n"),
         encoding="utf-8",
     )
-    done = validate(path, INBOUND_TOKEN="t0ken")
+    done = validate(path, INBOUND_TOKEN="")  # empty, and no warning about it: nothing checks it
     (warning,) = warnings_of(done)
     assert (
         "capability.exposes[0].authentication: `authentication` is ignored when `transport` is stdio"
