@@ -16,6 +16,7 @@ from .resolve import (
     BindValues,
     DeclaredVariables,
     declared_variables,
+    read_binds,
     resolve_binds,
 )
 from .secret import MASK, Secret
@@ -33,6 +34,7 @@ __all__ = [
     "Secret",
     "SecretRedactingFilter",
     "declared_variables",
+    "read_binds",
     "redact",
     "resolve_binds",
     "resolve_location",

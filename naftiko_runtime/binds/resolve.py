@@ -196,6 +196,19 @@ def resolve_binds(
 
     Raises :class:`BindResolutionError` listing every variable that has no value.
     """
+    values, problems = read_binds(binds, base_dir, environ)
+    if problems:
+        raise BindResolutionError(problems)
+    return values
+
+
+def read_binds(
+    binds: Sequence[BindDeclaration],
+    base_dir: Path | None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[BindValues, tuple[BindError, ...]]:
+    """What :func:`resolve_binds` reads, without failing: the variables that have a value, and one
+    :class:`BindError` for each that has none (``naftiko validate`` reports those)."""
     env = default_environ() if environ is None else environ
     opened: dict[str | None, Provider | ProviderError] = {}
     entries: list[tuple[str, str, Secret]] = []
@@ -220,6 +233,4 @@ def resolve_binds(
                 problems.append(BindError(variable, bind.namespace, provider.describe_missing(source_key)))
             else:
                 entries.append((bind.namespace, variable, Secret(value)))
-    if problems:
-        raise BindResolutionError(problems)
-    return BindValues(entries)
+    return BindValues(entries), tuple(problems)

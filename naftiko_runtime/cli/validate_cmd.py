@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ..spec import LoadReport, check_files
@@ -31,7 +32,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     # The files given are checked as one served set: two adapters on one port across files collide.
     found = discover(args.paths)
-    reports = check_files(found.files, strict=args.strict)
+    # Credentials are checked against the binds as this environment has them (never printed).
+    reports = check_files(found.files, strict=args.strict, environ=os.environ)
     if args.format == "json":
         json.dump(validation_json(reports, found.skipped), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

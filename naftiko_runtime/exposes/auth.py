@@ -1,15 +1,21 @@
-"""An adapter's own ``authentication``: who may call this REST, skill or control adapter.
+"""An adapter's own ``authentication``: who may call this REST, MCP, skill or control adapter.
 
-(The MCP endpoint wraps these guards, and the same OAuth 2 resource server, in its own error shape:
-see :mod:`.mcp.auth`.)
+One pipeline for every adapter: :func:`inbound_auth` renders an expose's ``authentication`` into
+the credentials it checks (:class:`BearerAuth`, :class:`ApiKeyAuth`, :class:`BasicAuth`,
+:class:`DigestAuth`, or the OAuth 2 resource-server settings), and :func:`guard_of` turns those into
+the :class:`Guard` that checks each request. REST, skill and control mount the guard with
+:class:`GuardMiddleware` (:func:`build_guard`); the MCP endpoint runs the same guards and the same
+OAuth 2 resource server, answering in its own error shape (:mod:`.mcp.auth`).
 
 The expected credentials are templates over binds (``token: "{{REST_TOKEN}}"``), rendered once when
 the app is built and held as :class:`~naftiko_runtime.binds.Secret` values. Every comparison is
 constant-time (:meth:`Secret.matches`), and basic/digest check user and password both, always, so
-the time taken says nothing about which half was wrong. One policy for every adapter (REST, MCP,
-skill, control), :func:`adapter_credential`: a credential that is absent, uses a variable no bind
-declares, or renders empty stops the adapter from starting, with the adapter and the field named
-(an empty expected token would otherwise match ``Authorization: Bearer ``).
+the time taken says nothing about which half was wrong. One policy for unusable credentials,
+:func:`adapter_credential`: a credential that is absent, uses a variable no bind declares, or
+renders empty stops the adapter from starting, with the adapter and the field named (an empty
+expected token would otherwise match ``Authorization: Bearer ``). The guards hold to it by
+construction: each refuses an empty credential however it is built (:func:`usable`), so an embedder
+handing ``BearerAuth("")`` to an app gets the same refusal, not an open door.
 
 Digest (RFC 7616) is stateless, so any replica can verify any request: the nonce is a timestamp and
 an HMAC of it under a key derived from the expected credentials, which every replica serving the
@@ -34,12 +40,12 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import os
 import re
 import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
@@ -49,7 +55,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..binds import Secret
 from ..errors import AdapterConfigError
 from ..expressions import MissingVariable
-from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, AuthDigest, Authentication, AuthOAuth2
+from ..spec.models import (
+    AuthApiKey,
+    AuthBasic,
+    AuthBearer,
+    AuthDigest,
+    Authentication,
+    AuthOAuth2,
+    AuthUnsupported,
+)
 from ..spec.variables import BindNames, bind_text
 from .oauth import OAuth2Auth, ResourceServer, oauth2_config
 from .problem import Problem
@@ -81,39 +95,106 @@ class Guard:
         """Release what the guard holds (the OAuth 2 guard's HTTP client); called at shutdown."""
 
 
+class SecretLike(Protocol):
+    """A resolved bind value whose ``repr`` is masked; ``reveal()`` is the only way to the text."""
+
+    def reveal(self) -> str: ...
+
+
+Credential = SecretLike | str
+"""A secret object, or (in tests and embedding code) the plain text."""
+
+
+@dataclass(frozen=True, slots=True)
+class BearerAuth:
+    token: Credential
+    kind: Literal["bearer"] = "bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyAuth:
+    key: str
+    value: Credential
+    placement: Literal["header", "query"] = "header"
+    kind: Literal["apikey"] = "apikey"
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    username: Credential
+    password: Credential
+    kind: Literal["basic"] = "basic"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestAuth:
+    username: Credential
+    password: Credential
+    kind: Literal["digest"] = "digest"
+
+
+StaticAuth = BearerAuth | ApiKeyAuth | BasicAuth | DigestAuth
+"""Credentials compared with what the request carries (OAuth 2 asks the authorization server)."""
+
+InboundAuth = StaticAuth | OAuth2Auth
+
+
 def build_guard(
     spec: Authentication | None, binds: BindNames, namespace: str, kind: str = "REST"
 ) -> Guard | None:
-    """The guard of an expose's ``authentication`` (None: the adapter is open).
+    """The guard of an expose's ``authentication`` (None: the adapter is open); a type this runtime
+    cannot check gets a guard that refuses every request (fail closed).
 
     Raises :class:`~naftiko_runtime.errors.AdapterConfigError` when a credential cannot be enforced.
     """
-    where = f"{kind} adapter {namespace}"
     if spec is None:
         return None
+    if isinstance(spec, AuthUnsupported):
+        log.error(
+            "%s adapter %s: authentication type %r is not supported; every request gets 501",
+            kind,
+            namespace,
+            spec.declared,
+        )
+        return UnsupportedGuard(spec.declared, kind)
+    return guard_of(inbound_auth(spec, binds, f"{kind} adapter {namespace}"))
+
+
+def inbound_auth(spec: Authentication, binds: BindNames, where: str) -> InboundAuth:
+    """The credentials an adapter checks, rendered from binds once by :func:`adapter_credential`
+    (``where`` names the adapter in its refusals: ``"MCP adapter tools"``).
+
+    Raises :class:`~naftiko_runtime.errors.AdapterConfigError` when a credential cannot be enforced,
+    and for a type this runtime does not implement.
+    """
     if isinstance(spec, AuthBearer):
-        return BearerGuard(adapter_credential(spec.token, binds, where, "token"))
+        return BearerAuth(adapter_credential(spec.token, binds, where, "token"))
     if isinstance(spec, AuthApiKey):
-        key = spec.key or "X-API-Key"
-        return ApiKeyGuard(key, spec.placement, adapter_credential(spec.value, binds, where, "value"))
-    if isinstance(spec, AuthBasic):
-        return BasicGuard(
-            adapter_credential(spec.username, binds, where, "username"),
-            adapter_credential(spec.password, binds, where, "password"),
-        )
-    if isinstance(spec, AuthDigest):
-        return DigestGuard(
-            adapter_credential(spec.username, binds, where, "username"),
-            adapter_credential(spec.password, binds, where, "password"),
-        )
+        value = adapter_credential(spec.value, binds, where, "value")
+        return ApiKeyAuth(spec.key or "X-API-Key", value, spec.placement)
+    if isinstance(spec, (AuthBasic, AuthDigest)):
+        username = adapter_credential(spec.username, binds, where, "username")
+        password = adapter_credential(spec.password, binds, where, "password")
+        return (BasicAuth if isinstance(spec, AuthBasic) else DigestAuth)(username, password)
     if isinstance(spec, AuthOAuth2):
         try:
-            return OAuth2Guard(oauth2_config(spec, binds))
+            return oauth2_config(spec, binds)
         except ValueError as exc:
             raise AdapterConfigError(f"{where}: authentication {exc}") from None
-    declared = getattr(spec, "declared", None) or getattr(spec, "type", "?")
-    log.error("%s: authentication type %r is not supported; every request gets 501", where, declared)
-    return UnsupportedGuard(str(declared), kind)
+    raise AdapterConfigError(f"{where}: authentication type {spec.declared!r} is not supported")
+
+
+def guard_of(auth: InboundAuth) -> Guard:
+    """The guard that checks requests against ``auth``."""
+    if isinstance(auth, BearerAuth):
+        return BearerGuard(auth.token)
+    if isinstance(auth, ApiKeyAuth):
+        return ApiKeyGuard(auth.key, auth.placement, auth.value)
+    if isinstance(auth, BasicAuth):
+        return BasicGuard(auth.username, auth.password)
+    if isinstance(auth, DigestAuth):
+        return DigestGuard(auth.username, auth.password)
+    return OAuth2Guard(auth)
 
 
 def adapter_credential(template: str | None, binds: BindNames, where: str, field: str) -> Secret:
@@ -131,12 +212,18 @@ def adapter_credential(template: str | None, binds: BindNames, where: str, field
         raise AdapterConfigError(
             f"{where}: authentication {field} uses {names}, which no bind declares; the adapter cannot start"
         ) from None
-    if not value.strip():
-        raise AdapterConfigError(
-            f"{where}: authentication {field} renders empty (its bind value is empty); "
-            "the adapter cannot start"
-        )
-    return Secret(value)
+    return usable(value, field, where, "renders empty (its bind value is empty)")
+
+
+def usable(value: Credential, field: str, where: str = "adapter", empty: str = "is empty") -> Secret:
+    """``value`` as a :class:`Secret`, or :class:`~naftiko_runtime.errors.AdapterConfigError` when it
+    is blank: an empty expected credential would match an empty one sent (``Bearer ``)."""
+    if not isinstance(value, Secret):
+        value = Secret(value if isinstance(value, str) else value.reveal())
+    secret = value
+    if not secret.reveal().strip():
+        raise AdapterConfigError(f"{where}: authentication {field} {empty}; the adapter cannot start")
+    return secret
 
 
 def _unauthorized(challenge: str, detail: str) -> Problem:
@@ -155,17 +242,9 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-def _matches(expected: Secret | None, given: str) -> bool:
-    if expected is None:
-        # Still spend a comparison, so a misconfigured adapter is not distinguishable by timing.
-        hmac.compare_digest(b"-", b"+")
-        return False
-    return expected.matches(given)
-
-
 class BearerGuard(Guard):
-    def __init__(self, token: Secret | None) -> None:
-        self.token = token
+    def __init__(self, token: Credential) -> None:
+        self.token = usable(token, "token")
         self._challenge = f'Bearer realm="{REALM}"'
 
     async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
@@ -173,16 +252,16 @@ class BearerGuard(Guard):
         if value is None:
             return _unauthorized(self._challenge, "a bearer token is required")
         scheme, _, token = value.strip().partition(" ")
-        if scheme.lower() != "bearer" or not _matches(self.token, token.strip()):
+        if scheme.lower() != "bearer" or not self.token.matches(token.strip()):
             return _unauthorized(f'{self._challenge}, error="invalid_token"', "the bearer token is not valid")
         return None
 
 
 class ApiKeyGuard(Guard):
-    def __init__(self, key: str, placement: str, value: Secret | None) -> None:
+    def __init__(self, key: str, placement: str, value: Credential) -> None:
         self.key = key
         self.placement = placement
-        self.value = value
+        self.value = usable(value, "value")
         self._header = key.lower().encode("latin-1")
         where = "header" if placement != "query" else "query"
         self._challenge = f'ApiKey realm="{REALM}", in="{where}", name="{key}"'
@@ -198,15 +277,15 @@ class ApiKeyGuard(Guard):
             given = _header(headers, self._header)
         if given is None:
             return _unauthorized(self._challenge, f"an API key is required in '{self.key}'")
-        if not _matches(self.value, given):
+        if not self.value.matches(given):
             return _unauthorized(self._challenge, f"the API key in '{self.key}' is not valid")
         return None
 
 
 class BasicGuard(Guard):
-    def __init__(self, username: Secret | None, password: Secret | None) -> None:
-        self.username = username
-        self.password = password
+    def __init__(self, username: Credential, password: Credential) -> None:
+        self.username = usable(username, "username")
+        self.password = usable(password, "password")
         self._challenge = f'Basic realm="{REALM}", charset="UTF-8"'
 
     async def check(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> Problem | None:
@@ -222,8 +301,8 @@ class BasicGuard(Guard):
                 ok = bool(sep)
             except (binascii.Error, UnicodeDecodeError):
                 ok = False
-        user_ok = _matches(self.username, user)
-        password_ok = _matches(self.password, password)
+        user_ok = self.username.matches(user)
+        password_ok = self.password.matches(password)
         if ok and user_ok and password_ok:
             return None
         return _unauthorized(self._challenge, "the basic credentials are not valid")
@@ -234,13 +313,11 @@ _HASHES = {"MD5": "md5", "MD5-SESS": "md5", "SHA-256": "sha256", "SHA-256-SESS":
 
 
 class DigestGuard(Guard):
-    def __init__(self, username: Secret | None, password: Secret | None) -> None:
-        self.username = username
-        self.password = password
-        material = b"\0".join(s.reveal().encode() for s in (username, password) if s is not None)
-        self._key = (
-            hashlib.sha256(b"naftiko digest nonce\0" + material).digest() if material else os.urandom(32)
-        )
+    def __init__(self, username: Credential, password: Credential) -> None:
+        self.username = usable(username, "username")
+        self.password = usable(password, "password")
+        material = self.username.reveal().encode() + b"\0" + self.password.reveal().encode()
+        self._key = hashlib.sha256(b"naftiko digest nonce\0" + material).digest()
         self._opaque = hashlib.sha256(self._key + b"opaque").hexdigest()[:32]
 
     def make_nonce(self, now: float | None = None) -> str:
@@ -291,8 +368,8 @@ class DigestGuard(Guard):
         uri = fields.get("uri", "")
         realm_ok = hmac.compare_digest(fields.get("realm", "").encode(), REALM.encode())
         uri_ok = hmac.compare_digest(uri.encode("latin-1", "replace"), target)
-        user_ok = _matches(self.username, fields.get("username", ""))
-        if hash_name is None or self.username is None or self.password is None:
+        user_ok = self.username.matches(fields.get("username", ""))
+        if hash_name is None:
             return False
 
         def digest(text: str) -> str:

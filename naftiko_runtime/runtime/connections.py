@@ -12,7 +12,9 @@ of the process:
   with ``Retry-After`` and closed at once, so that its descriptor is free again.
 
 One timer per process sweeps the connections (a request only stamps a time on its connection), so
-the hot path pays no timer per request.
+the hot path pays no timer per request. How a connection learns of its request's progress is
+uvicorn's internals, fenced in :mod:`.uvicorn_compat` (:func:`~.uvicorn_compat.watched_protocol`);
+this module holds the policy.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from __future__ import annotations
 import asyncio
 import resource
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
-_HEADERS, _BODY = 1, 2
+from .uvicorn_compat import READING_HEADERS, WatchedConnection, watched_protocol
 
 
 def default_max_connections() -> int:
@@ -58,7 +59,7 @@ class ConnectionGuard:
         self.header_timeout = limits.header_timeout
         self.body_timeout = limits.body_timeout
         self.max_connections = limits.max_connections or default_max_connections()
-        self.open: set[Any] = set()
+        self.open: set[WatchedConnection] = set()
         self.refused = 0
         self.timed_out = 0
         self._sweeper: asyncio.TimerHandle | None = None
@@ -73,11 +74,10 @@ class ConnectionGuard:
             408, "Request Timeout", "the request was not received in time; the connection is closed"
         )
 
-    def admit(self, connection: Any, transport: asyncio.Transport) -> bool:
+    def admit(self, connection: WatchedConnection) -> bool:
         if len(self.open) >= self.max_connections:
             self.refused += 1
-            transport.write(self._busy)
-            transport.close()
+            connection.naftiko_answer_and_close(self._busy)
             return False
         self.open.add(connection)
         if self._sweeper is None:
@@ -85,66 +85,23 @@ class ConnectionGuard:
             self._sweeper = loop.call_later(self._every, self._sweep, loop)
         return True
 
+    def release(self, connection: WatchedConnection) -> None:
+        self.open.discard(connection)
+
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         now = loop.time()
         for connection in list(self.open):
             phase = connection.naftiko_phase
             if not phase:
                 continue
-            limit = self.header_timeout if phase == _HEADERS else self.body_timeout
+            limit = self.header_timeout if phase == READING_HEADERS else self.body_timeout
             if now - connection.naftiko_since > limit:
                 self.timed_out += 1
                 connection.naftiko_phase = 0
-                connection.naftiko_too_slow(self._slow)
+                connection.naftiko_answer_and_close(self._slow)
         self._sweeper = loop.call_later(self._every, self._sweep, loop) if self.open else None
 
 
 def guarded(base: type[asyncio.Protocol], guard: ConnectionGuard) -> type[asyncio.Protocol]:
     """``base`` (uvicorn's httptools protocol) with ``guard``'s deadlines and connection cap."""
-
-    class GuardedProtocol(base):  # type: ignore[valid-type,misc]
-        naftiko_phase = 0
-        naftiko_since = 0.0
-        naftiko_counted = False
-
-        def connection_made(self, transport: asyncio.Transport) -> None:
-            super().connection_made(transport)
-            if guard.admit(self, self.transport):
-                self.naftiko_counted = True
-                self.naftiko_phase, self.naftiko_since = _HEADERS, self.loop.time()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self.naftiko_counted:
-                guard.open.discard(self)
-            super().connection_lost(exc)
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self.naftiko_phase, self.naftiko_since = _HEADERS, self.loop.time()
-
-        def on_headers_complete(self) -> None:
-            super().on_headers_complete()
-            self.naftiko_phase, self.naftiko_since = _BODY, self.loop.time()
-
-        def on_body(self, body: bytes) -> None:
-            super().on_body(body)
-            self.naftiko_since = self.loop.time()
-
-        def on_message_complete(self) -> None:
-            super().on_message_complete()
-            self.naftiko_phase = 0
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self.naftiko_phase = 0  # idle now: uvicorn's keep-alive timeout applies
-
-        def naftiko_too_slow(self, answer: bytes) -> None:
-            transport = self.transport
-            if transport.is_closing():
-                return
-            cycle = getattr(self, "cycle", None)
-            if cycle is None or not cycle.response_started:
-                transport.write(answer)
-            transport.close()
-
-    return GuardedProtocol
+    return watched_protocol(base, guard)

@@ -7,15 +7,11 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from ..binds import Secret
 from ..engine.plans import AdapterContext, McpPlan
 from ..errors import AdapterConfigError
-from ..exposes.auth import adapter_credential
+from ..exposes.auth import DigestAuth, inbound_auth
 from ..exposes.mcp.catalog import (
-    ApiKeyAuth,
     AuthConfig,
-    BasicAuth,
-    BearerAuth,
     DynamicResourceEntry,
     McpCatalog,
     McpSecurity,
@@ -25,9 +21,8 @@ from ..exposes.mcp.catalog import (
     StaticResourceEntry,
     ToolEntry,
 )
-from ..exposes.oauth import oauth2_config
 from ..locations import LocationError, resolve_location
-from ..spec.models import AuthApiKey, AuthBasic, AuthBearer, Authentication, AuthOAuth2
+from ..spec.models import AuthDigest, Authentication
 from ..version import runtime_version
 from .core import Runtime
 
@@ -94,34 +89,20 @@ def catalog(plan: McpPlan, context: AdapterContext) -> McpCatalog:
 
 
 def security(context: AdapterContext, auth: Authentication | None, namespace: str = "mcp") -> McpSecurity:
-    """Adapter authentication with its secrets rendered from binds, once, by the policy every adapter
-    shares (:func:`~naftiko_runtime.exposes.auth.adapter_credential`: empty refuses to start)."""
-    binds = context.binds
-    where = f"MCP adapter {namespace}"
-
-    def secret(template: str | None, field: str) -> Secret:
-        return adapter_credential(template, binds, where, field)
-
-    def secured(auth: AuthConfig | None) -> McpSecurity:
-        return McpSecurity(auth, allowed_origins=context.allowed_origins, allowed_hosts=context.allowed_hosts)
-
-    if auth is None:
-        return secured(None)
-    if isinstance(auth, AuthBearer):
-        return secured(BearerAuth(secret(auth.token, "token")))
-    if isinstance(auth, AuthApiKey):
-        key = auth.key or "X-API-Key"
-        return secured(ApiKeyAuth(key, secret(auth.value, "value"), auth.placement))
-    if isinstance(auth, AuthBasic):
-        return secured(BasicAuth(secret(auth.username, "username"), secret(auth.password, "password")))
-    if isinstance(auth, AuthOAuth2):
-        try:
-            return secured(oauth2_config(auth, binds))
-        except ValueError as exc:
-            raise AdapterConfigError(f"{where}: authentication {exc}") from None
-    raise AdapterConfigError(
-        f"{auth.type} authentication is not supported on MCP adapters (bearer, apikey, basic and oauth2 are)"
-    )
+    """Adapter authentication with its secrets rendered from binds, once, by the pipeline and the
+    policy every adapter shares (:func:`~naftiko_runtime.exposes.auth.inbound_auth`: empty refuses
+    to start). Digest is not offered on MCP adapters."""
+    checked: AuthConfig | None = None
+    if auth is not None:
+        where = f"MCP adapter {namespace}"
+        inbound = None if isinstance(auth, AuthDigest) else inbound_auth(auth, context.binds, where)
+        if inbound is None or isinstance(inbound, DigestAuth):
+            raise AdapterConfigError(
+                f"{where}: digest authentication is not supported on MCP adapters "
+                "(bearer, apikey, basic and oauth2 are)"
+            )
+        checked = inbound
+    return McpSecurity(checked, allowed_origins=context.allowed_origins, allowed_hosts=context.allowed_hosts)
 
 
 def mcp_app(plan: McpPlan, context: AdapterContext) -> ASGIApp:

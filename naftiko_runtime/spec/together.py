@@ -7,20 +7,47 @@ place of the first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .addresses import Listening, listening, overlap, port_conflict
+from .credentials import check_credentials
 from .loader import LoadReport, check
+from .source import DocPath
 
 
-def check_files(paths: Iterable[str | Path], *, strict: bool = False, ports: bool = True) -> list[LoadReport]:
+def check_files(
+    paths: Iterable[str | Path],
+    *,
+    strict: bool = False,
+    ports: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> list[LoadReport]:
     """:func:`~.loader.check` each file, then the rules across them. ``ports=False`` when every port
-    will be chosen by the system (``serve --any-port``), so declared ones cannot collide."""
+    will be chosen by the system (``serve --any-port``), so declared ones cannot collide.
+    ``environ``: also warn at each credential that would render empty with the binds found there
+    (:mod:`.credentials`; ``naftiko validate`` passes its own environment)."""
     reports = [check(path, strict=strict) for path in paths]
     if ports:
         _port_conflicts(reports)
+    if environ is not None:
+        for report in reports:
+            _credential_warnings(report, environ)
     return reports
+
+
+def _credential_warnings(report: LoadReport, environ: Mapping[str, str]) -> None:
+    document, locate = report.document, report.locator
+    if document is None or locate is None:
+        return
+    found = len(report.problems)
+
+    def warn(path: DocPath, message: str, rule: str) -> None:
+        report.problems.append(locate(path, message, severity="warning", rule=rule))
+
+    check_credentials(document, environ, warn)
+    if len(report.problems) > found:  # in the file's order, as the loader reports
+        report.problems.sort(key=lambda p: (p.file != report.file, p.file, p.line, p.column))
 
 
 def _port_conflicts(reports: list[LoadReport]) -> None:

@@ -17,6 +17,7 @@ from xml.parsers.expat import ExpatError
 from ..binds import declared_variables
 from .addresses import check_addresses
 from .consistency import check_semantics_consistency
+from .credentials import CREDENTIAL_FIELDS, checked_authentication
 from .identifiers import check_identifiers
 from .jsonpaths import check_jsonpaths
 from .models import (
@@ -247,11 +248,33 @@ class Checker:
                 rest_ops[expose.namespace] = self._rest(expose, path)
             elif isinstance(expose, McpExpose):
                 mcp_tools[expose.namespace] = self._mcp(expose, path)
+                self._mcp_authentication(expose, path, stdio)
             if stdio and expose.port is not None:
                 self.warn((*path, "port"), "`port` is ignored when `transport` is stdio", "schema")
         for index, expose in enumerate(capability.exposes):
             if isinstance(expose, SkillExpose):
                 self._skill(expose, ("capability", "exposes", index), rest_ops, mcp_tools)
+
+    def _mcp_authentication(self, expose: McpExpose, path: DocPath, stdio: bool) -> None:
+        """What an MCP adapter does with its ``authentication``: over stdio nothing (the client
+        launched the server; there is no request to check), and digest it does not offer."""
+        auth = expose.authentication
+        if auth is None:
+            return
+        if stdio:
+            self.warn(
+                (*path, "authentication"),
+                "`authentication` is ignored when `transport` is stdio (the client that launched the "
+                "server is the only caller)",
+                "ignored-authentication",
+            )
+        elif auth.type == "digest":
+            self.warn(
+                (*path, "authentication", "type"),
+                "digest authentication is not supported on MCP adapters (bearer, apikey, basic and "
+                "oauth2 are): the adapter will refuse to start",
+                "unsupported-auth",
+            )
 
     def _otlp_endpoint(self, expose: ControlExpose, path: DocPath) -> None:
         """Traces go out as OTLP over HTTP: an endpoint that can only be gRPC is a silent loss."""
@@ -494,9 +517,9 @@ class Checker:
                                 "malformed-xml-body",
                             )
         for index, expose in enumerate(capability.exposes if capability else ()):
-            auth = getattr(expose, "authentication", None)
+            auth = checked_authentication(expose)
             kind = getattr(auth, "type", "")
-            for field in _CREDENTIAL_FIELDS.get(kind, ()):
+            for field in CREDENTIAL_FIELDS.get(kind, ()):
                 if not (getattr(auth, field) or "").strip():
                     self.warn(
                         ("capability", "exposes", index, "authentication"),
@@ -504,14 +527,6 @@ class Checker:
                         "(an empty credential would let anyone in)",
                         "empty-credential",
                     )
-
-
-_CREDENTIAL_FIELDS = {
-    "bearer": ("token",),
-    "apikey": ("value",),
-    "basic": ("username", "password"),
-    "digest": ("username", "password"),
-}
 
 
 def check_document(

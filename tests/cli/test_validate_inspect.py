@@ -20,6 +20,13 @@ SEED_NAMESPACE = "label-studio-subpackage-prompts-subpackage-prompts-runs"
 NAFTIKO = Path(sys.executable).parent / "naftiko"
 
 
+@pytest.fixture(autouse=True)
+def seed_bind_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed validated where it would be served: its API key bind has a value (``validate`` warns
+    at a credential that would render empty, tests/cli/test_validate_credentials.py)."""
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "test-key-9f2c")
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()

@@ -1,6 +1,8 @@
-"""#15 item 3: one inbound-credential policy. An adapter credential that renders empty (bearer token,
-API key, basic user or password) stops that adapter from starting, named, on every adapter alike;
-``naftiko validate`` warns when a credential is not there at all."""
+"""#15 item 3, #16 item 2: one inbound-credential pipeline and policy. An adapter credential that
+renders empty (bearer token, API key, basic or digest user or password) stops that adapter from
+starting, named, on every adapter alike; a guard built by embedding code refuses an empty credential
+too; ``naftiko validate`` warns when a credential is not there at all (and, in
+tests/cli/test_validate_credentials.py, when it would render empty where validation runs)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,17 @@ import socket
 from pathlib import Path
 
 import pytest
+
+from naftiko_runtime.errors import AdapterConfigError
+from naftiko_runtime.exposes.auth import ApiKeyGuard, BasicGuard, BearerGuard, DigestGuard
+from naftiko_runtime.exposes.mcp import (
+    ApiKeyAuth,
+    BasicAuth,
+    BearerAuth,
+    McpCatalog,
+    McpSecurity,
+    build_mcp_app,
+)
 
 from .conftest import run_naftiko, serve, write
 
@@ -114,3 +127,55 @@ def test_nothing_listens_for_a_refused_adapter(tmp_path: Path) -> None:
     assert done.returncode == 2
     with socket.socket() as client:
         assert client.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_an_empty_digest_credential_stops_a_rest_adapter_from_starting(tmp_path: Path) -> None:
+    auth = '{type: digest, username: "{{INBOUND_USER}}", password: "{{INBOUND_TOKEN}}"}'
+    path = capability(tmp_path, "rest", auth)
+    done = run_naftiko("serve", str(path), "--any-port", env={"INBOUND_TOKEN": "t0ken", "INBOUND_USER": ""})
+    assert done.returncode == 2, done.stderr
+    assert "REST adapter guarded: authentication username renders empty" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_digest_on_an_mcp_adapter_refuses_to_start_named(tmp_path: Path) -> None:
+    auth = '{type: digest, username: "{{INBOUND_USER}}", password: "{{INBOUND_TOKEN}}"}'
+    path = capability(tmp_path, "mcp", auth)
+    done = run_naftiko(
+        "serve", str(path), "--any-port", env={"INBOUND_TOKEN": "t0ken", "INBOUND_USER": "ana"}
+    )
+    assert done.returncode == 2, done.stderr
+    assert "MCP adapter guarded: digest authentication is not supported on MCP adapters" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("auth", "field"),
+    [
+        (BearerAuth(""), "token"),
+        (ApiKeyAuth("X-Key", "  "), "value"),
+        (BasicAuth("ana", ""), "password"),
+        (BasicAuth("", "pa55"), "username"),
+    ],
+)
+def test_an_embedded_mcp_app_refuses_an_empty_credential(auth: object, field: str) -> None:
+    """Embedding code hands the MCP adapter its credentials directly, past the spec; the guard the
+    pipeline builds from them refuses an empty one, so ``Bearer `` can never be let in."""
+    with pytest.raises(
+        AdapterConfigError, match=f"authentication {field} is empty; the adapter cannot start"
+    ):
+        build_mcp_app(McpCatalog(server_name="embedded", server_version="1"), McpSecurity(auth=auth))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: BearerGuard(""),
+        lambda: ApiKeyGuard("X-Key", "header", " "),
+        lambda: BasicGuard("ana", ""),
+        lambda: DigestGuard("", "pa55"),
+    ],
+)
+def test_no_guard_can_be_built_with_an_empty_credential(build: object) -> None:
+    with pytest.raises(AdapterConfigError, match="is empty; the adapter cannot start"):
+        build()  # type: ignore[operator]

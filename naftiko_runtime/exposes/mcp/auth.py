@@ -2,7 +2,8 @@
 are every adapter's, :mod:`naftiko_runtime.exposes.origin`).
 
 Static credentials (bearer, API key, basic) are checked by the guards all HTTP adapters share,
-in constant time, and OAuth 2 access tokens by the resource server they share
+built by the same pipeline (:func:`naftiko_runtime.exposes.auth.guard_of`: constant time, an empty
+credential refused at construction), and OAuth 2 access tokens by the resource server they share
 (:mod:`naftiko_runtime.exposes.oauth`); this module turns their refusals into the MCP endpoint's.
 A refusal never echoes what the caller sent.
 """
@@ -15,10 +16,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from ...binds import Secret
 from .. import auth as shared
 from ..oauth import ResourceServer
-from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, Credential, OAuth2Auth
+from .catalog import ApiKeyAuth, BasicAuth, BearerAuth, OAuth2Auth
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -42,10 +42,6 @@ class Guard(Protocol):
     async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None: ...
 
 
-def reveal(value: Credential) -> str:
-    return value if isinstance(value, str) else value.reveal()
-
-
 _ERRORS = {"bearer": "invalid_token", "apikey": "invalid_api_key", "basic": "invalid_credentials"}
 
 
@@ -55,12 +51,7 @@ class StaticGuard:
 
     def __init__(self, config: BearerAuth | ApiKeyAuth | BasicAuth) -> None:
         self._error = _ERRORS[config.kind]
-        if isinstance(config, BearerAuth):
-            self._guard: shared.Guard = shared.BearerGuard(_secret(config.token))
-        elif isinstance(config, ApiKeyAuth):
-            self._guard = shared.ApiKeyGuard(config.key, config.placement, _secret(config.value))
-        else:
-            self._guard = shared.BasicGuard(_secret(config.username), _secret(config.password))
+        self._guard = shared.guard_of(config)
 
     async def check(self, headers: Mapping[str, str], query: bytes) -> Denial | None:
         raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
@@ -69,10 +60,6 @@ class StaticGuard:
             return None
         challenge = {name.decode("latin-1"): value.decode("latin-1") for name, value in problem.headers}
         return Denial(problem.status, self._error, problem.detail, challenge)
-
-
-def _secret(value: Credential) -> Secret:
-    return Secret(reveal(value))
 
 
 class OAuth2Guard:

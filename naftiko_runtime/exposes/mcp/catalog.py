@@ -11,23 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from naftiko_runtime.engine.contract import Hints, Invocable
 
+# The credentials every adapter checks (one pipeline, one policy: :mod:`..auth`).
+from ..auth import ApiKeyAuth as ApiKeyAuth
+from ..auth import BasicAuth as BasicAuth
+from ..auth import BearerAuth as BearerAuth
+from ..auth import SecretLike as SecretLike
 from ..oauth import OAuth2Auth as OAuth2Auth  # the resource-server settings every HTTP adapter shares
 from .budget import DEFAULT_RESULT_CHARS
-
-
-class SecretLike(Protocol):
-    """A resolved bind value whose ``repr`` is masked; ``reveal()`` is the only way to the text."""
-
-    def reveal(self) -> str: ...
-
-
-Credential = SecretLike | str
-"""A secret object, or (in tests and literal documents) the plain text."""
-
 
 # --- tools ---------------------------------------------------------------------------------------
 
@@ -136,27 +130,6 @@ class McpCatalog:
 
 
 # --- security (HTTP transport only) --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BearerAuth:
-    token: Credential
-    kind: Literal["bearer"] = "bearer"
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyAuth:
-    key: str
-    value: Credential
-    placement: Literal["header", "query"] = "header"
-    kind: Literal["apikey"] = "apikey"
-
-
-@dataclass(frozen=True, slots=True)
-class BasicAuth:
-    username: Credential
-    password: Credential
-    kind: Literal["basic"] = "basic"
 
 
 AuthConfig = BearerAuth | ApiKeyAuth | BasicAuth | OAuth2Auth
