@@ -160,10 +160,11 @@ _CANONICAL: dict[str, str] = {}
 _CANONICAL_LIMIT = 4096  # argument names come from callers: remember a bounded number of them
 
 
-def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> Mapping[str, Any]:
+def canonical_index(values: Mapping[str, Any]) -> Mapping[str, Any]:
     """``values`` keyed by :func:`canonical` name (read-only); of two spellings of one name the last
-    given wins (``first_wins``: the first). Memoised: the same few names come on every request, and
-    when they are all spelled canonically already, ``values`` itself is the index."""
+    given wins. For values whose keys no build step could know (a consumed call's, given by any unit
+    or step that calls it). Memoised: the same few names come on every request, and when they are
+    all spelled canonically already, ``values`` itself is the index."""
     known = _CANONICAL
     for name in values:
         if known.get(name) != name:
@@ -177,7 +178,5 @@ def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> M
             key = canonical(name)
             if len(known) < _CANONICAL_LIMIT:
                 known[name] = key
-        if first_wins and key in out:
-            continue
         out[key] = value
     return out

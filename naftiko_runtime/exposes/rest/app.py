@@ -116,6 +116,7 @@ class OperationEndpoint:
         self.operation = route.unit.qualified
         self.reader = RequestReader(
             route.unit.inputs,
+            route.inputs,
             template.names,
             operation=self.operation,
             max_body=options.max_body_bytes,
@@ -147,7 +148,8 @@ class OperationEndpoint:
         if failure.passthrough and isinstance(exc, UpstreamError):
             await _answer(send, *upstream_passthrough(exc, failure.headers), head)
             return
-        await _problem(send, from_failure(failure, self.reader.wire_names), head)
+        reader = self.reader
+        await _problem(send, from_failure(failure, reader.wire_names, reader.locations), head)
 
 
 def _encode(result: Result, media_type: str | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
