@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from ..consumes.transport import TransportSettings
-from ..engine.inputs import unknown_arguments
+from ..engine.coercion import unknown_arguments
 from ..errors import InputError, InvocationError, NaftikoError
 from ..errors.classify import EXIT_INPUT, classify, retry_hint
 from ..runtime import Runtime, RuntimeOptions

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from ..engine.contract import Invocable
@@ -100,7 +101,7 @@ def describe(document: Document) -> dict[str, Any]:
                     "path": route.path,
                     "name": route.unit.name,
                     **(_target(route.operation) if route.operation else {}),
-                    "inputs": _inputs(route.unit),
+                    "inputs": _inputs(route.unit, {place.name: place.location for place in route.inputs}),
                 }
                 for route in rest_plans[id(expose)].routes
             ] + [
@@ -236,9 +237,16 @@ def _tool(entry: Any, spec: UnitFields) -> dict[str, Any]:
     }
 
 
-def _inputs(unit: Invocable) -> list[dict[str, Any]]:
+def _inputs(unit: Invocable, locations: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """``locations``: where a REST route's request carries each input; a tool's or function's input
+    is only said to be ``path`` when its value fills a URL path segment."""
     return [
-        {"name": spec.name, "in": spec.location, "type": spec.type, "required": spec.required}
+        {
+            "name": spec.name,
+            "in": locations.get(spec.name) if locations is not None else ("path" if spec.in_path else None),
+            "type": spec.type,
+            "required": spec.required,
+        }
         for spec in unit.inputs
     ]
 

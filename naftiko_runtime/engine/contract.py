@@ -12,24 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 ParamType = Literal["string", "number", "integer", "boolean", "array", "object"]
-ParamLocation = Literal["path", "query", "header", "cookie", "body"]
 
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
-    """One input of an exposed unit, declared or inferred at load time."""
+    """One input of an exposed unit, declared or inferred at load time: what every adapter may know
+    of it. Where an HTTP request carries it belongs to the REST plan (:class:`~.plans.RestInput`)."""
 
     name: str
     type: ParamType | None = "string"  # None: nothing declares a type, any JSON value is accepted
     required: bool = False
     description: str | None = None
-    # REST: where the request carries it; a tool or function: where the consumed call puts it, if known
-    location: ParamLocation | None = None
+    in_path: bool = False  # its value fills a URL path segment, so an empty one is refused
     pattern: str | None = None
-    whole_body: bool = False  # REST: this input is the entire JSON request body
     default: Any = None
     items: Mapping[str, Any] | None = None  # JSON Schema of array items, when known
-    extract: str | None = None  # REST: a JSONPath selecting this input from the JSON request body
 
 
 @dataclass(frozen=True, slots=True)

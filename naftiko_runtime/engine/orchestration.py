@@ -36,6 +36,7 @@ from typing import Any
 from ..consumes.operation import ConsumedCall
 from ..errors import InvocationError, StepError, UnitDeadlineExceeded
 from ..expressions import canonical, compile_path, compile_template, to_text
+from ..expressions.names import Spellings
 from ..observability import tracing
 from ..observability.progress import UnitWatcher, current_watcher
 from ..spec.models import (
@@ -107,12 +108,14 @@ class Orchestration:
         calls: Mapping[str, ConsumedCall],
         binds: BindNames,
         *,
+        inputs: Sequence[str],
         scripting: ScriptSettings,
         unit: str,
         safe: bool = False,
     ) -> None:
         self.unit = unit
         self.binds = binds
+        self.inputs = tuple(inputs)  # the unit's input names: what its references resolve to, once
         self.scripting = scripting
         self._steps: list[_Step] = []
         for index, step in enumerate(steps):
@@ -149,11 +152,11 @@ class Orchestration:
                 deps,
                 is_safe,
                 call=call,
-                plan=WithPlan(step.with_, self.binds),
+                plan=WithPlan(step.with_, self.binds, self.inputs),
                 used=frozenset(used | {canonical(k) for k in step.with_}),
             )
         if isinstance(step, StepLookup):
-            wanted, names = _lookup_value(step.lookup_value, set(by_name), self.binds)
+            wanted, names = _lookup_value(step.lookup_value, set(by_name), self.binds, self.inputs)
             deps = refers(names if names is _ALL else {*names, step.index})
             return _Step(index, step.name, "lookup", step, deps, wanted=wanted)
         if isinstance(step, StepScript):
@@ -166,7 +169,7 @@ class Orchestration:
                 "script",
                 step,
                 everything,
-                plan=WithPlan(step.with_, self.binds),
+                plan=WithPlan(step.with_, self.binds, self.inputs),
                 runner=runner,
             )
         raise TypeError(f"unknown step {step!r}")  # pragma: no cover - closed union
@@ -419,10 +422,11 @@ def _with_references(entries: Mapping[str, Any]) -> set[str] | None:
 
 
 def _lookup_value(
-    text: str, steps: set[str], binds: BindNames
+    text: str, steps: set[str], binds: BindNames, inputs: Sequence[str]
 ) -> tuple[Callable[[Context, Context], Any], set[str] | None]:
     """``$.step.field`` / ``{{$.step.field}}`` (JSONPath), ``{{x}}`` (template), ``step.field`` (a
-    step's result), ``ns.x`` (the input ``x``), or a literal; with the names it reads."""
+    step's result), ``ns.x`` (the input ``x``, of the unit's ``inputs``), or a literal; with the
+    names it reads."""
     stripped = text.strip()
     if stripped.startswith("$") or (stripped.startswith("{{") and stripped[2:].lstrip().startswith("$")):
         path = compile_path(stripped)
@@ -437,13 +441,12 @@ def _lookup_value(
         path = compile_path("$." + stripped)
         return (lambda context, _arguments: path.find(context)), {prefix}
     if dot and rest and "." not in rest and " " not in stripped:
-        key = canonical(rest)
+        name = Spellings(inputs).get(rest)
+        if name is None:  # no input of that name: the text itself
+            return (lambda _context, _arguments: stripped), set()
 
         def argument(_context: Context, arguments: Context) -> Any:
-            for name, value in arguments.items():
-                if canonical(name) == key:
-                    return value
-            return stripped
+            return arguments.get(name, stripped)
 
         return argument, set()
     return (lambda _context, _arguments: stripped), set()

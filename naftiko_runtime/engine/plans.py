@@ -26,6 +26,7 @@ from ..spec.models import (
     SkillExpose,
 )
 from .contract import Invocable
+from .inference import ParamLocation
 
 Role = Literal["user", "assistant"]
 ForwarderFactory = Callable[[str, ForwardConfig, str], Forwarder]
@@ -49,6 +50,17 @@ class AdapterContext:
     mcp_result_chars: int | None = None  # an MCP tool result's budget (exposes/mcp/budget.py)
 
 
+@dataclass(frozen=True, slots=True)
+class RestInput:
+    """Where a REST request carries one input of its operation's unit (:mod:`.rest_inputs`)."""
+
+    name: str  # the unit's input
+    location: ParamLocation
+    wire: str  # its name in the request: a path input's is the route placeholder's spelling
+    whole_body: bool = False  # the entire JSON request body
+    extract: str | None = None  # a JSONPath selecting it from the JSON request body
+
+
 @dataclass(frozen=True)
 class RestRoute:
     path: str
@@ -58,6 +70,8 @@ class RestRoute:
     operation: ExposedOperation | None = None
     binary_media_type: str | None = None  # the media type a binary answer is advertised with
     answers_nothing: bool = False  # a mock with no outputs: 204, no content
+    # Where the request carries each of the unit's inputs (given by name: every route has them).
+    inputs: tuple[RestInput, ...] = field(kw_only=True)
 
 
 @dataclass(frozen=True)

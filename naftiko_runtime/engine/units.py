@@ -16,8 +16,9 @@ from ..errors import UnitDeadlineExceeded
 from ..observability import tracing
 from ..observability.context import note_unit
 from ..observability.progress import current_watcher
+from .coercion import Coercer
 from .contract import Hints, InputSpec, Result
-from .inputs import Coercer, json_schema
+from .input_schema import json_schema
 from .shaping import Shaper
 from .wiring import WithPlan
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..expressions import canonical, compile_path, compile_template
-from ..expressions.names import canonical_index
+from ..expressions.names import Spellings
 from ..spec.models import InputRef, PathRef, StaticValue, TemplateValue, WithValue
 from ..spec.variables import BindNames, fix_binds
 
@@ -17,25 +17,31 @@ _UNSET = object()
 class WithPlan:
     """Compiled ``with`` entries. ``apply`` returns the values for the consumed call.
 
-    References take the caller's argument (matched across case/``-``/``_`` spellings; an argument
-    the caller did not give leaves the parameter unset); templates render over arguments and step
+    References take the caller's argument: each one names an input (``rest.project-subset`` the
+    input ``project_subset``), decided here, once, against the unit's input names, which are the
+    keys of the coerced arguments ``apply`` receives; an argument the caller did not give (or a
+    reference to no input) leaves the parameter unset. Templates render over arguments and step
     results, their bind variables fixed at build time (a lone ``{{x}}`` keeps the value's type);
     JSONPath reads arguments and step results; anything else is a static value with its YAML type
     kept. The unit's arguments the plan does not map pass through under their own names (they are
     its declared or inferred inputs: anything else was refused before).
     """
 
-    def __init__(self, entries: Mapping[str, WithValue], binds: BindNames) -> None:
-        # (key, reference name, its canonical form, resolver): a reference has no resolver, it is
-        # looked up inline in apply() (the hot path of every simple unit).
-        self._entries: list[tuple[str, str | None, str | None, Resolver | None]] = []
+    def __init__(self, entries: Mapping[str, WithValue], binds: BindNames, inputs: Iterable[str]) -> None:
+        # (key, input name): a reference's input is read inline in apply() (the hot path of every
+        # simple unit); anything else is (key, resolver).
+        self._references: list[tuple[str, str]] = []
+        self._resolvers: list[tuple[str, Resolver]] = []
+        names = Spellings(inputs)
         from_binds: set[str] = set()
         for key, value in entries.items():
             if isinstance(value, InputRef):
-                self._entries.append((key, value.name, canonical(value.name), None))
+                name = names.get(value.name)
+                if name is not None:
+                    self._references.append((key, name))
             else:
                 resolver, uses_binds = _compile(value, binds)
-                self._entries.append((key, None, None, resolver))
+                self._resolvers.append((key, resolver))
                 if uses_binds:
                     from_binds.add(key)
         # The keys whose value is drawn from a bind variable (never shown in an error).
@@ -55,21 +61,14 @@ class WithPlan:
         context: Mapping[str, Any] = arguments
         if self.needs_context and steps:
             context = {**arguments, **steps}  # a step's name reads the step, as validation resolves it
-        index: Mapping[str, Any] | None = None
-        for key, name, canon, resolve in self._entries:
-            if resolve is None:
-                found = arguments.get(name, _UNSET)  # type: ignore[arg-type]
-                if found is _UNSET:
-                    if index is None:
-                        index = canonical_index(arguments, first_wins=True)
-                    found = index.get(canon, _UNSET)  # type: ignore[arg-type]
-                if found is _UNSET or found is None:
-                    continue  # not given: the parameter stays unset
+        for key, name in self._references:
+            found = arguments.get(name)
+            if found is not None:  # not given: the parameter stays unset
                 values[key] = found
-            else:
-                value = resolve(context)
-                if value is not _UNSET:
-                    values[key] = value
+        for key, resolve in self._resolvers:
+            value = resolve(context)
+            if value is not _UNSET:
+                values[key] = value
         return values
 
 

@@ -2,8 +2,10 @@
 
 Capability documents name the same parameter differently in different places: an exposed REST
 path says ``{{prompt-id}}``, a ``with`` block says ``prompt_id``, a generated MCP tool says
-``Prompt_ID``. Those are one name. :func:`canonical` is the single rule that decides it, and
-:class:`NameIndex` is a read-only mapping that applies the rule on lookup while keeping the
+``Prompt_ID``. Those are one name. :func:`canonical` is the single rule that decides it;
+:func:`spellings` lists the ones a client is expected to send; :class:`Spellings` answers "which
+declared name is this?" from a lookup built once (when a unit or route is built), so a request only
+reads it; :class:`NameIndex` is a read-only mapping that applies the rule on lookup while keeping the
 spelling the document used (so errors and upstream requests show the original key).
 """
 
@@ -18,11 +20,13 @@ V = TypeVar("V")
 __all__ = [
     "PATH_PLACEHOLDER",
     "NameIndex",
+    "Spellings",
     "canonical",
     "canonical_index",
     "path_parts",
     "path_shape",
     "placeholder_names",
+    "spellings",
 ]
 
 PATH_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{([^{}/]+)\}")
@@ -64,6 +68,45 @@ def canonical(name: str) -> str:
     return name.lower().replace("-", "_")
 
 
+def spellings(name: str) -> tuple[str, ...]:
+    """The spellings a client is expected to send for ``name``: as declared, canonical
+    (``project_subset``) and dashed (``project-subset``), each once."""
+    key = canonical(name)
+    return tuple(dict.fromkeys((name, key, key.replace("_", "-"))))
+
+
+class Spellings:
+    """Which of a set of declared names a spelling means, decided when the set is built.
+
+    An exact name always wins; every other expected spelling (:func:`spellings`) is one dict read;
+    any other case (``Project_Subset``) is matched by :func:`canonical`. Of two declared names
+    sharing a spelling, the first declared wins. Built once per unit or route, read per request.
+    """
+
+    __slots__ = ("_by_canonical", "_known", "names")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: tuple[str, ...] = tuple(dict.fromkeys(names))
+        known = {name: name for name in self.names}
+        by_canonical: dict[str, str] = {}
+        for name in self.names:
+            for spelling in spellings(name):
+                known.setdefault(spelling, name)
+            by_canonical.setdefault(canonical(name), name)
+        self._known = known
+        self._by_canonical = by_canonical
+
+    def get(self, spelling: str) -> str | None:
+        """The declared name ``spelling`` means, or ``None``."""
+        found = self._known.get(spelling)
+        if found is None:
+            found = self._by_canonical.get(canonical(spelling))
+        return found
+
+    def __repr__(self) -> str:
+        return f"Spellings({self.names!r})"
+
+
 class NameIndex(Mapping[str, V]):
     """A read-only mapping whose lookups fall back to :func:`canonical` names.
 
@@ -82,11 +125,6 @@ class NameIndex(Mapping[str, V]):
             by_canonical.setdefault(canonical(key), key)
         self._data = data
         self._by_canonical = by_canonical
-
-    @classmethod
-    def of_names(cls, names: Iterable[str]) -> NameIndex[str]:
-        """Index a set of declared names onto themselves, to ask "which declared name is this?"."""
-        return NameIndex((name, name) for name in names)
 
     def original(self, name: str) -> str | None:
         """The key as stored that ``name`` matches (exactly or canonically), or ``None``."""
@@ -122,10 +160,11 @@ _CANONICAL: dict[str, str] = {}
 _CANONICAL_LIMIT = 4096  # argument names come from callers: remember a bounded number of them
 
 
-def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> Mapping[str, Any]:
+def canonical_index(values: Mapping[str, Any]) -> Mapping[str, Any]:
     """``values`` keyed by :func:`canonical` name (read-only); of two spellings of one name the last
-    given wins (``first_wins``: the first). Memoised: the same few names come on every request, and
-    when they are all spelled canonically already, ``values`` itself is the index."""
+    given wins. For values whose keys no build step could know (a consumed call's, given by any unit
+    or step that calls it). Memoised: the same few names come on every request, and when they are
+    all spelled canonically already, ``values`` itself is the index."""
     known = _CANONICAL
     for name in values:
         if known.get(name) != name:
@@ -139,7 +178,5 @@ def canonical_index(values: Mapping[str, Any], *, first_wins: bool = False) -> M
             key = canonical(name)
             if len(known) < _CANONICAL_LIMIT:
                 known[name] = key
-        if first_wins and key in out:
-            continue
         out[key] = value
     return out

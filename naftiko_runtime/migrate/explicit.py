@@ -38,6 +38,8 @@ class Explicit:
 
     inputs: dict[DocPath, tuple[InputSpec, ...]] = field(default_factory=dict)
     rest_units: set[DocPath] = field(default_factory=set)
+    # Where the request of each REST unit carries each input (query, header, path...), by name.
+    locations: dict[DocPath, dict[str, str]] = field(default_factory=dict)
     kept_extras: set[str] = field(default_factory=set)  # qualified consumed operations
     notes: list[str] = field(default_factory=list)
 
@@ -47,7 +49,7 @@ def explicit_inputs(document: Document) -> Explicit:
     out = Explicit()
     if document.capability is None:
         return out
-    before = dict(_unit_inputs(document))
+    before = dict(_unit_inputs(document, out.locations))
     for _ in range(4):  # keeping the extras of an operation changes nothing else; settles at once
         after = dict(_unit_inputs(_stripped(document, out.kept_extras)))
         forced = {path: before[path] for path in before if path in after and after[path] != before[path]}
@@ -70,7 +72,7 @@ def explicit_inputs(document: Document) -> Explicit:
         if "resources" in path:
             out.rest_units.add(path)
             for spec in inputs:
-                if spec.required and spec.location != "path":
+                if spec.required and not spec.in_path:
                     out.notes.append(
                         f"{_where(path)}: input {spec.name!r} was required by its consumed parameter; "
                         "exposed REST parameters have no `required`, so it is now optional"
@@ -82,8 +84,11 @@ def _where(path: DocPath) -> str:
     return ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in path).replace(".[", "[")
 
 
-def _unit_inputs(document: Document) -> Iterator[tuple[DocPath, tuple[InputSpec, ...]]]:
-    """``(path, inputs)`` of every unit that declares no ``inputParameters`` of its own."""
+def _unit_inputs(
+    document: Document, locations: dict[DocPath, dict[str, str]] | None = None
+) -> Iterator[tuple[DocPath, tuple[InputSpec, ...]]]:
+    """``(path, inputs)`` of every unit that declares no ``inputParameters`` of its own; with
+    ``locations``, where each REST unit's request carries its inputs is noted there too."""
     runtime = Runtime.for_reading(document)
     capability = document.capability
     assert capability is not None
@@ -102,6 +107,8 @@ def _unit_inputs(document: Document) -> Iterator[tuple[DocPath, tuple[InputSpec,
                     route = next(routes)
                     if _implicit(operation):
                         path = ("capability", "exposes", e_index, "resources", r_index, "operations", o_index)
+                        if locations is not None:
+                            locations[path] = {place.name: place.location for place in route.inputs}
                         yield path, route.unit.inputs
         elif isinstance(expose, _McpExpose):
             tools = next(mcp).tools

@@ -454,8 +454,9 @@ class SpecForm:
         if not inputs:
             return
         declared = self.containers.sequence()
+        locations = self.explicit.locations.get(path, {}) if rest else None
         for spec in inputs:
-            declared.append(self._param(spec, rest=rest))
+            declared.append(self._param(spec, locations))
         after = "description" if "description" in unit else ("name" if "name" in unit else None)
         insert_after(unit, after, "inputParameters", declared)
         self._drop_unread_with(unit, {canonical(spec.name) for spec in inputs})
@@ -477,11 +478,13 @@ class SpecForm:
                     "operation's authentication supplies it); removed"
                 )
 
-    def _param(self, spec: InputSpec, *, rest: bool) -> MutableMapping[str, Any]:
+    def _param(self, spec: InputSpec, locations: dict[str, str] | None) -> MutableMapping[str, Any]:
+        """``locations``: a REST unit's, where its request carries each input (None: not REST)."""
+        rest = locations is not None
         param = self.containers.mapping()
         param["name"] = spec.name
-        if rest:
-            param["in"] = spec.location or "query"
+        if locations is not None:
+            param["in"] = locations.get(spec.name, "query")
         param["type"] = spec.type or "string"
         param["description"] = spec.description or ""
         if rest:

@@ -20,7 +20,6 @@ from ..consumes.namespace import ConsumedNamespace
 from ..consumes.operation import ConsumedCall
 from ..consumes.transport import ClientPool, TransportSettings
 from ..engine.contract import Invocable, Result
-from ..engine.inputs import route_params
 from ..engine.orchestration import ScriptSettings
 from ..engine.plans import (
     AdapterContext,
@@ -37,6 +36,7 @@ from ..engine.units import Unit
 from ..errors import NaftikoError
 from ..exposes.origin import BrowserPolicy
 from ..expressions import MissingVariable
+from ..expressions.names import placeholder_names
 from ..spec import Document
 from ..spec.models import (
     AggregateFunction,
@@ -205,12 +205,12 @@ class Runtime:
         for resource in expose.resources:
             for operation in resource.operations:
                 path = resource.path + (operation.path or "")
-                unit = self.factory.rest_operation(
+                unit, inputs = self.factory.rest_operation(
                     expose.namespace,
                     path,
                     [*expose.input_parameters, *resource.input_parameters],
                     operation,
-                    route_params(path),
+                    placeholder_names(path),
                     max_binary_bytes=cap,
                 )
                 plan.routes.append(
@@ -222,6 +222,7 @@ class Runtime:
                         operation,
                         binary_media_type=unit.binary_media_type,
                         answers_nothing=unit.answers_nothing,
+                        inputs=inputs,
                     )
                 )
             if resource.forward is not None:
@@ -275,7 +276,7 @@ class Runtime:
                 steps=resource.steps,
                 mappings=resource.mappings,
                 outputs=resource.output_parameters,
-                extra_inputs=route_params(resource.uri),
+                extra_inputs=placeholder_names(resource.uri),
                 description=resource.description,
                 max_binary_bytes=cap,
             )

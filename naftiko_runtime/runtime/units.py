@@ -11,17 +11,19 @@ from dataclasses import replace
 from typing import Any
 
 from ..consumes.operation import ConsumedCall
-from ..engine.contract import Hints, InputSpec
-from ..engine.inputs import (
+from ..engine.contract import Hints
+from ..engine.inference import (
+    InputDraft,
     from_exposed,
     from_tool,
     infer_for_call,
     infer_for_steps,
     infer_from_templates,
-    locate_for_rest,
     placed_as_inferred,
 )
 from ..engine.orchestration import Orchestration, ScriptSettings, orchestrated_outputs
+from ..engine.plans import RestInput
+from ..engine.rest_inputs import locate_for_rest, rest_inputs
 from ..engine.shaping import Shaper
 from ..engine.units import CallExecutor, Executor, MockExecutor, Unit
 from ..engine.wiring import WithPlan
@@ -70,7 +72,8 @@ class UnitFactory:
         route: Sequence[str],
         *,
         max_binary_bytes: int | None = None,
-    ) -> Unit:
+    ) -> tuple[Unit, tuple[RestInput, ...]]:
+        """The operation's unit, and where its request carries each of the unit's inputs."""
         fields, function = self._merged(operation)
         params = [*resource_params, *operation.input_parameters]
         declared = from_exposed(params)
@@ -87,7 +90,7 @@ class UnitFactory:
         call = self.calls.get(fields.call) if fields.call else None
         if media_type is None and not (call and call.output_media_type):
             media_type = operation.binary_media_type
-        return self._unit(
+        unit = self._unit(
             fields,
             inputs,
             kind="rest",
@@ -98,6 +101,7 @@ class UnitFactory:
             max_binary_bytes=max_binary_bytes,
             media_type=media_type,
         )
+        return unit, rest_inputs(inputs, route)
 
     def tool(self, namespace: str, tool: McpTool, *, max_binary_bytes: int | None = None) -> Unit:
         fields, function = self._merged(tool)
@@ -157,7 +161,7 @@ class UnitFactory:
         )
         inputs = self._inferred(fields, None)
         known = {i.name for i in inputs}
-        inputs += [InputSpec(v, "string", True) for v in extra_inputs if v not in known]
+        inputs += [InputDraft(v, "string", True) for v in extra_inputs if v not in known]
         return self._unit(
             fields,
             inputs,
@@ -189,12 +193,12 @@ class UnitFactory:
         }
         return UnitFields.model_construct(**merged), function
 
-    def _declared(self, params: Sequence[McpToolInputParameter], fields: UnitFields) -> list[InputSpec]:
+    def _declared(self, params: Sequence[McpToolInputParameter], fields: UnitFields) -> list[InputDraft]:
         """A tool's or function's own inputs, placed where ``fields`` (the unit as it runs) sends them."""
         declared = from_tool(params)
         return placed_as_inferred(declared, self._inferred(fields, None)) if declared else declared
 
-    def _inferred(self, fields: UnitFields, function: AggregateFunction | None) -> list[InputSpec]:
+    def _inferred(self, fields: UnitFields, function: AggregateFunction | None) -> list[InputDraft]:
         if function is not None and function.input_parameters:
             return self._declared(function.input_parameters, fields)
         scope = self._scope(fields)
@@ -217,7 +221,7 @@ class UnitFactory:
     def _unit(
         self,
         fields: UnitFields,
-        inputs: Sequence[InputSpec],
+        inputs: Sequence[InputDraft],
         *,
         kind: str,
         name: str,
@@ -231,12 +235,13 @@ class UnitFactory:
         outputs = fields.output_parameters
         if fields.steps and fields.mappings:
             outputs = orchestrated_outputs(outputs)
+        specs = [draft.spec() for draft in inputs]
         return Unit(
             name=name,
             kind=kind,
-            executor=self._executor(fields, qualified, safe, max_binary_bytes),
+            executor=self._executor(fields, [spec.name for spec in specs], qualified, safe, max_binary_bytes),
             shaper=Shaper(outputs),
-            inputs=inputs,
+            inputs=specs,
             title=title,
             description=fields.description,
             hints=hints,
@@ -247,11 +252,17 @@ class UnitFactory:
         )
 
     def _executor(
-        self, fields: UnitFields, qualified: str, safe: bool, max_binary_bytes: int | None = None
+        self,
+        fields: UnitFields,
+        inputs: Sequence[str],
+        qualified: str,
+        safe: bool,
+        max_binary_bytes: int | None = None,
     ) -> Executor:
+        """``inputs``: the unit's input names, which its ``with`` references resolve to once, here."""
         if fields.call:
             call = self.calls[fields.call]
-            return CallExecutor(call, WithPlan(fields.with_, self.binds), max_binary_bytes)
+            return CallExecutor(call, WithPlan(fields.with_, self.binds, inputs), max_binary_bytes)
         if fields.steps:
             return Orchestration(
                 fields.steps,
@@ -259,6 +270,7 @@ class UnitFactory:
                 fields.output_parameters,
                 self.calls,
                 self.binds,
+                inputs=inputs,
                 scripting=self.scripting,
                 unit=qualified,
                 safe=safe,
@@ -287,8 +299,8 @@ def _hints(explicit: McpToolHints | None, semantics: Semantics | None) -> Hints 
 
 
 def _function_requirements(
-    inputs: list[InputSpec], params: Sequence[ExposedInputParameter], function: AggregateFunction
-) -> list[InputSpec]:
+    inputs: list[InputDraft], params: Sequence[ExposedInputParameter], function: AggregateFunction
+) -> list[InputDraft]:
     """A REST operation that re-declares a ``ref`` function's input (to place it in the request)
     keeps the function's ``required`` unless it says ``required`` itself: the function's contract
     holds on every adapter."""

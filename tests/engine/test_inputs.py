@@ -4,11 +4,13 @@ any upstream request (the upstream must see nothing when the arguments are wrong
 from __future__ import annotations
 
 import asyncio
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from naftiko_runtime.engine.contract import InputSpec
 from naftiko_runtime.errors import InputError
 from naftiko_runtime.runtime import Runtime, RuntimeOptions
 from naftiko_runtime.spec import load, loads
@@ -42,14 +44,14 @@ def seed_unit(name: str) -> Any:
 
 def test_seed_tool_inputs_are_inferred_with_types() -> None:
     unit = seed_unit(TOOL)
-    inputs = {spec.name: (spec.type, spec.required, spec.location) for spec in unit.inputs}
+    inputs = {spec.name: (spec.type, spec.required, spec.in_path) for spec in unit.inputs}
     assert inputs == {
-        "prompt_id": ("integer", True, "path"),
-        "version_id": ("integer", True, "path"),
-        "ordering": ("string", False, "query"),
-        "parent_model": ("integer", False, "query"),
-        "project": ("integer", False, "query"),
-        "project_subset": ("string", False, "query"),
+        "prompt_id": ("integer", True, True),
+        "version_id": ("integer", True, True),
+        "ordering": ("string", False, False),
+        "parent_model": ("integer", False, False),
+        "project": ("integer", False, False),
+        "project_subset": ("string", False, False),
     }
     schema = unit.input_schema
     assert schema["required"] == ["prompt_id", "version_id"]
@@ -61,8 +63,29 @@ def test_seed_tool_inputs_are_inferred_with_types() -> None:
 
 
 def test_seed_create_takes_the_whole_body_as_an_object() -> None:
-    inputs = {s.name: (s.type, s.required, s.whole_body) for s in seed_unit("run-prompt-inference").inputs}
-    assert inputs["body"] == ("object", False, True)
+    runtime = Runtime.build(load(SEED), RuntimeOptions(environ=ENV))
+    tool = runtime.find("run-prompt-inference")
+    assert {s.name: (s.type, s.required) for s in tool.inputs}["body"] == ("object", False)
+    # The REST operation on the same call carries it as the whole request body, and names its path
+    # inputs as the route spells its placeholders.
+    (create,) = [route for route in runtime.rest[0].routes if route.unit.name == "create"]
+    placed = {place.name: place for place in create.inputs}
+    assert (placed["body"].location, placed["body"].whole_body) == ("body", True)
+    assert (placed["prompt_id"].location, placed["prompt_id"].wire) == ("path", "prompt-id")
+
+
+def test_where_a_request_carries_an_input_is_not_in_the_engine_contract() -> None:
+    # MCP, skill and the CLI see a unit's inputs; only the REST plan knows the HTTP request.
+    assert {f.name for f in fields(InputSpec)} == {
+        "name",
+        "type",
+        "required",
+        "description",
+        "in_path",
+        "pattern",
+        "default",
+        "items",
+    }
 
 
 def test_strings_are_coerced_to_declared_types(upstream: RecordingUpstream) -> None:

@@ -215,3 +215,27 @@ def test_declared_tool_inputs_are_coerced_before_with(upstream: RecordingUpstrea
     call(text, upstream.url, "t", {"pid": "8", "n": "2.5"}, environ=ENV)
     assert upstream.last.raw_path == "/prompts/8"
     assert upstream.last.json == {"count": 2.5}
+
+
+def test_a_reference_reaches_a_declared_input_spelled_otherwise(upstream: RecordingUpstream) -> None:
+    # Declared `prompt-id`, referenced as `Prompt_ID`, given as `PROMPT_ID`: one name, resolved
+    # when the unit is built.
+    text = wired(
+        "prompt_id: tools.Prompt_ID\nlabel: tools.label_text",
+        inputs="- {name: prompt-id, type: integer, required: true, description: id}\n"
+        "- {name: label-text, type: string, description: label}",
+    )
+    call(text, upstream.url, "t", {"PROMPT_ID": "8", "label_text": "hi"}, environ=ENV)
+    assert upstream.last.raw_path == "/prompts/8"
+    assert upstream.last.json == {"label": "hi"}
+
+
+def test_the_exact_spelling_of_an_argument_wins_over_another(upstream: RecordingUpstream) -> None:
+    text = wired(
+        "prompt_id: tools.prompt-id",
+        inputs="- {name: prompt-id, type: integer, required: true, description: id}",
+    )
+    call(text, upstream.url, "t", {"Prompt_ID": 3, "prompt-id": 9}, environ=ENV)
+    assert upstream.last.raw_path == "/prompts/9"
+    call(text, upstream.url, "t", {"prompt-id": 9, "Prompt_ID": 3}, environ=ENV)
+    assert upstream.last.raw_path == "/prompts/9"

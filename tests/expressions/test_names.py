@@ -1,6 +1,7 @@
 import pytest
 
 from naftiko_runtime.expressions import NameIndex, canonical
+from naftiko_runtime.expressions.names import Spellings, spellings
 
 
 def test_spellings_that_differ_in_case_and_dash_are_one_name():
@@ -41,10 +42,27 @@ def test_exact_key_wins_and_first_key_wins_canonically():
     assert len(index) == 2
 
 
-def test_name_index_of_declared_names():
-    declared = NameIndex.of_names(["imo_number", "crewIds"])
-    assert declared.original("imo-number") == "imo_number"
-    assert declared["CREWIDS"] == "crewIds"
+def test_the_expected_spellings_of_a_name():
+    assert spellings("project_subset") == ("project_subset", "project-subset")
+    assert spellings("Prompt-ID") == ("Prompt-ID", "prompt_id", "prompt-id")
+    assert spellings("imo") == ("imo",)
+
+
+def test_spellings_say_which_declared_name_a_wire_name_means():
+    declared = Spellings(["imo_number", "crewIds"])
+    assert declared.get("imo_number") == "imo_number"
+    assert declared.get("imo-number") == "imo_number"
+    assert declared.get("IMO-Number") == "imo_number"  # any case: the canonical rule
+    assert declared.get("CREWIDS") == "crewIds"
+    assert declared.get("crew_ids") is None  # not the same name
+    assert declared.names == ("imo_number", "crewIds")
+
+
+def test_spellings_an_exact_name_wins_then_the_first_declared():
+    declared = Spellings(["user-id", "user_id"])
+    assert declared.get("user-id") == "user-id"
+    assert declared.get("user_id") == "user_id"
+    assert declared.get("USER_ID") == "user-id"
 
 
 def test_name_index_is_read_only_mapping():

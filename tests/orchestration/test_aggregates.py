@@ -97,7 +97,8 @@ async def test_rest_operations_use_their_own_inputs_and_the_functions_steps(buil
     async with build(capability(TOOLS, aggregates=aggregates())) as runtime:
         route = runtime.rest[0].routes[0]
         assert route.unit.name == "resolve-crew-for-ship"
-        assert [(i.name, i.location) for i in route.unit.inputs] == [("imo", "path")]
+        assert [(i.name, i.location) for i in route.inputs] == [("imo", "path")]
+        assert [(i.name, i.in_path) for i in route.unit.inputs] == [("imo", True)]
         result = await route.unit.invoke({"imo": "IMO-9456781"})
     assert result.value["name"] == "Pacific Dawn"
     assert sorted(yard.registry.paths) == ["GET /crew", "GET /ships/IMO-9456781"]  # concurrent GETs
@@ -243,7 +244,8 @@ async def test_a_rest_operation_without_its_own_inputs_takes_the_functions(build
               method: GET
 """
     async with build(capability(exposes, aggregates=aggregates())) as runtime:
-        unit = runtime.rest[0].routes[0].unit
-        assert [(i.name, i.location) for i in unit.inputs] == [("imo", "path")]
+        route = runtime.rest[0].routes[0]
+        unit = route.unit
+        assert [(i.name, i.location) for i in route.inputs] == [("imo", "path")]
         assert unit.description == "Resolve crew member names and roles for a given ship"
         assert (await unit.invoke({"imo": "IMO-9321483"})).value == EXPECTED

@@ -1,8 +1,8 @@
 """Rules the docstrings promise, guarded over a real adapter and a recording upstream (issue #16).
 
 Each was checked to fail under a hand mutation of the code it guards: ``locate_for_rest`` sending
-DELETE inputs to the body, ``_aliases`` dropping the hyphenated spelling, and the router matching
-paths in document order instead of literal segments first.
+DELETE inputs to the body, ``spellings`` (expressions/names.py) dropping the hyphenated spelling,
+and the router matching paths in document order instead of literal segments first.
 """
 
 from __future__ import annotations

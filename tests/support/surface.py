@@ -71,7 +71,7 @@ async def served(
             for route in rest.routes:
                 schema = dict(route.unit.input_schema)
                 schema.pop("required", None)  # REST parameters: see the migrate notes
-                located = {spec.name: spec.location for spec in route.unit.inputs}
+                located = {place.name: place.location for place in route.inputs}
                 routes.append((route.method, route.path, {"schema": schema, "in": located}))
             out.routes[rest.expose.namespace] = routes
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from naftiko_runtime.engine.inputs import unknown_arguments
+from naftiko_runtime.engine.coercion import unknown_arguments
 from naftiko_runtime.errors import InputError
 from naftiko_runtime.expressions.templates import substitute
 

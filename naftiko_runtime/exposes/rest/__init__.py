@@ -7,7 +7,8 @@ Usage::
     document = build_openapi(runtime.rest[0], runtime.context)   # its OpenAPI 3.1 description
 """
 
-from .app import RestAdapter, RestApplication, RestOptions, build_rest_app
+from .app import RestAdapter, RestApplication, build_rest_app
 from .openapi import build_openapi
+from .options import RestOptions
 
 __all__ = ["RestAdapter", "RestApplication", "RestOptions", "build_openapi", "build_rest_app"]

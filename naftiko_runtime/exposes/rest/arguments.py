@@ -1,8 +1,10 @@
 """From an HTTP request to the unit's arguments dict, with everything that can be decided once, decided once.
 
-A :class:`RequestReader` is compiled per route from the unit's inputs (declared, or inferred and
-located by the engine): which captured path segment feeds which input, which query names, header
-names and cookie names to look for, and what to do with the body. A request then costs what it
+A :class:`RequestReader` is compiled per route from where the route's request carries each input
+(:class:`~naftiko_runtime.engine.plans.RestInput`, placed when the plan was built): which captured
+path segment feeds which input, which query names, header names and cookie names to look for (each
+input under every spelling :func:`~naftiko_runtime.expressions.names.spellings` expects), and what
+to do with the body. A request then costs what it
 uses: a GET with only path inputs never looks at headers, the query string or the body.
 
 Values are passed on as the client sent them (strings, JSON values); the unit's coercion converts and
@@ -27,11 +29,13 @@ from urllib.parse import unquote, unquote_plus
 import orjson
 from starlette.types import Receive, Scope
 
+from ...engine.coercion import unknown_problem
 from ...engine.contract import InputSpec
-from ...engine.inputs import unknown_problem
+from ...engine.plans import RestInput
 from ...errors import InputProblem
-from ...expressions import canonical, compile_path
+from ...expressions import compile_path
 from ...expressions.jsonpath import Path
+from ...expressions.names import Spellings, spellings
 from .problems import Problem, invalid_input, payload_too_large, unsupported_media_type
 
 
@@ -58,7 +62,9 @@ class RequestReader:
         "headers",
         "ignored_query",
         "inputs",
+        "locations",
         "max_body",
+        "names",
         "needs_body",
         "operation",
         "path_names",
@@ -70,47 +76,52 @@ class RequestReader:
     def __init__(
         self,
         inputs: Sequence[InputSpec],
+        placed: Sequence[RestInput],
         route_names: Sequence[str],
         *,
         operation: str,
         max_body: int,
         ignored_query: frozenset[str] = frozenset(),
     ) -> None:
+        """``inputs``: the unit's; ``placed``: where the request carries each (the route's plan);
+        ``route_names``: the placeholders of the route's path, in the order its segments are captured."""
         self.operation = operation
         self.max_body = max_body
         self.inputs = tuple(inputs)
+        self.names = Spellings(spec.name for spec in self.inputs)
         self.ignored_query = ignored_query  # the adapter's API key, read by its guard
-        by_key = {canonical(spec.name): spec for spec in inputs}
-        # Path: the n-th captured segment feeds the input of the same canonical name.
-        self.path_names = tuple(
-            by_key[canonical(n)].name if canonical(n) in by_key else n for n in route_names
-        )
-        self.wire_names = {by_key[canonical(n)].name: n for n in route_names if canonical(n) in by_key}
+        types = {spec.name: spec.type for spec in self.inputs}
+        # Path: the n-th captured segment feeds the input its placeholder names.
+        by_placeholder = {place.wire: place.name for place in placed if place.location == "path"}
+        self.path_names = tuple(by_placeholder.get(name, name) for name in route_names)
+        # How a problem names an input, and where: as the request carries it (`{prompt-id}`).
+        self.wire_names = {place.name: place.wire for place in placed if place.wire != place.name}
+        self.locations: dict[str, str] = {place.name: place.location for place in placed}
         query: dict[str, tuple[str, bool]] = {}
         headers: dict[bytes, str] = {}
         cookies: dict[str, str] = {}
         wholes: list[str] = []
         extracts: list[tuple[str, Path]] = []
         fields: list[tuple[str, tuple[str, ...]]] = []
-        for spec in inputs:
-            location = spec.location
+        for place in placed:
+            name, location = place.name, place.location
             if location == "query":
-                for alias in _aliases(spec.name):
-                    query.setdefault(alias, (spec.name, spec.type == "array"))
+                for alias in spellings(place.wire):
+                    query.setdefault(alias, (name, types.get(name) == "array"))
             elif location == "header":
                 # As declared (the name /openapi.json publishes: `api_key`), and dashed (`api-key`).
-                for alias in (*_aliases(spec.name), spec.name.replace("_", "-")):
-                    headers.setdefault(alias.lower().encode("latin-1"), spec.name)
+                for alias in spellings(place.wire):
+                    headers.setdefault(alias.lower().encode("latin-1"), name)
             elif location == "cookie":
-                for alias in _aliases(spec.name):
-                    cookies.setdefault(alias, spec.name)
+                for alias in spellings(place.wire):
+                    cookies.setdefault(alias, name)
             elif location == "body":
-                if spec.whole_body:
-                    wholes.append(spec.name)
-                elif spec.extract:
-                    extracts.append((spec.name, compile_path(spec.extract)))
+                if place.whole_body:
+                    wholes.append(name)
+                elif place.extract:
+                    extracts.append((name, compile_path(place.extract)))
                 else:
-                    fields.append((spec.name, tuple(_aliases(spec.name))))
+                    fields.append((name, spellings(place.wire)))
         self.query = query or None
         self.headers = headers or None
         self.cookies = cookies or None
@@ -191,8 +202,18 @@ class RequestReader:
             self._unknown(unknown, "query")
 
     def _unknown(self, names: Sequence[str], location: str) -> None:
-        problems = [unknown_problem(name, self.inputs, location) for name in names]
+        problems = [self._unknown_problem(name, location) for name in names]
         raise Reject(invalid_input(problems, self.operation))
+
+    def _unknown_problem(self, name: str, location: str) -> InputProblem:
+        """An input sent where this route does not read it is named as such, else as unknown."""
+        meant = self.names.get(name)
+        where = self.locations.get(meant) if meant is not None else None
+        if where is not None and where != location:
+            return InputProblem(
+                name, f"not read from the {location}: this input is a {where} parameter", location
+            )
+        return unknown_problem(name, self.inputs, location)
 
     def _read_cookies(self, header: str, arguments: dict[str, Any]) -> None:
         cookies = self.cookies
@@ -263,11 +284,6 @@ async def read_body(receive: Receive, limit: int, operation: str | None) -> byte
         if not message.get("more_body", False):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _aliases(name: str) -> list[str]:
-    """The spellings a client may use for an input: as declared, canonical, and with hyphens."""
-    return list(dict.fromkeys((name, canonical(name), canonical(name).replace("_", "-"))))
 
 
 def _array(value: str) -> Any:

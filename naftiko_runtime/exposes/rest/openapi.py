@@ -25,8 +25,7 @@ from typing import Any
 import yaml
 
 from ...engine.contract import InputSpec
-from ...engine.plans import AdapterContext, RestPlan, RestRoute
-from ...expressions import canonical
+from ...engine.plans import AdapterContext, RestInput, RestPlan, RestRoute
 from ...spec.models import (
     AuthApiKey,
     AuthBasic,
@@ -252,30 +251,30 @@ def _operation(
     tags += [tag for tag in (*route.resource.tags, *getattr(unit, "tags", ())) if tag not in tags]
     if tags:
         out["tags"] = tags
-    placeholders = {canonical(own): published for own, published in zip(template.names, names, strict=False)}
+    placeholders = dict(zip(template.names, names, strict=False))
+    specs = {spec.name: spec for spec in unit.inputs}
     parameters: list[dict[str, Any]] = []
-    body: list[InputSpec] = []
+    body: list[tuple[InputSpec, RestInput]] = []
     seen_path: set[str] = set()
-    for spec in unit.inputs:
-        if spec.location == "body":
-            body.append(spec)
+    for place in route.inputs:
+        spec = specs[place.name]
+        if place.location == "body":
+            body.append((spec, place))
             continue
-        if spec.location == "path":
-            wire = placeholders.get(canonical(spec.name))
+        if place.location == "path":
+            wire = placeholders.get(place.wire)
             if wire is None or wire in seen_path:
                 continue  # not in the route: no request can give it
             seen_path.add(wire)
             parameter: dict[str, Any] = {"name": wire, "in": "path", "required": True}
-        elif spec.location in ("query", "header", "cookie"):
-            parameter = {"name": spec.name, "in": spec.location}
+        else:
+            parameter = {"name": place.wire, "in": place.location}
             if spec.required and spec.default is None:
                 parameter["required"] = True
-        else:
-            continue
         if spec.description:
             parameter["description"] = spec.description
         parameter["schema"] = _schema(spec)
-        if spec.type == "array" and spec.location == "query":
+        if spec.type == "array" and place.location == "query":
             parameter["style"], parameter["explode"] = "form", True
         parameters.append(parameter)
     for name in names:  # every placeholder must be described, even one no input reads
@@ -291,10 +290,10 @@ def _operation(
     return out
 
 
-def _request_body(inputs: Sequence[InputSpec]) -> dict[str, Any] | None:
+def _request_body(inputs: Sequence[tuple[InputSpec, RestInput]]) -> dict[str, Any] | None:
     if not inputs:
         return None
-    whole = next((spec for spec in inputs if spec.whole_body), None)
+    whole = next((spec for spec, place in inputs if place.whole_body), None)
     if whole is not None:
         schema = _schema(whole)
         out: dict[str, Any] = {
@@ -305,13 +304,13 @@ def _request_body(inputs: Sequence[InputSpec]) -> dict[str, Any] | None:
             out["description"] = whole.description
         return out
     root: dict[str, Any] = {"type": "object", "properties": {}}
-    for spec in inputs:
+    for spec, place in inputs:
         schema = _schema(spec)
         if spec.description:
             schema["description"] = spec.description
-        steps = [spec.name]
-        if spec.extract:
-            found = _DOTTED_PATH.match(spec.extract)
+        steps = [place.wire]
+        if place.extract:
+            found = _DOTTED_PATH.match(place.extract)
             if found is None:
                 continue  # a JSONPath that selects no single field: nothing to describe
             steps = found.group(1).split(".")
@@ -324,7 +323,7 @@ def _request_body(inputs: Sequence[InputSpec]) -> dict[str, Any] | None:
         node["properties"][steps[-1]] = schema
         if spec.required and spec.default is None:
             _require(node, steps[-1])
-    required = any(spec.required and spec.default is None for spec in inputs)
+    required = any(spec.required and spec.default is None for spec, _ in inputs)
     return {"required": required, "content": {"application/json": {"schema": root}}}
 
 

@@ -23,14 +23,21 @@ _TYPE = "urn:naftiko:problem:"
 
 
 def invalid_input(
-    problems: list[InputProblem], operation: str | None, wire_names: Mapping[str, str] | None = None
+    problems: list[InputProblem],
+    operation: str | None,
+    wire_names: Mapping[str, str] | None = None,
+    locations: Mapping[str, str] | None = None,
 ) -> Problem:
+    """``wire_names`` and ``locations``: how and where the route's request carries each input (the
+    unit names its inputs, and knows no HTTP request)."""
     names = wire_names or {}
+    places = locations or {}
     errors = []
     for problem in problems:
         entry: dict[str, Any] = {"name": names.get(problem.name, problem.name)}
-        if problem.location:
-            entry["in"] = problem.location
+        location = problem.location or places.get(problem.name)
+        if location:
+            entry["in"] = location
         entry["reason"] = problem.message
         errors.append(entry)
     listed = ", ".join(dict.fromkeys(e["name"] for e in errors))
@@ -97,11 +104,13 @@ def for_error(exc: BaseException, operation: str, wire_names: Mapping[str, str] 
     return from_failure(classify(exc, operation), wire_names)
 
 
-def from_failure(failure: Failure, wire_names: Mapping[str, str] | None = None) -> Problem:
+def from_failure(
+    failure: Failure, wire_names: Mapping[str, str] | None = None, locations: Mapping[str, str] | None = None
+) -> Problem:
     """A classified failure as a problem document: the step, the upstream operation and status,
     and (for an upstream 4xx) the upstream's bounded body in ``upstream_body``."""
     if failure.kind == "invalid-input":
-        problem = invalid_input(failure.inputs, failure.unit, wire_names)
+        problem = invalid_input(failure.inputs, failure.unit, wire_names, locations)
         if not failure.inputs:
             problem.detail = failure.detail
     elif failure.kind == "internal":
