@@ -18,21 +18,28 @@ from typing import Any
 from .jsonrpc import dumps
 
 DEFAULT_RESULT_CHARS = 100_000
+# Names of paging inputs, compared without case, ``_`` or ``-`` (``per_page``, ``pageToken``,
+# ``max-results`` all match); in the order the note lists them.
 PAGING_INPUTS = (
     "page",
+    "pagenumber",
     "offset",
     "cursor",
     "limit",
-    "per_page",
-    "page_size",
+    "perpage",
     "pagesize",
     "size",
     "skip",
     "start",
+    "startindex",
     "after",
-    "page_token",
+    "before",
+    "pagetoken",
+    "nexttoken",
+    "continuationtoken",
+    "marker",
     "next",
-    "max_results",
+    "maxresults",
     "top",
 )
 _ROUNDS = 12
@@ -68,10 +75,10 @@ def fit(value: Any, budget: int) -> Cut:
     return Cut(value, text, _merge(notes))
 
 
-def notice(cut: Cut, budget: int, tool: str, input_names: Iterable[str]) -> str:
+def notice(cut: Cut, budget: int, tool: str, inputs: Iterable[str]) -> str:
     """What an agent reads after a cut result: what was cut, and how to ask for the rest."""
-    lowered = {name.lower().replace("-", "_"): name for name in input_names}
-    paging = [lowered[name] for name in PAGING_INPUTS if name in lowered]
+    plain = {name.lower().replace("-", "").replace("_", ""): name for name in inputs}
+    paging = [plain[name] for name in PAGING_INPUTS if name in plain]
     what = "; ".join(cut.notes) or "the result"
     text = f"[Result cut to fit {budget} characters: {what}.]"
     if paging:
@@ -79,7 +86,8 @@ def notice(cut: Cut, budget: int, tool: str, input_names: Iterable[str]) -> str:
     return text + f" '{tool}' has no paging inputs: narrow the request with its other arguments."
 
 
-def paging_inputs(schema: Mapping[str, Any] | None) -> list[str]:
+def input_names(schema: Mapping[str, Any] | None) -> list[str]:
+    """The names of a tool's inputs, from its input schema."""
     properties = (schema or {}).get("properties")
     return list(properties) if isinstance(properties, dict) else []
 
