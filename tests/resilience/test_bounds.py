@@ -154,3 +154,14 @@ def test_the_note_finds_paging_inputs_whatever_their_spelling() -> None:
     note = notice(cut, 3, "search", ["query", "maxResults", "page-token", "PER_PAGE"])
     assert note.endswith("call 'search' again with its paging inputs: PER_PAGE, page-token, maxResults.")
     assert "has no paging inputs" in notice(cut, 3, "search", ["query", "pages_read"])
+
+
+def test_a_lone_large_item_is_cut_inside_rather_than_dropped(upstream: RecordingUpstream) -> None:
+    upstream.route("GET", "/items", json={"data": [{"id": 1, "body": "x" * 50_000}]})
+    with serve(upstream, budget=2_000) as api:
+        result = api.tool("list-items", {})
+    value = result["structuredContent"]
+    (item,) = value["data"]
+    assert item["id"] == 1 and 0 < len(item["body"]) < 2_000 and set(item["body"]) == {"x"}
+    assert "$.data[0].body: kept the first" in result["content"][1]["text"]
+    assert len(result["content"][0]["text"]) <= 2_000

@@ -103,28 +103,35 @@ def _items_within(items: list[Any], excess: int) -> int:
 
 
 def _largest(value: Any) -> tuple[tuple[Any, ...] | None, Any]:
-    """The path to the array or string that holds most of ``value``'s text (greedy descent)."""
+    """The path to the array or string that holds most of ``value``'s text (greedy descent). An
+    array of one item is descended into (keeping none of one item would keep nothing), and is the
+    answer only when nothing below it can be cut."""
     path: tuple[Any, ...] = ()
     node = value
+    fallback: tuple[tuple[Any, ...] | None, Any] = (None, None)
     while True:
         if isinstance(node, list) and node:
+            if len(node) == 1 and isinstance(node[0], (dict, list, str)) and node[0]:
+                fallback = (path, node)
+                path, node = (*path, 0), node[0]
+                continue
             return path, node
         if isinstance(node, str) and node:
             return path, node
         if isinstance(node, dict) and node:
             key, child = max(node.items(), key=lambda item: len(dumps(item[1])))
             if not isinstance(child, (dict, list, str)) or not child:
-                return None, None
+                return fallback
             path, node = (*path, key), child
             continue
-        return None, None
+        return fallback
 
 
 def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     if not path:
         return new
     head, *rest = path
-    copy = dict(value)
+    copy: dict[Any, Any] | list[Any] = list(value) if isinstance(value, list) else dict(value)
     copy[head] = _replace(value[head], tuple(rest), new)
     return copy
 
