@@ -123,7 +123,7 @@ def limits_from(args: argparse.Namespace) -> tuple[Limits, dict[str, Limits]]:
     """The limits of every namespace and those of the namespaces named by ``--namespace-limits``
     (raises ``ValueError`` naming a bad entry)."""
     base = Limits(
-        max_body=args.max_upstream_body,
+        max_body=args.max_upstream_body or None,
         retry_throttled=args.retry_throttled,
         circuit_failures=args.circuit_failures,
         circuit_cooldown=args.circuit_cooldown,
@@ -135,9 +135,11 @@ def limits_from(args: argparse.Namespace) -> tuple[Limits, dict[str, Limits]]:
     return base, parse_namespace_limits(args.namespace_limits, base)
 
 
-def _size(text: str) -> int | None:
+def _size(text: str) -> int:
+    """A size flag's value; "no limit" is 0 here, since ``None`` means "not given" until the
+    environment and the default are applied (:func:`~.environment.resolve`)."""
     try:
-        return parse_size(text)
+        return parse_size(text) or 0
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -65,6 +65,7 @@ class Shaper:
         return {
             "type": "object",
             "properties": {k: _schema(o) for k, o in zip(self._keys, self.outputs, strict=True)},
+            "required": list(self._keys),  # :meth:`shape` gives every key, null when nothing matched
         }
 
 
@@ -227,6 +228,7 @@ def _schema(output: OutputParameter) -> dict[str, Any]:
     if output.properties:
         schema["type"] = "object"
         schema["properties"] = {name: _schema(child) for name, child in output.properties.items()}
+        schema["required"] = list(output.properties)  # a shaped object has every declared property
     if output.items is not None:
         schema["type"] = "array"
         schema["items"] = _schema(output.items)

@@ -186,10 +186,8 @@ class UpstreamTooLarge(InvocationError):
         self.operation = operation
         self.limit = limit
         self.size = size
-        said = f"{size} bytes" if size is not None else "more"
-        super().__init__(
-            f"upstream {operation} answered {said}, more than {self.setting} allows ({_size(limit)})"
-        )
+        said = f"{size} bytes, more" if size is not None else "more"  # unknown when chunked
+        super().__init__(f"upstream {operation} answered {said} than {self.setting} allows ({_size(limit)})")
 
 
 class UpstreamCircuitOpen(InvocationError):

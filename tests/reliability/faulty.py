@@ -11,7 +11,8 @@ fewer bytes than ``Content-Length`` promised, drip one byte at a time.
 ``drip``         headers, then one body byte every 0.2 s (for minutes)
 ``truncate``     ``Content-Length: 1000``, 20 bytes, connection closed
 ``invalid-json`` 200 ``application/json`` that is not JSON
-``huge``         200, a JSON array of ``huge_bytes`` bytes, streamed
+``huge``         200, a JSON array of ``huge_bytes`` bytes, streamed (``Content-Length`` says so)
+``huge-chunked`` the same array, chunked: no length to refuse it by, only the bytes read
 ``5xx``          500 with a JSON error body
 ``429``          429 with ``Retry-After: 7`` and a JSON error body
 ``redirect``     302 to another host, with a small HTML body
@@ -25,7 +26,6 @@ A connection refused is not this server's job: point a namespace at :func:`dead_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import json
 import socket
@@ -40,6 +40,7 @@ FAULTS = (
     "truncate",
     "invalid-json",
     "huge",
+    "huge-chunked",
     "5xx",
     "429",
     "redirect",
@@ -79,6 +80,7 @@ class FaultyUpstream:
         self.huge_bytes = huge_bytes
         self.port = 0
         self.served = 0
+        self.huge_sent: list[int] = []  # body bytes written per huge answer before it ended or was dropped
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -166,9 +168,8 @@ class FaultyUpstream:
             writer.write(head + b'{"items": [1, 2, 3, 4')
             await writer.drain()
             return False
-        if fault == "huge":
-            await self._huge(writer)
-            return True
+        if fault in ("huge", "huge-chunked"):
+            return await self._huge(writer, chunked=fault == "huge-chunked")
         if fault == "gzip":
             compressed = gzip.compress(json.dumps(GZIPPED).encode())
             writer.write(_whole("200 OK", compressed, **{"content-encoding": "gzip"}))
@@ -190,23 +191,31 @@ class FaultyUpstream:
         await writer.drain()
         return True
 
-    async def _huge(self, writer: asyncio.StreamWriter) -> None:
-        # `[0,0,...,0]` of exactly huge_bytes bytes, sent in 1 MiB pieces.
+    async def _huge(self, writer: asyncio.StreamWriter, *, chunked: bool) -> bool:
+        """`[0,0,...,0]` of exactly huge_bytes bytes, in 1 MiB pieces; records how much of it was
+        written before the client dropped the connection (then ``False``: the connection is gone)."""
         count = (self.huge_bytes - 1) // 2
         size = 1 + 2 * count
-        writer.write(_head("200 OK", {"content-type": "application/json", "content-length": str(size)}))
-        writer.write(b"[")
+        framing = {"transfer-encoding": "chunked"} if chunked else {"content-length": str(size)}
+        writer.write(_head("200 OK", {"content-type": "application/json", **framing}))
         piece = b"0," * (512 * 1024)
-        left = count
-        while left > 0:
-            n = min(left, len(piece) // 2)
-            chunk = piece[: 2 * n]
-            if n == left:
-                chunk = chunk[:-1] + b"]"
-            writer.write(chunk)
-            await writer.drain()
-            left -= n
-        if count == 0:
-            writer.write(b"]")
-        with contextlib.suppress(ConnectionError):
-            await writer.drain()
+        sent, left, first = 0, count, True
+        try:
+            while left > 0 or first:
+                n = min(left, len(piece) // 2)
+                chunk = (b"[" if first else b"") + piece[: 2 * n]
+                left -= n
+                if left == 0:
+                    chunk = (chunk[:-1] if n else chunk) + b"]"
+                first = False
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                await writer.drain()
+                sent += len(chunk)
+            if chunked:
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+        except ConnectionError:
+            return False
+        finally:
+            self.huge_sent.append(sent)
+        return True

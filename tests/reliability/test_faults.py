@@ -59,6 +59,14 @@ CASES = [
         True,
         lambda t: "MiB" in t,
     ),
+    Case(
+        "huge-chunked",
+        502,
+        10.0,
+        lambda r: "MiB" in r.text and "faulty.get-fault" in r.text,
+        True,
+        lambda t: "MiB" in t,
+    ),
     Case("5xx", 502, 2.0, lambda r: "answered 500" in r.text, True, lambda t: "500" in t),
     Case(
         "429",

@@ -6,7 +6,9 @@ import json
 import time
 
 import jsonschema
+import pytest
 
+from naftiko_runtime.exposes.mcp.budget import fit, notice
 from tests.support.upstream import RecordingUpstream
 
 from .conftest import serve
@@ -64,17 +66,42 @@ def test_a_large_mcp_result_is_cut_at_whole_items_and_says_how_to_page(upstream:
 
 
 def test_a_cut_result_stays_valid_against_its_output_schema(upstream: RecordingUpstream) -> None:
+    page = {"total": 5000, "items": [{"id": n, "name": f"item {n}"} for n in range(5000)]}
+    upstream.route("GET", "/items", json=page)
+    with serve(upstream, budget=10_000) as api:
+        listed = api.rpc("tools/list", {}).json()["result"]["tools"]
+        result = api.tool("list-item-page", {"limit": 5000})
+    schema = next(t for t in listed if t["name"] == "list-item-page")["outputSchema"]
+    # The published schema says what a cut must keep: both members, and both members of every item.
+    assert schema["required"] == ["total", "items"]
+    assert schema["properties"]["items"]["type"] == "array"
+    assert schema["properties"]["items"]["items"]["required"] == ["id", "name"]
+
+    value = result["structuredContent"]
+    assert result["isError"] is False
+    assert value["total"] == 5000 and 0 < len(value["items"]) < 5000
+    assert value["items"] == page["items"][: len(value["items"])]
+    jsonschema.validate(value, schema)
+    # Not vacuous: the same value without a required member, or with an item missing one, fails.
+    for broken in (
+        {"items": value["items"]},
+        {"total": 5000, "items": [{"id": 0}, *value["items"][1:]]},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, schema)
+    note = result["content"][1]["text"]
+    assert f"$.items: kept the first {len(value['items'])} of 5000 items" in note
+    assert "call 'list-item-page' again with its paging inputs: offset, limit" in note
+
+
+def test_a_cut_result_of_a_tool_without_paging_inputs_says_so(upstream: RecordingUpstream) -> None:
     upstream.route(
         "GET", "/items/{id}", json={"id": 7, "history": [{"at": n, "what": "x" * 50} for n in range(900)]}
     )
     with serve(upstream, budget=2_000) as api:
-        listed = api.rpc("tools/list", {}).json()["result"]["tools"]
         result = api.tool("get-item", {"item_id": "7"})
-    schema = next(t for t in listed if t["name"] == "get-item").get("outputSchema")
     value = result["structuredContent"]
     assert value["id"] == 7 and 0 < len(value["history"]) < 900
-    if schema is not None:
-        jsonschema.validate(value, schema)
     assert "$.history: kept the first" in result["content"][1]["text"]
     assert "'get-item' has no paging inputs" in result["content"][1]["text"]
 
@@ -120,3 +147,21 @@ def test_no_retry_of_a_non_idempotent_call(upstream: RecordingUpstream) -> None:
         answer = http.post("/items", json={"name": "a"})
     assert answer.status_code == 503
     assert len(upstream.requests) == 1
+
+
+def test_the_note_finds_paging_inputs_whatever_their_spelling() -> None:
+    cut = fit([1, 2, 3], 3)
+    note = notice(cut, 3, "search", ["query", "maxResults", "page-token", "PER_PAGE"])
+    assert note.endswith("call 'search' again with its paging inputs: PER_PAGE, page-token, maxResults.")
+    assert "has no paging inputs" in notice(cut, 3, "search", ["query", "pages_read"])
+
+
+def test_a_lone_large_item_is_cut_inside_rather_than_dropped(upstream: RecordingUpstream) -> None:
+    upstream.route("GET", "/items", json={"data": [{"id": 1, "body": "x" * 50_000}]})
+    with serve(upstream, budget=2_000) as api:
+        result = api.tool("list-items", {})
+    value = result["structuredContent"]
+    (item,) = value["data"]
+    assert item["id"] == 1 and 0 < len(item["body"]) < 2_000 and set(item["body"]) == {"x"}
+    assert "$.data[0].body: kept the first" in result["content"][1]["text"]
+    assert len(result["content"][0]["text"]) <= 2_000

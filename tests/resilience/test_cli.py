@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from naftiko_runtime.cli import build_parser
+from naftiko_runtime.cli.environment import resolve
+from naftiko_runtime.cli.options import limits_from
 from tests.support.upstream import RecordingUpstream
 
 from .conftest import CAPABILITY, TOKEN
@@ -62,3 +65,14 @@ def test_a_bad_size_is_refused_by_name() -> None:
     done = naftiko("serve", str(CAPABILITY), "--any-port", "--max-upstream-body", "lots")
     assert done.returncode == 2
     assert "--max-upstream-body" in done.stderr and "32MiB" in done.stderr
+
+
+def test_max_upstream_body_0_means_no_limit_from_the_flag_and_from_the_environment() -> None:
+    # "0" used to parse to None, which the environment layer reads as "not given": 32 MiB again.
+    for argv, environ in ((["--max-upstream-body", "0"], {}), ([], {"NAFTIKO_MAX_UPSTREAM_BODY": "off"})):
+        args = build_parser().parse_args(["serve", "x.yaml", *argv])
+        resolve(args, environ)
+        assert limits_from(args)[0].max_body is None, (argv, environ)
+    args = build_parser().parse_args(["serve", "x.yaml", "--max-upstream-body", "1MiB"])
+    resolve(args, {"NAFTIKO_MAX_UPSTREAM_BODY": "0"})
+    assert limits_from(args)[0].max_body == 1 << 20  # the flag wins

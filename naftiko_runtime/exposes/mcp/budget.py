@@ -18,21 +18,28 @@ from typing import Any
 from .jsonrpc import dumps
 
 DEFAULT_RESULT_CHARS = 100_000
+# Names of paging inputs, compared without case, ``_`` or ``-`` (``per_page``, ``pageToken``,
+# ``max-results`` all match); in the order the note lists them.
 PAGING_INPUTS = (
     "page",
+    "pagenumber",
     "offset",
     "cursor",
     "limit",
-    "per_page",
-    "page_size",
+    "perpage",
     "pagesize",
     "size",
     "skip",
     "start",
+    "startindex",
     "after",
-    "page_token",
+    "before",
+    "pagetoken",
+    "nexttoken",
+    "continuationtoken",
+    "marker",
     "next",
-    "max_results",
+    "maxresults",
     "top",
 )
 _ROUNDS = 12
@@ -68,10 +75,10 @@ def fit(value: Any, budget: int) -> Cut:
     return Cut(value, text, _merge(notes))
 
 
-def notice(cut: Cut, budget: int, tool: str, input_names: Iterable[str]) -> str:
+def notice(cut: Cut, budget: int, tool: str, inputs: Iterable[str]) -> str:
     """What an agent reads after a cut result: what was cut, and how to ask for the rest."""
-    lowered = {name.lower().replace("-", "_"): name for name in input_names}
-    paging = [lowered[name] for name in PAGING_INPUTS if name in lowered]
+    plain = {name.lower().replace("-", "").replace("_", ""): name for name in inputs}
+    paging = [plain[name] for name in PAGING_INPUTS if name in plain]
     what = "; ".join(cut.notes) or "the result"
     text = f"[Result cut to fit {budget} characters: {what}.]"
     if paging:
@@ -79,7 +86,8 @@ def notice(cut: Cut, budget: int, tool: str, input_names: Iterable[str]) -> str:
     return text + f" '{tool}' has no paging inputs: narrow the request with its other arguments."
 
 
-def paging_inputs(schema: Mapping[str, Any] | None) -> list[str]:
+def input_names(schema: Mapping[str, Any] | None) -> list[str]:
+    """The names of a tool's inputs, from its input schema."""
     properties = (schema or {}).get("properties")
     return list(properties) if isinstance(properties, dict) else []
 
@@ -95,28 +103,35 @@ def _items_within(items: list[Any], excess: int) -> int:
 
 
 def _largest(value: Any) -> tuple[tuple[Any, ...] | None, Any]:
-    """The path to the array or string that holds most of ``value``'s text (greedy descent)."""
+    """The path to the array or string that holds most of ``value``'s text (greedy descent). An
+    array of one item is descended into (keeping none of one item would keep nothing), and is the
+    answer only when nothing below it can be cut."""
     path: tuple[Any, ...] = ()
     node = value
+    fallback: tuple[tuple[Any, ...] | None, Any] = (None, None)
     while True:
         if isinstance(node, list) and node:
+            if len(node) == 1 and isinstance(node[0], (dict, list, str)) and node[0]:
+                fallback = (path, node)
+                path, node = (*path, 0), node[0]
+                continue
             return path, node
         if isinstance(node, str) and node:
             return path, node
         if isinstance(node, dict) and node:
             key, child = max(node.items(), key=lambda item: len(dumps(item[1])))
             if not isinstance(child, (dict, list, str)) or not child:
-                return None, None
+                return fallback
             path, node = (*path, key), child
             continue
-        return None, None
+        return fallback
 
 
 def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     if not path:
         return new
     head, *rest = path
-    copy = dict(value)
+    copy: dict[Any, Any] | list[Any] = list(value) if isinstance(value, list) else dict(value)
     copy[head] = _replace(value[head], tuple(rest), new)
     return copy
 

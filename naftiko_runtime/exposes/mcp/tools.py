@@ -15,7 +15,7 @@ from naftiko_runtime.engine.contract import Hints, Result
 from naftiko_runtime.errors import DecodeError, ScriptError, StepError, UpstreamError, without_urls
 from naftiko_runtime.errors.classify import Failure, classify, retry_hint
 
-from .budget import fit, notice, paging_inputs
+from .budget import fit, input_names, notice
 from .catalog import ToolEntry
 from .jsonrpc import dumps
 
@@ -112,7 +112,7 @@ def success(
 def _cut(value: Any, passthrough: bool, budget: int, entry: ToolEntry | None) -> dict[str, Any]:
     cut = fit(value, budget)
     name = entry.name if entry is not None else "this tool"
-    inputs = paging_inputs(entry.invocable.input_schema) if entry is not None else []
+    inputs = input_names(entry.invocable.input_schema) if entry is not None else []
     note = notice(cut, budget, name, inputs)
     return {
         "content": [
