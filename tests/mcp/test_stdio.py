@@ -97,3 +97,34 @@ async def test_serve_stdio_on_given_streams(standin: Standin) -> None:
     finally:
         await runtime.aclose()
     assert json.loads(stdout.getvalue()) == {"jsonrpc": "2.0", "id": 1, "result": {}}
+
+
+@pytest.mark.anyio
+async def test_a_connection_that_spoke_2026_07_28_refuses_a_late_initialize(standin: Standin) -> None:
+    # The SDK's auto mode falls back to `initialize` when its `server/discover` times out on a
+    # slow-starting process; -32022 naming the modern versions makes it probe again instead of
+    # settling for the handshake era on a connection the server already answered as modern.
+    discover = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": ENVELOPE}}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25"},
+    }
+    listing = {"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": ENVELOPE}}
+    runtime = seed_runtime(standin.url)
+    stdin = io.BytesIO(b"".join(json.dumps(m).encode() + b"\n" for m in (discover, initialize, listing)))
+    stdout = io.BytesIO()
+    try:
+        await serve_stdio(seed_catalog(runtime), stdin=stdin, stdout=stdout)
+    finally:
+        await runtime.aclose()
+    by_id = {m["id"]: m for m in map(json.loads, stdout.getvalue().splitlines())}
+    assert "2026-07-28" in by_id[1]["result"]["supportedVersions"]
+    refused = by_id[2]["error"]
+    assert refused["code"] == -32022
+    assert refused["data"] == {
+        "supported": by_id[1]["result"]["supportedVersions"],
+        "requested": "2025-11-25",
+    }
+    assert by_id[3]["result"]["tools"]

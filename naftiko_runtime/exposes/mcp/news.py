@@ -30,9 +30,11 @@ Notify = Callable[[dict[str, Any]], None]
 
 @dataclass(slots=True)
 class Session:
-    """What a stdio connection remembers between requests: the level ``logging/setLevel`` chose."""
+    """What a stdio connection remembers between requests: the level ``logging/setLevel`` chose,
+    and whether the client has spoken the 2026-07-28 revision on it."""
 
     log_level: str | None = None
+    modern: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,6 +199,21 @@ class McpProtocol:
             modern = headers is None and _has_modern_envelope(params)
         else:
             modern = header_version in MODERN_PROTOCOL_VERSIONS
+        session = channel.session if channel is not None else None
+        if session is not None:
+            if modern:
+                session.modern = True
+            elif method == "initialize" and session.modern:
+                # A connection that has spoken the 2026-07-28 revision stays in it. A client whose
+                # ``server/discover`` timed out while this process was starting falls back to
+                # ``initialize``; naming the modern versions here tells it to probe again.
+                requested = params.get("protocolVersion")
+                refusal: dict[str, Any] = {"supported": SUPPORTED_VERSIONS}
+                if isinstance(requested, str):
+                    refusal["requested"] = requested
+                return _reject(
+                    request_id, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", refusal
+                )
         if modern:
             return await self._handle_modern(request_id, method, params, message, headers, channel)
         return await self._handle_legacy(request_id, method, params, channel)
