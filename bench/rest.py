@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> None:
                 cpus=under_test,
             )
         if args.also_tree:
-            other = naftiko_server("rest-naftiko-other", directory, upstream, cpus=under_test)
+            # served with this checkout's flags (--no-single-flight too): DIR must know them
+            other = naftiko_server("rest-naftiko-other", directory, upstream, extra=flight, cpus=under_test)
             other.env = {**(other.env or {}), "PYTHONPATH": str(args.also_tree.resolve())}
             servers[f"naftiko serve ({args.also_tree.name})"] = other
         if args.today:

@@ -122,7 +122,7 @@ class HttpClient:
         left = max(time_left, 0.001)
         return aiohttp.ClientTimeout(total=left, sock_connect=min(connect, left), sock_read=min(read, left))
 
-    async def send(
+    def send(
         self,
         operation: str,
         method: str,
@@ -132,14 +132,17 @@ class HttpClient:
         *,
         time_left: float | None = None,
         max_bytes: int | None = None,
-    ) -> UpstreamResponse:
-        """Send one request and read the whole answer (see :meth:`_exchange`)."""
-        response: UpstreamResponse = await _observed(
+    ) -> Awaitable[UpstreamResponse]:
+        """Send one request and read the whole answer (see :meth:`_exchange`).
+
+        Not a coroutine itself: it hands back the observed exchange, one coroutine frame fewer on
+        every upstream call (each layer of ``await`` costs the hot path about half a microsecond).
+        """
+        return _observed(
             self._exchange, operation, method, url, headers, body, time_left=time_left, max_bytes=max_bytes
         )
-        return response
 
-    async def _exchange(
+    def _exchange(
         self,
         operation: str,
         method: str,
@@ -149,12 +152,13 @@ class HttpClient:
         *,
         time_left: float | None = None,
         max_bytes: int | None = None,
-    ) -> UpstreamResponse:
+    ) -> Awaitable[UpstreamResponse]:
         """Send one request and read the whole answer. ``url`` is already percent-encoded.
 
         ``max_bytes`` bounds a binary answer (past it, :class:`BinaryTooLarge`); any other answer
         is bounded by the namespace's ``max-body`` (:class:`UpstreamTooLarge`). An identical safe
-        call already in flight is joined rather than sent again; a cached answer is reused.
+        call already in flight is joined rather than sent again (:meth:`_flown`); a cached answer
+        is reused. Without single flight this is :meth:`_send` itself, no frame in between.
         """
         if max_bytes is None:
             limit, too_large = self.limits.max_body, UpstreamTooLarge
@@ -162,7 +166,7 @@ class HttpClient:
             limit, too_large = max_bytes, BinaryTooLarge
         flights = self.flights
         if flights is None or body is not None or method not in SAFE_METHODS:
-            return await self._send(
+            return self._send(
                 operation,
                 method,
                 url,
@@ -172,6 +176,20 @@ class HttpClient:
                 max_bytes=limit,
                 too_large=too_large,
             )
+        return self._flown(flights, operation, method, url, headers, time_left, limit, too_large)
+
+    async def _flown(
+        self,
+        flights: Flights,
+        operation: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        time_left: float | None,
+        limit: int | None,
+        too_large: type[UpstreamTooLarge],
+    ) -> UpstreamResponse:
+        """A safe call under single flight and the cache."""
         key = key_of(method, url, headers)
         cached = flights.cached(key)
         if cached is not None:

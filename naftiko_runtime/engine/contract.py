@@ -7,7 +7,7 @@ the errors in :mod:`naftiko_runtime.errors`) back into its protocol. Nothing els
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -97,8 +97,8 @@ class Invocable(Protocol):
         """Validate and convert arguments by the declared types; raise ``InputError`` naming each bad one."""
         ...
 
-    async def invoke(self, arguments: Mapping[str, Any]) -> Result:
-        """Coerce the arguments, run the unit and return its shaped result."""
+    def invoke(self, arguments: Mapping[str, Any]) -> Awaitable[Result]:
+        """Coerce the arguments, run the unit and return its shaped result (awaited)."""
         ...
 
 

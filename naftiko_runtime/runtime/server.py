@@ -409,9 +409,23 @@ def freeze_startup_objects() -> None:
     second, the whole of naftiko's p99 latency and ≈ 17 µs of CPU per request. Frozen, they are never
     scanned (nor freed, which they would not be anyway); collections only look at what requests
     allocate. Before forking workers it also keeps those pages shared (collections write to them).
+    Young collections are made less frequent as well (:data:`YOUNG_COLLECTION_THRESHOLD`).
     """
     gc.collect()
     gc.freeze()
+    young, *older = gc.get_threshold()
+    if young and young < YOUNG_COLLECTION_THRESHOLD:
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *older)
+
+
+YOUNG_COLLECTION_THRESHOLD = 2000
+"""Allocations between two young collections in a serving process: CPython 3.13's default (3.11 and
+3.12 collect every 700). Sixteen requests in flight keep more than 700 new objects alive, so at 700
+a young collection ran every 17 requests, moving in-flight objects on to older generations that are
+then collected too: on the seed's list route, 16 requests at once, collections took 6.9 µs of the
+≈ 215 µs of CPU per request at 700 and 0.6 µs at 2000. Requests free almost everything they allocate
+by reference counting, so collections still run, rarely. A process that set a higher threshold (or
+switched collection off) keeps its own."""
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:

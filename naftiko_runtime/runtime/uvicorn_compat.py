@@ -52,9 +52,8 @@ app has the request, or the connection is idle between requests)."""
 PARSER_EVENTS = ("on_message_begin", "on_headers_complete", "on_body", "on_message_complete")
 """httptools parser callbacks uvicorn's protocol implements, which a watched protocol extends."""
 
-PROTOCOL_HOOKS = (*PARSER_EVENTS, "on_response_complete")
-"""Every private method of ``HttpToolsProtocol`` a watched protocol overrides
-(``on_response_complete``: uvicorn's own call when a response has been written)."""
+PROTOCOL_HOOKS = PARSER_EVENTS
+"""Every private method of ``HttpToolsProtocol`` a watched protocol overrides."""
 
 PROTOCOL_STATE = ("transport", "cycle")
 """Instance attributes of ``HttpToolsProtocol`` read here: the transport uvicorn writes to, and the
@@ -87,6 +86,8 @@ def watched_protocol(base: type[asyncio.Protocol], watcher: ConnectionWatcher) -
     ``watcher`` when connections open and close. A stamp is two attribute writes per event: the hot
     path pays no timer per request."""
 
+    begin, headers_complete, body_part, message_complete = (getattr(base, name) for name in PARSER_EVENTS)
+
     class WatchedProtocol(base):  # type: ignore[valid-type,misc]
         naftiko_phase = 0
         naftiko_since = 0.0
@@ -101,25 +102,26 @@ def watched_protocol(base: type[asyncio.Protocol], watcher: ConnectionWatcher) -
             watcher.release(self)
             super().connection_lost(exc)
 
+        # The parser events run on every request: the base methods are called directly rather
+        # than through ``super()``, which would build a proxy object each time.
         def on_message_begin(self) -> None:
-            super().on_message_begin()
+            begin(self)
             self.naftiko_phase, self.naftiko_since = READING_HEADERS, self._naftiko_clock()
 
         def on_headers_complete(self) -> None:
-            super().on_headers_complete()
+            headers_complete(self)
             self.naftiko_phase, self.naftiko_since = READING_BODY, self._naftiko_clock()
 
         def on_body(self, body: bytes) -> None:
-            super().on_body(body)
+            body_part(self, body)
             self.naftiko_since = self._naftiko_clock()
 
         def on_message_complete(self) -> None:
-            super().on_message_complete()
+            message_complete(self)
+            # The app has the request; then the connection idles under uvicorn's keep-alive
+            # timeout. A response sent before the body ended leaves the phase at READING_BODY:
+            # the rest of that body is still held to its deadline.
             self.naftiko_phase = 0
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self.naftiko_phase = 0  # idle now: uvicorn's keep-alive timeout applies
 
         def naftiko_answer_and_close(self, answer: bytes) -> None:
             transport: asyncio.Transport = self.transport
