@@ -542,17 +542,25 @@ class ClientPool:
             await client.aclose()
 
 
-async def _read_at_most(
+def _read_at_most(
     response: aiohttp.ClientResponse, limit: int | None, operation: str, too_large: type[UpstreamTooLarge]
-) -> bytes:
+) -> Awaitable[bytes]:
     """The body, or ``too_large`` as soon as it is known to exceed ``limit``; the connection is then
-    closed, not drained, and what was read so far is dropped."""
+    closed, not drained, and what was read so far is dropped. An answer that declares a length
+    within the limit (the usual one) is read by aiohttp directly, without a frame of ours."""
     declared = response.content_length
     if limit is None or (declared is not None and declared <= limit):
-        return await response.read()
+        return response.read()
     if declared is not None:
         response.close()
         raise too_large(operation, limit, declared)
+    return _read_chunks(response, limit, operation, too_large)
+
+
+async def _read_chunks(
+    response: aiohttp.ClientResponse, limit: int, operation: str, too_large: type[UpstreamTooLarge]
+) -> bytes:
+    """An answer of undeclared length, read until it ends or passes ``limit``."""
     chunks: list[bytes] = []
     total = 0
     async for chunk in response.content.iter_chunked(1 << 16):
