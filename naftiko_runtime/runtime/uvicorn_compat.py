@@ -50,10 +50,8 @@ READING_HEADERS, READING_BODY = 1, 2
 app has the request, or the connection is idle between requests)."""
 
 PARSER_EVENTS = ("on_message_begin", "on_headers_complete", "on_body", "on_message_complete")
-"""httptools parser callbacks uvicorn's protocol implements, which a watched protocol extends."""
-
-PROTOCOL_HOOKS = PARSER_EVENTS
-"""Every private method of ``HttpToolsProtocol`` a watched protocol overrides."""
+"""httptools parser callbacks uvicorn's protocol implements, which a watched protocol extends: the
+private methods of ``HttpToolsProtocol`` it overrides."""
 
 PROTOCOL_STATE = ("transport", "cycle")
 """Instance attributes of ``HttpToolsProtocol`` read here: the transport uvicorn writes to, and the

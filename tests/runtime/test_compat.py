@@ -14,7 +14,7 @@ import uvicorn
 
 from naftiko_runtime.consumes.aiohttp_compat import without_hidden_retry
 from naftiko_runtime.runtime.uvicorn_compat import (
-    PROTOCOL_HOOKS,
+    PARSER_EVENTS,
     PROTOCOL_STATE,
     READING_BODY,
     READING_HEADERS,
@@ -69,7 +69,7 @@ def test_uvicorn_has_its_httptools_protocol() -> None:
 def test_uvicorn_httptools_protocol_has_every_method_connection_hygiene_overrides() -> None:
     protocol = httptools_protocol()
     assert protocol is not None
-    for name in PROTOCOL_HOOKS:
+    for name in PARSER_EVENTS:
         assert callable(getattr(protocol, name, None)), f"uvicorn dropped HttpToolsProtocol.{name}"
 
 

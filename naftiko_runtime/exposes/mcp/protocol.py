@@ -181,9 +181,7 @@ class McpProtocol:
             return _reject(_safe_id(request_id), INVALID_REQUEST, "Invalid Request: jsonrpc must be '2.0'")
         header_version = headers.get("mcp-protocol-version") if headers is not None else None
         if header_version is not None and header_version not in KNOWN_PROTOCOL_VERSIONS:
-            data = {"supported": SUPPORTED_VERSIONS, "requested": header_version}
-            code = UNSUPPORTED_PROTOCOL_VERSION
-            return _reject(_safe_id(request_id), code, "Unsupported protocol version", data)
+            return _unsupported_version(_safe_id(request_id), header_version)
         if "id" not in message:
             return Reply(None, 202)  # notifications are accepted and dropped: no state to act on
         if isinstance(request_id, bool) or not isinstance(request_id, int | str):
@@ -208,12 +206,7 @@ class McpProtocol:
                 # ``server/discover`` timed out while this process was starting falls back to
                 # ``initialize``; naming the modern versions here tells it to probe again.
                 requested = params.get("protocolVersion")
-                refusal: dict[str, Any] = {"supported": SUPPORTED_VERSIONS}
-                if isinstance(requested, str):
-                    refusal["requested"] = requested
-                return _reject(
-                    request_id, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", refusal
-                )
+                return _unsupported_version(request_id, requested if isinstance(requested, str) else None)
         if modern:
             return await self._handle_modern(request_id, method, params, message, headers, channel)
         return await self._handle_legacy(request_id, method, params, channel)
@@ -378,6 +371,14 @@ def _safe_id(value: Any) -> Any:
 
 def _method_not_found(method: str) -> RpcError:
     return RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+
+
+def _unsupported_version(request_id: Any, requested: str | None) -> Reply:
+    """-32022, naming the versions a client may use instead (and the one it asked for, if any)."""
+    data: dict[str, Any] = {"supported": SUPPORTED_VERSIONS}
+    if requested is not None:
+        data["requested"] = requested
+    return _reject(request_id, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data)
 
 
 def _reject(request_id: Any, code: int, message: str, data: Any = None) -> Reply:
